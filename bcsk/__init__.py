@@ -1,0 +1,103 @@
+"""bcsk: ship a new classifier without breaking the trust users placed in the old one.
+
+The scores (:mod:`bcsk.scores`, :mod:`bcsk.metrics`) need only NumPy; the
+TensorFlow interface, the estimator and the scorers are imported on first use,
+so ``from bcsk import trust_compatibility_score`` does not import TensorFlow.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+__version__ = "0.1.0"
+
+# Public name -> module that defines it. Modules are imported on first access
+# (PEP 562), so importing bcsk stays cheap.
+_LAZY = {
+    "trust_compatibility_score": "bcsk.scores",
+    "error_compatibility_score": "bcsk.scores",
+    "compatibility_counts": "bcsk.scores",
+    "compatibility_report": "bcsk.metrics",
+    "CompatibilityReport": "bcsk.metrics",
+    "negative_flip_rate": "bcsk.metrics",
+    "CompatibilityDisplay": "bcsk.plotting",
+    "CompatibilityTradeoffDisplay": "bcsk.plotting",
+    "BCCompatibilityModel": "bcsk.tensorflow.models",
+    "BCNewErrorCompatibilityModel": "bcsk.tensorflow.models",
+    "BCLoss": "bcsk.tensorflow.loss",
+    "BCCrossEntropyLoss": "bcsk.tensorflow.loss",
+    "BCNLLLoss": "bcsk.tensorflow.loss",
+    "BCBinaryCrossEntropyLoss": "bcsk.tensorflow.loss",
+    "BCKLDivLoss": "bcsk.tensorflow.loss",
+    "BCStrictImitationCrossEntropyLoss": "bcsk.tensorflow.loss",
+    "BCStrictImitationNLLLoss": "bcsk.tensorflow.loss",
+    "BCStrictImitationBinaryCrossEntropyLoss": "bcsk.tensorflow.loss",
+    "BCStrictImitationKLDivLoss": "bcsk.tensorflow.loss",
+    "bc_fit": "bcsk.tensorflow.helpers",
+    "BCCompatibleClassifier": "bcsk.estimator",
+    "btc_scorer": "bcsk.scorers",
+    "bec_scorer": "bcsk.scorers",
+    "make_btc_scorer": "bcsk.scorers",
+    "make_bec_scorer": "bcsk.scorers",
+    "compatibility_scoring": "bcsk.scorers",
+    "CompatibilityScorer": "bcsk.scorers",
+    "best_accuracy_with_btc_at_least": "bcsk.scorers",
+}
+# Modules re-exported under a name of their own (BCML's ``tf_helpers`` idiom).
+_LAZY_MODULES = {"tf_helpers": "bcsk.tensorflow.helpers"}
+
+__all__ = sorted([*_LAZY, *_LAZY_MODULES])
+
+
+def __getattr__(name: str):
+    if name in _LAZY_MODULES:
+        value = importlib.import_module(_LAZY_MODULES[name])
+    elif name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+    else:
+        raise AttributeError(f"module 'bcsk' has no attribute {name!r}")
+    globals()[name] = value  # cache: later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from bcsk.estimator import BCCompatibleClassifier
+    from bcsk.metrics import (
+        CompatibilityReport,
+        compatibility_report,
+        negative_flip_rate,
+    )
+    from bcsk.plotting import CompatibilityDisplay, CompatibilityTradeoffDisplay
+    from bcsk.scorers import (
+        CompatibilityScorer,
+        bec_scorer,
+        best_accuracy_with_btc_at_least,
+        btc_scorer,
+        compatibility_scoring,
+        make_bec_scorer,
+        make_btc_scorer,
+    )
+    from bcsk.scores import (
+        compatibility_counts,
+        error_compatibility_score,
+        trust_compatibility_score,
+    )
+    from bcsk.tensorflow import helpers as tf_helpers
+    from bcsk.tensorflow.helpers import bc_fit
+    from bcsk.tensorflow.loss import (
+        BCBinaryCrossEntropyLoss,
+        BCCrossEntropyLoss,
+        BCKLDivLoss,
+        BCLoss,
+        BCNLLLoss,
+        BCStrictImitationBinaryCrossEntropyLoss,
+        BCStrictImitationCrossEntropyLoss,
+        BCStrictImitationKLDivLoss,
+        BCStrictImitationNLLLoss,
+    )
+    from bcsk.tensorflow.models import BCCompatibilityModel, BCNewErrorCompatibilityModel

@@ -1,0 +1,210 @@
+"""Turn any kind of h1 into probabilities over the estimator's classes.
+
+h1 may be a Keras model, a fitted scikit-learn classifier or a callable. A Keras
+or callable h1 gives one column per class in the order of ``classes_`` (sorted
+labels, scikit-learn's convention); a scikit-learn h1 is mapped through its own
+``classes_``, so an h1 that knew only some of the classes still works. Shared by
+the estimator (once per fit) and the scorers (once per call).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
+
+# Rows of h1's output may differ from 1 by float32 rounding, not by more.
+_SUM_TOLERANCE = 1e-3
+
+
+def _is_keras(h1) -> bool:
+    # Avoid importing keras (and TensorFlow) just to answer "no".
+    return any(cls.__module__.startswith("keras") for cls in type(h1).__mro__)
+
+
+def _is_sklearn(h1) -> bool:
+    return hasattr(h1, "fit") and hasattr(h1, "predict")
+
+
+def h1_kind(h1) -> str:
+    """``"keras"``, ``"sklearn"`` or ``"callable"``; raise for anything else."""
+    if h1 is None:
+        raise ValueError(
+            "h1 is required: pass the old model as h1=... (a Keras model that "
+            "outputs class probabilities, a fitted scikit-learn classifier, or a "
+            "callable X -> probabilities)."
+        )
+    if _is_keras(h1):
+        return "keras"
+    if _is_sklearn(h1):
+        return "sklearn"
+    if callable(h1):
+        return "callable"
+    raise TypeError(
+        f"h1 must be a Keras model, a fitted scikit-learn classifier or a callable "
+        f"X -> probabilities; got {type(h1).__name__}."
+    )
+
+
+def has_probabilities(h1) -> bool:
+    """Whether h1 gives class probabilities (needed for strict imitation)."""
+    return h1_kind(h1) != "sklearn" or hasattr(h1, "predict_proba")
+
+
+@dataclass(frozen=True)
+class H1Outputs:
+    """h1's view of a set of samples, aligned with the estimator's ``classes``.
+
+    Attributes
+    ----------
+    labels : ndarray of shape (n_samples,)
+        h1's predicted label per sample (labels h1 knows but the estimator does
+        not are kept, so they count as errors).
+    probabilities : ndarray of shape (n_samples, n_classes) or None
+        h1's probability of each of ``classes``; ``None`` when h1 only predicts.
+    """
+
+    labels: np.ndarray
+    probabilities: np.ndarray | None
+
+
+def _check_probabilities(output, n_classes: int, classes) -> np.ndarray:
+    output = np.asarray(output, dtype=np.float64)
+    if output.ndim == 1:
+        output = output[:, None]
+    if output.ndim != 2:
+        raise ValueError(
+            f"h1 must return one row of probabilities per sample; got an array of "
+            f"shape {output.shape}."
+        )
+    if output.shape[1] == 1 and n_classes == 2:
+        # One sigmoid unit: the probability of classes[1].
+        output = np.hstack([1.0 - output, output])
+    if output.shape[1] != n_classes:
+        raise ValueError(
+            f"h1 returns {output.shape[1]} probabilities per sample but y has "
+            f"{n_classes} classes {list(classes)}: h1 must give one column per "
+            "class, in the order of the sorted class labels."
+        )
+    n_bad = int(np.sum(~np.isfinite(output).all(axis=1)))
+    if n_bad:
+        raise ValueError(
+            f"h1 returned NaN or infinite values for {n_bad} of {len(output)} "
+            "samples; check h1 and the features it receives."
+        )
+    sums = output.sum(axis=1)
+    if (
+        np.any(output < -_SUM_TOLERANCE)
+        or np.any(np.abs(sums - 1.0) > _SUM_TOLERANCE)
+    ):
+        raise ValueError(
+            "h1's outputs are not probabilities: row sums range from "
+            f"{sums.min():.4g} to {sums.max():.4g} (expected 1). Give h1 a softmax "
+            "(or sigmoid) output layer, or wrap it so that it returns probabilities."
+        )
+    return output
+
+
+def _check_input_width(h1, X, kind: str) -> None:
+    if kind == "sklearn":
+        expected, found = getattr(h1, "n_features_in_", None), X.shape[1]
+        if expected is None or expected == found:
+            return
+    else:
+        try:
+            inputs = h1.inputs
+        except (AttributeError, ValueError):  # a subclassed model has no inputs
+            return
+        if not inputs or len(inputs) != 1:
+            return
+        expected, found = tuple(inputs[0].shape[1:]), tuple(X.shape[1:])
+        if len(expected) == len(found) and all(
+            e is None or e == f for e, f in zip(expected, found)
+        ):
+            return
+    raise ValueError(
+        f"h1 expects inputs of shape {expected} per sample but X has {found}. In a "
+        "Pipeline, h1 receives the output of the steps before the estimator: fit "
+        "h1 on those features (or put h1's own preprocessing inside h1)."
+    )
+
+
+def h1_outputs(
+    h1, X, classes, *, need_probabilities: bool, batch_size: int = 4096
+) -> H1Outputs:
+    """Run h1 once on ``X`` and align what it says with ``classes``.
+
+    Parameters
+    ----------
+    h1 : keras.Model, scikit-learn classifier or callable
+        The old model.
+    X : ndarray
+        The samples, as the estimator receives them.
+    classes : ndarray
+        The estimator's sorted class labels.
+    need_probabilities : bool
+        Raise if h1 cannot give probabilities (a scikit-learn h1 without
+        ``predict_proba``).
+    batch_size : int, default=4096
+        Batch size for a Keras h1 (bounds the memory of inference).
+
+    Returns
+    -------
+    H1Outputs
+    """
+    kind = h1_kind(h1)
+    classes = np.asarray(classes)
+    if kind == "sklearn":
+        try:
+            check_is_fitted(h1)
+        except NotFittedError:
+            raise NotFittedError(
+                f"h1 ({type(h1).__name__}) is not fitted: bcsk needs the trained "
+                "old model. Fit it before passing it as h1."
+            ) from None
+        known = np.asarray(getattr(h1, "classes_", classes))
+        if not np.isin(classes, known).any():
+            raise ValueError(
+                f"None of the labels in y {list(classes)} is a class h1 knows "
+                f"{list(known)}: h1 and y must use the same labels."
+            )
+        _check_input_width(h1, X, kind)
+        if not hasattr(h1, "predict_proba"):
+            if need_probabilities:
+                raise ValueError(
+                    f"dissonance='strict_imitation' needs h1's probabilities, but "
+                    f"h1 ({type(h1).__name__}) has no predict_proba. Use "
+                    "dissonance='new_error', or an h1 with predict_proba."
+                )
+            return H1Outputs(np.asarray(h1.predict(X)), None)
+        proba = _check_probabilities(h1.predict_proba(X), len(known), known)
+        labels = known[np.argmax(proba, axis=1)]
+        aligned = np.zeros((len(X), len(classes)))
+        position = {label: i for i, label in enumerate(known.tolist())}
+        for j, label in enumerate(classes.tolist()):
+            if label in position:
+                aligned[:, j] = proba[:, position[label]]
+        # Mass on classes this estimator does not have is dropped; renormalise.
+        totals = aligned.sum(axis=1, keepdims=True)
+        aligned = np.divide(aligned, totals, out=np.zeros_like(aligned), where=totals > 0)
+        return H1Outputs(labels, aligned)
+
+    if kind == "keras":
+        if not h1.built:
+            raise ValueError(
+                "h1 is a Keras model with no weights yet: train it (or load the "
+                "trained model) before using it as h1."
+            )
+        _check_input_width(h1, X, kind)
+        output = h1.predict(X, batch_size=batch_size, verbose=0)
+    else:
+        output = h1(X)
+    proba = _check_probabilities(output, len(classes), classes)
+    return H1Outputs(classes[np.argmax(proba, axis=1)], proba)
+
+
+def h1_predict(h1, X, classes) -> np.ndarray:
+    """h1's predicted labels on ``X`` (for the scorers)."""
+    return h1_outputs(h1, X, classes, need_probabilities=False).labels

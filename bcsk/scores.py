@@ -1,0 +1,445 @@
+"""Backward compatibility scores between an old model h1 and a new model h2.
+
+Two scores from Srivastava et al. (KDD 2020) say how much an update h1 -> h2
+breaks the trust that users placed in h1:
+
+* :func:`trust_compatibility_score` (BTC): the share of h1's correct answers
+  that h2 still gets right.
+* :func:`error_compatibility_score` (BEC): the share of h2's errors that h1
+  made too, that is the probability that a mistake of the new model is not new.
+
+Both are built on :func:`compatibility_counts`, which splits the samples into
+the four regions of a 2 x 2 table (h1 right or wrong, h2 right or wrong).
+
+This module needs NumPy only, so that scoring predictions does not pull in
+TensorFlow or scikit-learn.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+__all__ = [
+    "compatibility_counts",
+    "error_compatibility_score",
+    "trust_compatibility_score",
+]
+
+_SCORE_PARAMS = ("h1_output_labels", "h2_output_labels", "expected_labels")
+
+# Kinds of NumPy dtypes whose values compare like Python numbers.
+_NUMERIC_KINDS = frozenset("biufc")
+
+
+def _as_label_array(labels: ArrayLike) -> np.ndarray:
+    """Convert one label container to an array without changing its labels.
+
+    ``np.asarray`` turns ``[1, "a"]`` into the strings ``["1", "a"]`` and strips
+    trailing NUL characters from strings, so a list that is not purely numeric
+    is kept as Python objects: labels then compare exactly as they do in Python.
+    """
+    if isinstance(labels, np.ndarray):
+        return labels
+    array = np.asarray(labels)
+    if array.dtype.kind not in _NUMERIC_KINDS:
+        array = np.asarray(labels, dtype=object)
+    return array
+
+
+def _check_label_arrays(
+    arrays: Sequence[ArrayLike], names: Sequence[str]
+) -> list[np.ndarray]:
+    """Validate label arrays and return them as 1-D arrays of equal length.
+
+    Parameters
+    ----------
+    arrays : sequence of array-like
+        The label containers, in the caller's parameter order.
+    names : sequence of str
+        The caller's parameter names, used in error messages.
+
+    Returns
+    -------
+    list of ndarray
+        One 1-D array per input; column vectors of shape (n, 1) are ravelled.
+
+    Raises
+    ------
+    ValueError
+        If an input is not 1-D or a column vector, or the lengths differ.
+    """
+    converted = [_as_label_array(a) for a in arrays]
+    shapes = [a.shape for a in converted]
+    if any(
+        not (len(shape) == 1 or (len(shape) == 2 and shape[1] == 1)) for shape in shapes
+    ):
+        described = ", ".join(f"{n} {s}" for n, s in zip(names, shapes, strict=True))
+        hint = ""
+        if any(len(shape) == 2 and shape[1] > 1 for shape in shapes):
+            hint = (
+                " If you passed class probabilities or one-hot rows, pass their "
+                "argmax(axis=1) instead."
+            )
+        raise ValueError(
+            f"{_join(names)} must each hold one label per sample: a 1-D array or "
+            f"a column vector of shape (n_samples, 1); got shapes {described}." + hint
+        )
+    converted = [a.ravel() for a in converted]
+    lengths = [a.shape[0] for a in converted]
+    if len(set(lengths)) > 1:
+        described = ", ".join(f"{n}={k}" for n, k in zip(names, lengths, strict=True))
+        raise ValueError(
+            f"{_join(names)} must have the same number of samples; got lengths "
+            f"{described}. Pass the predictions of both models for exactly the "
+            "samples whose true labels you pass."
+        )
+    return converted
+
+
+def _join(names: Sequence[str]) -> str:
+    """Join parameter names as ``a, b and c``."""
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _equal(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Compare two label arrays elementwise with Python's ``==`` semantics."""
+    lk, rk = left.dtype.kind, right.dtype.kind
+    if (lk in _NUMERIC_KINDS and rk in _NUMERIC_KINDS) or (lk == rk and lk in "US"):
+        return np.asarray(left == right, dtype=bool)
+    # NumPy refuses to compare, say, integers with strings; objects fall back
+    # on each label's own __eq__, so 1 == "1" is simply False.
+    return np.asarray(left.astype(object) == right.astype(object), dtype=bool)
+
+
+def _correct_masks(
+    h1_output_labels: ArrayLike,
+    h2_output_labels: ArrayLike,
+    expected_labels: ArrayLike,
+    names: Sequence[str] = _SCORE_PARAMS,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return boolean masks of h1's and h2's correct answers, and the labels.
+
+    Parameters
+    ----------
+    h1_output_labels, h2_output_labels, expected_labels : array-like
+        Labels predicted by h1 and h2, and the true labels.
+    names : sequence of str
+        Parameter names of the public caller, in the same order as the arrays,
+        so that validation errors name what the user actually passed.
+
+    Returns
+    -------
+    h1_correct, h2_correct : ndarray of bool
+        Whether each model's label equals the true label.
+    expected : ndarray
+        The true labels as a 1-D array.
+    """
+    h1, h2, expected = _check_label_arrays(
+        (h1_output_labels, h2_output_labels, expected_labels), names
+    )
+    return _equal(h1, expected), _equal(h2, expected), expected
+
+
+def _counts_from_masks(
+    h1_correct: np.ndarray, h2_correct: np.ndarray
+) -> tuple[int, int, int, int]:
+    """Count the four regions of the h1-right / h2-right table."""
+    both_correct = int(np.count_nonzero(h1_correct & h2_correct))
+    h1_only = int(np.count_nonzero(h1_correct & ~h2_correct))
+    h2_only = int(np.count_nonzero(~h1_correct & h2_correct))
+    both_wrong = int(h1_correct.shape[0]) - both_correct - h1_only - h2_only
+    return both_correct, h1_only, h2_only, both_wrong
+
+
+def compatibility_counts(
+    h1_output_labels: ArrayLike,
+    h2_output_labels: ArrayLike,
+    expected_labels: ArrayLike,
+) -> tuple[int, int, int, int]:
+    """Count samples by whether the old model h1 and the new model h2 are right.
+
+    Parameters
+    ----------
+    h1_output_labels : array-like of shape (n_samples,) or (n_samples, 1)
+        Labels predicted by the old model h1.
+    h2_output_labels : array-like of shape (n_samples,) or (n_samples, 1)
+        Labels predicted by the new model h2.
+    expected_labels : array-like of shape (n_samples,) or (n_samples, 1)
+        True labels. Labels may be of any type (integers, floats, strings,
+        booleans or a mix of them); a prediction is correct when it compares
+        equal to the true label.
+
+    Returns
+    -------
+    both_correct : int
+        Samples that h1 and h2 both label correctly.
+    h1_only_correct : int
+        Samples that h1 labels correctly and h2 gets wrong: the new errors
+        (negative flips) that the update introduced.
+    h2_only_correct : int
+        Samples that h1 gets wrong and h2 labels correctly: the errors that
+        the update fixed.
+    both_wrong : int
+        Samples that both models get wrong.
+
+    Raises
+    ------
+    ValueError
+        If an input is not 1-D (or a column vector), or the three inputs do
+        not have the same length.
+
+    See Also
+    --------
+    trust_compatibility_score : Share of h1's correct answers that h2 keeps.
+    error_compatibility_score : Share of h2's errors that h1 made too.
+
+    Examples
+    --------
+    >>> from bcsk.scores import compatibility_counts
+    >>> y_true = [0, 1, 1, 0, 2, 2]
+    >>> h1_pred = [0, 1, 0, 1, 2, 2]
+    >>> h2_pred = [0, 0, 1, 1, 2, 1]
+    >>> compatibility_counts(h1_pred, h2_pred, y_true)
+    (2, 2, 1, 1)
+    """
+    h1_correct, h2_correct, _ = _correct_masks(
+        h1_output_labels, h2_output_labels, expected_labels
+    )
+    return _counts_from_masks(h1_correct, h2_correct)
+
+
+def _check_zero_division(zero_division: Any) -> None:
+    """Raise ``ValueError`` unless ``zero_division`` is "warn", 0, 1 or NaN."""
+    if isinstance(zero_division, str):
+        if zero_division == "warn":
+            return
+    elif isinstance(zero_division, numbers.Real) and not isinstance(
+        zero_division, bool
+    ):
+        value = float(zero_division)
+        if value in (0.0, 1.0) or math.isnan(value):
+            return
+    raise ValueError(
+        f"zero_division must be 'warn', 0.0, 1.0 or np.nan; got {zero_division!r}."
+    )
+
+
+def _divide(
+    numerator: int,
+    denominator: int,
+    zero_division: str | float,
+    score_name: str,
+    empty_reason: str,
+) -> float:
+    """Divide two counts, replacing an undefined ratio by ``zero_division``.
+
+    ``empty_reason`` completes the warning: "... because <empty_reason>".
+    """
+    if denominator:
+        return numerator / denominator
+    if zero_division != "warn":
+        return float(zero_division)
+    # Imported here: scikit-learn takes seconds to import and is only needed
+    # on this rare path.
+    from sklearn.exceptions import UndefinedMetricWarning
+
+    warnings.warn(
+        f"{score_name} is ill-defined and being set to 0.0 because "
+        f"{empty_reason}, so its denominator is zero. Use `zero_division` "
+        "parameter to control this behavior.",
+        UndefinedMetricWarning,
+        # Point at the caller of the public score function.
+        stacklevel=4,
+    )
+    return 0.0
+
+
+def _btc_from_counts(
+    counts: tuple[int, int, int, int], zero_division: str | float
+) -> float:
+    """Compute BTC from the output of :func:`compatibility_counts`."""
+    both_correct, h1_only_correct, _, _ = counts
+    return _divide(
+        both_correct,
+        both_correct + h1_only_correct,
+        zero_division,
+        "Backward trust compatibility (BTC)",
+        "h1 (the old model) labels no sample correctly"
+        if sum(counts)
+        else "there are no samples",
+    )
+
+
+def _bec_from_counts(
+    counts: tuple[int, int, int, int], zero_division: str | float
+) -> float:
+    """Compute BEC from the output of :func:`compatibility_counts`."""
+    _, h1_only_correct, _, both_wrong = counts
+    return _divide(
+        both_wrong,
+        both_wrong + h1_only_correct,
+        zero_division,
+        "Backward error compatibility (BEC)",
+        "h2 (the new model) makes no errors" if sum(counts) else "there are no samples",
+    )
+
+
+def trust_compatibility_score(
+    h1_output_labels: ArrayLike,
+    h2_output_labels: ArrayLike,
+    expected_labels: ArrayLike,
+    *,
+    zero_division: str | float = "warn",
+) -> float:
+    """Backward trust compatibility (BTC) of a new model h2 with an old model h1.
+
+    BTC is the share of the samples that h1 labels correctly that h2 also
+    labels correctly::
+
+        BTC = #(h1 right and h2 right) / #(h1 right)
+
+    A BTC of 1 means the update keeps every correct answer of h1, so users who
+    learned to trust h1 on some inputs are not let down by h2.
+
+    Parameters
+    ----------
+    h1_output_labels : array-like of shape (n_samples,) or (n_samples, 1)
+        Labels predicted by the old model h1.
+    h2_output_labels : array-like of shape (n_samples,) or (n_samples, 1)
+        Labels predicted by the new model h2.
+    expected_labels : array-like of shape (n_samples,) or (n_samples, 1)
+        True labels, of any type; a prediction is correct when it compares
+        equal to the true label.
+    zero_division : {"warn", 0.0, 1.0, np.nan}, default="warn"
+        Value returned when h1 labels no sample correctly (including empty
+        input), so that the ratio is undefined. "warn" returns 0.0 and emits
+        an :class:`sklearn.exceptions.UndefinedMetricWarning`.
+
+    Returns
+    -------
+    float
+        BTC in [0, 1], or the ``zero_division`` value when undefined.
+
+    Raises
+    ------
+    ValueError
+        If the inputs are not 1-D (or column vectors), differ in length, or
+        ``zero_division`` is not one of the allowed values.
+
+    See Also
+    --------
+    error_compatibility_score : Share of h2's errors that h1 made too.
+    compatibility_counts : The four counts both scores are computed from.
+
+    References
+    ----------
+    .. [1] M. Srivastava, B. Nushi, E. Kamar, S. Shah and E. Horvitz, "An
+       Empirical Analysis of Backward Compatibility in Machine Learning
+       Systems", KDD 2020.
+
+    Examples
+    --------
+    h1 is right on samples 0, 1, 4 and 5; h2 keeps samples 0 and 4 only:
+
+    >>> from bcsk.scores import trust_compatibility_score
+    >>> y_true = [0, 1, 1, 0, 2, 2]
+    >>> h1_pred = [0, 1, 0, 1, 2, 2]
+    >>> h2_pred = [0, 0, 1, 1, 2, 1]
+    >>> trust_compatibility_score(h1_pred, h2_pred, y_true)
+    0.5
+    """
+    _check_zero_division(zero_division)
+    counts = compatibility_counts(h1_output_labels, h2_output_labels, expected_labels)
+    return _btc_from_counts(counts, zero_division)
+
+
+def error_compatibility_score(
+    h1_output_labels: ArrayLike,
+    h2_output_labels: ArrayLike,
+    expected_labels: ArrayLike,
+    *,
+    zero_division: str | float = "warn",
+) -> float:
+    """Backward error compatibility (BEC) of a new model h2 with an old model h1.
+
+    BEC is the share of h2's errors that h1 made as well, that is the
+    probability that a mistake made by the new model is not new::
+
+        BEC = #(h1 wrong and h2 wrong) / #(h2 wrong)
+
+    A BEC of 1 means h2 makes no mistake that users of h1 have not already
+    seen (and perhaps learned to work around).
+
+    Parameters
+    ----------
+    h1_output_labels : array-like of shape (n_samples,) or (n_samples, 1)
+        Labels predicted by the old model h1.
+    h2_output_labels : array-like of shape (n_samples,) or (n_samples, 1)
+        Labels predicted by the new model h2.
+    expected_labels : array-like of shape (n_samples,) or (n_samples, 1)
+        True labels, of any type; a prediction is correct when it compares
+        equal to the true label.
+    zero_division : {"warn", 0.0, 1.0, np.nan}, default="warn"
+        Value returned when h2 makes no errors (including empty input), so
+        that the ratio is undefined. "warn" returns 0.0 and emits an
+        :class:`sklearn.exceptions.UndefinedMetricWarning`.
+
+    Returns
+    -------
+    float
+        BEC in [0, 1], or the ``zero_division`` value when undefined.
+
+    Raises
+    ------
+    ValueError
+        If the inputs are not 1-D (or column vectors), differ in length, or
+        ``zero_division`` is not one of the allowed values.
+
+    See Also
+    --------
+    trust_compatibility_score : Share of h1's correct answers that h2 keeps.
+    compatibility_counts : The four counts both scores are computed from.
+
+    Notes
+    -----
+    bcsk divides by the number of **h2's** errors, as the definition in the
+    BackwardCompatibilityML documentation and in Srivastava et al. [1]_ does.
+    The BackwardCompatibilityML code (``error_compatibility_score`` in
+    ``backwardcompatibilityml.scores``) divides by the number of **h1's**
+    errors instead, so the two give different values whenever h1 and h2 make
+    different numbers of errors. In the example below h1 makes 2 errors and
+    h2 makes 3, one of them shared: bcsk gives 1/3, the BackwardCompatibilityML
+    code gives 1/2.
+
+    References
+    ----------
+    .. [1] M. Srivastava, B. Nushi, E. Kamar, S. Shah and E. Horvitz, "An
+       Empirical Analysis of Backward Compatibility in Machine Learning
+       Systems", KDD 2020.
+
+    Examples
+    --------
+    h2 is wrong on samples 1, 3 and 5; h1 was wrong on sample 3 too:
+
+    >>> from bcsk.scores import error_compatibility_score
+    >>> y_true = [0, 1, 1, 0, 2, 2]
+    >>> h1_pred = [0, 1, 0, 1, 2, 2]
+    >>> h2_pred = [0, 0, 1, 1, 2, 1]
+    >>> error_compatibility_score(h1_pred, h2_pred, y_true)
+    0.3333333333333333
+
+    A perfect h2 makes no errors, so BEC is undefined:
+
+    >>> error_compatibility_score(h1_pred, y_true, y_true, zero_division=1.0)
+    1.0
+    """
+    _check_zero_division(zero_division)
+    counts = compatibility_counts(h1_output_labels, h2_output_labels, expected_labels)
+    return _bec_from_counts(counts, zero_division)

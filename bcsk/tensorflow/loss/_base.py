@@ -1,0 +1,215 @@
+"""The base class of the loss classes: one objective, many per-sample losses."""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from bcsk.tensorflow import _objective
+
+
+def cross_entropy(y, probabilities):
+    """Per-sample cross-entropy with class-index, one-hot or binary labels."""
+    n_outputs = _objective.output_width(probabilities)
+    if n_outputs == 1:
+        return keras.losses.binary_crossentropy(
+            _objective.one_hot_targets(y, 1, probabilities.dtype), probabilities
+        )
+    if _objective.is_one_hot(y, n_outputs):
+        return keras.losses.categorical_crossentropy(
+            ops.cast(y, probabilities.dtype), probabilities
+        )
+    return keras.losses.sparse_categorical_crossentropy(
+        _objective.class_indices(y, n_outputs), probabilities
+    )
+
+
+def without_cached_logits(probabilities):
+    """A softmax output without the logits Keras caches on it (``_keras_logits``).
+
+    ``keras.losses.binary_crossentropy`` reads those cached logits as *sigmoid*
+    logits, which is wrong for a softmax output of several columns.
+    """
+    if _objective.output_width(probabilities) > 1:
+        return ops.copy(probabilities)
+    return probabilities
+
+
+def soft_cross_entropy(targets, probabilities):
+    """Per-sample cross-entropy against soft targets (rows of probabilities)."""
+    if _objective.output_width(probabilities) == 1:
+        return keras.losses.binary_crossentropy(targets, probabilities)
+    return keras.losses.categorical_crossentropy(targets, probabilities)
+
+
+def negative_log_likelihood(targets, probabilities):
+    """``-sum_k t_k log p_k`` without renormalising ``p`` (BCML's NLL)."""
+    targets = _objective.as_two_columns(targets)
+    probabilities = _objective.as_two_columns(probabilities)
+    clipped = ops.clip(probabilities, keras.backend.epsilon(), 1.0)
+    return -ops.sum(targets * ops.log(clipped), axis=-1)
+
+
+def kl_divergence(targets, probabilities):
+    """Per-sample ``KL(targets || probabilities)``; one sigmoid unit is two classes."""
+    return keras.losses.kl_divergence(
+        _objective.as_two_columns(targets), _objective.as_two_columns(probabilities)
+    )
+
+
+class BCLoss:
+    """Backward-compatibility loss: task loss plus ``lambda_c`` times a dissonance.
+
+    The value is::
+
+        mean_i[ s_i l(y_i, h2(x_i)) ] + lambda_c * mean_i[ s_i c_i d_i ]
+
+    with ``c_i = 1`` where h1 predicts sample ``i`` correctly (argmax, or
+    ``p >= 0.5`` for a single sigmoid unit), ``s_i`` the sample weight (1 by
+    default) and ``d_i`` the dissonance of the subclass. Both means run over the
+    whole batch, so the loss does not grow with the batch size.
+
+    Subclasses set :attr:`dissonance_kind` and implement :meth:`task_loss` and,
+    for strict imitation, :meth:`imitation_loss`.
+
+    Parameters
+    ----------
+    h1 : keras.Model
+        The reference (old) model. It is only called, in inference mode, and
+        never trained.
+    h2 : keras.Model
+        The model being trained. It is called once per batch with
+        ``training=True``.
+    lambda_c : float
+        Weight of the dissonance, ``>= 0``.
+    """
+
+    dissonance_kind = "new_error"
+
+    def __init__(self, h1, h2, lambda_c: float) -> None:
+        if h1 is None or h2 is None:
+            raise ValueError(
+                f"{type(self).__name__} needs both models: pass the trained "
+                "reference model as h1 and the model to train as h2."
+            )
+        self.h1 = h1
+        self.h2 = h2
+        self.lambda_c = _objective.validate_lambda_c(lambda_c)
+        # BCML's loss objects carry a __name__, and bc_fit prints it.
+        self.__name__ = type(self).__name__
+
+    def task_loss(self, y, h2_output):
+        """Per-sample task loss ``l(y_i, h2(x_i))``, shape ``(n,)``."""
+        raise NotImplementedError
+
+    def imitation_loss(self, h1_output, h2_output):
+        """Per-sample divergence of h2's output from h1's output, shape ``(n,)``."""
+        raise NotImplementedError
+
+    def dissonance(self, y, h1_output, h2_output):
+        """Per-sample dissonance ``d_i`` before masking by ``c_i``."""
+        if self.dissonance_kind == "new_error":
+            return self.task_loss(y, h2_output)
+        return self.imitation_loss(h1_output, h2_output)
+
+    def objective(self, y, h1_output, h2_output, sample_weight=None):
+        """The loss value from precomputed model outputs.
+
+        Parameters
+        ----------
+        y : tensor
+            Labels: class indices of shape ``(n,)`` or ``(n, 1)``, one-hot rows,
+            or 0/1 labels for a single sigmoid unit.
+        h1_output, h2_output : tensor
+            Probabilities of shape ``(n, n_classes)`` (or ``(n, 1)``).
+        sample_weight : tensor, optional
+            Per-sample weights of shape ``(n,)``.
+
+        Returns
+        -------
+        tensor
+            Scalar loss.
+        """
+        _objective.check_same_width(h1_output, h2_output)
+        dtype = h2_output.dtype
+        h1_output = ops.stop_gradient(ops.cast(h1_output, dtype))
+        weight = ops.cast(_objective.h1_correct(h1_output, y), dtype)
+        task = self.task_loss(y, h2_output)
+        dissonance = self.dissonance(y, h1_output, h2_output)
+        if sample_weight is not None:
+            sample_weight = ops.reshape(ops.cast(sample_weight, dtype), (-1,))
+            task = task * sample_weight
+            weight = weight * sample_weight
+        return ops.mean(task) + self.lambda_c * ops.mean(weight * dissonance)
+
+    def __call__(self, x, y, sample_weight=None):
+        """Run h1 and h2 on a batch and return the loss (call inside a tape)."""
+        h1_output = self.h1(x, training=False)
+        h2_output = self.h2(x, training=True)
+        return self.objective(y, h1_output, h2_output, sample_weight)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(lambda_c={self.lambda_c})"
+
+
+# The four task losses. Each family pairs a task loss on the labels with the
+# matching divergence from h1's output; the new-error and strict-imitation
+# modules combine them with BCLoss.
+
+
+class CrossEntropyFamily:
+    """Cross-entropy task loss; strict imitation uses h1's output as soft target."""
+
+    def task_loss(self, y, h2_output):
+        """Per-sample cross-entropy of h2's output against ``y``."""
+        return cross_entropy(y, h2_output)
+
+    def imitation_loss(self, h1_output, h2_output):
+        """Per-sample ``-sum_k p1_k log p2_k``."""
+        return soft_cross_entropy(h1_output, h2_output)
+
+
+class NLLFamily:
+    """Negative log-likelihood of the true class, without renormalising h2."""
+
+    def task_loss(self, y, h2_output):
+        """Per-sample ``-log p2[y]``."""
+        n_outputs = _objective.output_width(h2_output)
+        targets = _objective.one_hot_targets(y, n_outputs, h2_output.dtype)
+        return negative_log_likelihood(targets, h2_output)
+
+    def imitation_loss(self, h1_output, h2_output):
+        """Per-sample ``-sum_k p1_k log p2_k``."""
+        return negative_log_likelihood(h1_output, h2_output)
+
+
+class BinaryCrossEntropyFamily:
+    """Binary cross-entropy per output column, averaged over the columns."""
+
+    def task_loss(self, y, h2_output):
+        """Per-sample binary cross-entropy against one-hot (or 0/1) targets."""
+        n_outputs = _objective.output_width(h2_output)
+        targets = _objective.one_hot_targets(y, n_outputs, h2_output.dtype)
+        return keras.losses.binary_crossentropy(
+            targets, without_cached_logits(h2_output)
+        )
+
+    def imitation_loss(self, h1_output, h2_output):
+        """Per-sample binary cross-entropy with h1's probabilities as targets."""
+        return keras.losses.binary_crossentropy(
+            h1_output, without_cached_logits(h2_output)
+        )
+
+
+class KLDivFamily:
+    """Kullback-Leibler divergence from the target distribution."""
+
+    def task_loss(self, y, h2_output):
+        """Per-sample ``KL(onehot(y) || p2)``."""
+        n_outputs = _objective.output_width(h2_output)
+        targets = _objective.one_hot_targets(y, n_outputs, h2_output.dtype)
+        return kl_divergence(targets, h2_output)
+
+    def imitation_loss(self, h1_output, h2_output):
+        """Per-sample ``KL(p1 || p2)``."""
+        return kl_divergence(h1_output, h2_output)

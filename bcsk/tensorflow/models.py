@@ -1,0 +1,295 @@
+"""Keras models that train with the backward-compatibility objective in ``fit``.
+
+Both models override :meth:`keras.Model.compute_loss`, the Keras 3 hook for a
+custom objective: ``train_step`` stays Keras' own, so metrics, callbacks,
+``sample_weight``, ``class_weight``, distribution strategies and every backend
+keep working. h1 is called once per step, in inference mode.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from bcsk.tensorflow import _objective
+
+__all__ = ["BCCompatibilityModel", "BCNewErrorCompatibilityModel"]
+
+
+def imitation_loss_for(compiled_loss, n_outputs: int) -> keras.losses.Loss:
+    """The divergence from h1 that matches the loss the model was compiled with.
+
+    Cross-entropy losses (and any loss bcsk does not recognise) imitate h1 with a
+    soft-target cross-entropy, binary cross-entropy with h1's probabilities as
+    targets, KL divergence with ``KL(p1 || p2)``. A ``keras.losses.Loss`` object
+    (rather than a hand-made mean) scales the term correctly under
+    ``tf.distribute`` strategies.
+    """
+    kind, from_logits = _objective.loss_kind(compiled_loss)
+    if n_outputs == 1 or kind == "binary_crossentropy":
+        return keras.losses.BinaryCrossentropy(from_logits=from_logits)
+    if kind == "kl_divergence":
+        return keras.losses.KLDivergence()
+    return keras.losses.CategoricalCrossentropy(from_logits=from_logits)
+
+
+class BCObjectiveMixin:
+    """The backward-compatibility objective, shared by both model classes.
+
+    h1 is stored outside Keras' layer tracking: its variables never appear in
+    ``weights`` or ``trainable_weights`` of the model being trained, so no
+    optimizer can update them, whatever ``h1.trainable`` says. h1 is still saved
+    with the model (``model.save`` walks its attributes) and restored on load.
+    """
+
+    def _setup_compatibility(self, h1, lambda_c, dissonance) -> None:
+        if h1 is None:
+            raise ValueError(
+                f"{type(self).__name__} needs the reference model: pass "
+                "h1=<your trained Keras model>."
+            )
+        if not isinstance(h1, keras.layers.Layer):
+            raise TypeError(
+                f"h1 must be a Keras model, got {type(h1).__name__}. To update a "
+                "scikit-learn model (or any callable), use "
+                "bcsk.BCCompatibleClassifier, which accepts those as h1."
+            )
+        object.__setattr__(self, "_h1", h1)
+        object.__setattr__(self, "_lambda_c", _objective.validate_lambda_c(lambda_c))
+        object.__setattr__(
+            self, "_dissonance", _objective.validate_dissonance(dissonance)
+        )
+
+    @property
+    def h1(self) -> keras.Model:
+        """The reference model h1 (never trained)."""
+        return self._h1
+
+    @property
+    def dissonance(self) -> str:
+        """``"new_error"`` or ``"strict_imitation"``."""
+        return self._dissonance
+
+    @property
+    def lambda_c(self) -> float:
+        """Weight of the compatibility term; can be changed between fits."""
+        return self._lambda_c
+
+    @lambda_c.setter
+    def lambda_c(self, value: float) -> None:
+        object.__setattr__(self, "_lambda_c", _objective.validate_lambda_c(value))
+        # The compiled train/test steps hold lambda_c as a constant: drop them so
+        # the next fit or evaluate traces them again with the new value.
+        self.train_function = None
+        self.test_function = None
+
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
+    ):
+        """Compiled loss plus ``lambda_c`` times the dissonance on h1-correct samples.
+
+        New error reweights the compiled per-sample loss by
+        ``1 + lambda_c * c_i``, which is exactly
+        ``mean(l) + lambda_c * mean(c * l)`` and works for any compiled loss.
+        Strict imitation adds a divergence of ``y_pred`` from h1's output,
+        weighted by ``lambda_c * c_i``.
+        """
+        if y is None or y_pred is None:
+            return super().compute_loss(x, y, y_pred, sample_weight, training=training)
+        if isinstance(y_pred, (list, tuple, dict)):
+            raise ValueError(
+                f"{type(self).__name__} supports single-output classifiers; this "
+                "model returns several outputs."
+            )
+        h1_output = ops.stop_gradient(
+            ops.cast(self._h1(x, training=False), y_pred.dtype)
+        )
+        _objective.check_same_width(h1_output, y_pred)
+        correct = _objective.h1_correct(h1_output, y, y_pred.dtype)
+        weight = ops.ones_like(correct)
+        if sample_weight is not None:
+            weight = ops.reshape(ops.cast(sample_weight, y_pred.dtype), (-1,))
+        if self._dissonance == "new_error":
+            return super().compute_loss(
+                x, y, y_pred, weight * (1.0 + self._lambda_c * correct),
+                training=training,
+            )
+        task = super().compute_loss(x, y, y_pred, sample_weight, training=training)
+        # Built while tracing the step (not per batch); follows a re-compile.
+        imitation_loss = imitation_loss_for(
+            getattr(self, "loss", None), _objective.output_width(y_pred)
+        )
+        imitation = imitation_loss(
+            h1_output, y_pred, sample_weight=self._lambda_c * correct * weight
+        )
+        return task + imitation
+
+    def _compatibility_config(self) -> dict:
+        return {
+            "h1": keras.saving.serialize_keras_object(self._h1),
+            "lambda_c": self._lambda_c,
+        }
+
+
+@keras.saving.register_keras_serializable(package="bcsk")
+class BCCompatibilityModel(BCObjectiveMixin, keras.Model):
+    """Wrap any Keras model so that ``fit`` trains it to stay compatible with h1.
+
+    In the manner of TF Model Remediation's ``MinDiffModel``: the wrapper calls
+    the original model, forwards ``compile``/``fit``/``predict``, and adds the
+    compatibility term to the loss given to ``compile``. The original model's
+    weights are the ones trained; get it back with :attr:`original_model` or
+    :meth:`save_original_model`.
+
+    Parameters
+    ----------
+    original_model : keras.Model
+        The new model h2 (functional, Sequential or subclassed). It must output
+        class probabilities (or logits with a ``from_logits=True`` loss) in the
+        same column order as h1.
+    h1 : keras.Model
+        The trained reference model. Never trained: its variables are not part
+        of this model's weights.
+    lambda_c : float, default=0.5
+        Weight of the compatibility term, ``>= 0``.
+    dissonance : {"new_error", "strict_imitation"}, default="new_error"
+        ``"new_error"`` counts the compiled loss again on samples h1 gets right;
+        ``"strict_imitation"`` makes h2's output imitate h1's output there.
+    **kwargs
+        Passed to :class:`keras.Model` (e.g. ``name``).
+
+    Examples
+    --------
+    >>> import keras
+    >>> h1 = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, "softmax")])
+    >>> h2 = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, "softmax")])
+    >>> model = BCCompatibilityModel(h2, h1=h1, lambda_c=0.7)
+    >>> model.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
+    >>> model.original_model is h2
+    True
+    """
+
+    def __init__(
+        self,
+        original_model: keras.Model,
+        h1: keras.Model | None = None,
+        lambda_c: float = 0.5,
+        dissonance: str = "new_error",
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(original_model, keras.layers.Layer):
+            raise TypeError(
+                "original_model must be a Keras model, got "
+                f"{type(original_model).__name__}."
+            )
+        self.original_model = original_model
+        self._setup_compatibility(h1, lambda_c, dissonance)
+
+    def call(self, inputs, training=None):
+        """Run the original model."""
+        return self.original_model(inputs, training=training)
+
+    @property
+    def outputs(self):
+        """The original model's symbolic outputs (scikeras reads these)."""
+        return getattr(self.original_model, "outputs", None)
+
+    def save_original_model(self, filepath, **kwargs) -> None:
+        """Save the trained model on its own, without h1 or the wrapper."""
+        self.original_model.save(filepath, **kwargs)
+
+    def get_config(self) -> dict:
+        """Configuration for ``keras.saving`` (the original model and h1 included)."""
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "original_model": keras.saving.serialize_keras_object(self.original_model),
+            "dissonance": self._dissonance,
+            **self._compatibility_config(),
+        }
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuild the wrapper from :meth:`get_config`'s output."""
+        config = dict(config)
+        original_model = keras.saving.deserialize_keras_object(
+            config.pop("original_model"), custom_objects=custom_objects
+        )
+        h1 = keras.saving.deserialize_keras_object(
+            config.pop("h1"), custom_objects=custom_objects
+        )
+        return cls(original_model, h1=h1, **config)
+
+
+@keras.saving.register_keras_serializable(package="bcsk")
+class BCNewErrorCompatibilityModel(BCObjectiveMixin, keras.Sequential):
+    """A ``keras.Sequential`` h2 trained with the new-error objective by ``fit``.
+
+    BackwardCompatibilityML's model class, rebuilt on Keras 3: the compiled loss
+    ``l`` becomes ``mean(l) + lambda_c * mean(c * l)``, where ``c`` marks the
+    samples h1 predicts correctly. The reported ``loss`` is that objective.
+
+    Parameters
+    ----------
+    layers : list of keras.layers.Layer, optional
+        The layers of h2, as for :class:`keras.Sequential`.
+    h1 : keras.Model
+        The trained reference model. Required. Never trained.
+    lambda_c : float, default=0.0
+        Weight of the compatibility term, ``>= 0``. The default is BCML's; pass
+        a positive value to get any compatibility.
+    trainable : bool, default=True
+        As for :class:`keras.Sequential`.
+    name : str, optional
+        As for :class:`keras.Sequential`.
+
+    Examples
+    --------
+    >>> import keras
+    >>> h1 = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, "softmax")])
+    >>> h2 = BCNewErrorCompatibilityModel(
+    ...     [keras.Input((4,)), keras.layers.Dense(3, activation="softmax")],
+    ...     h1=h1, lambda_c=0.7)
+    >>> h2.lambda_c
+    0.7
+    """
+
+    def __init__(
+        self,
+        layers=None,
+        h1: keras.Model | None = None,
+        lambda_c: float = 0.0,
+        trainable: bool = True,
+        name: str | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(layers=layers, trainable=trainable, name=name, **kwargs)
+        self._setup_compatibility(h1, lambda_c, "new_error")
+
+    def get_config(self) -> dict:
+        """Configuration for ``keras.saving`` (h1 included)."""
+        return {**super().get_config(), **self._compatibility_config()}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuild the model from :meth:`get_config`'s output."""
+        config = dict(config)
+        h1 = keras.saving.deserialize_keras_object(
+            config.pop("h1"), custom_objects=custom_objects
+        )
+        layers = [
+            keras.saving.deserialize_keras_object(layer, custom_objects=custom_objects)
+            for layer in config.pop("layers")
+        ]
+        build_input_shape = config.pop("build_input_shape", None)
+        model = cls(
+            layers,
+            h1=h1,
+            lambda_c=config["lambda_c"],
+            trainable=config.get("trainable", True),
+            name=config.get("name"),
+        )
+        if build_input_shape and not model.built:
+            model.build(build_input_shape)
+        return model

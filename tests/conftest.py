@@ -1,0 +1,45 @@
+"""Shared fixtures: small datasets and h1 models fitted once per session."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from sklearn.datasets import load_digits  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _restore_keras_floatx():
+    """Some checks change keras' float type; never let it leak between tests."""
+    floatx = keras.backend.floatx()
+    yield
+    keras.backend.set_floatx(floatx)
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """Digits scaled to [0, 1] as float32: (X, y) with 1,797 samples, 10 classes."""
+    X, y = load_digits(return_X_y=True)
+    return (X / 16.0).astype("float32"), y.astype("int64")
+
+
+def dense_softmax(n_features, n_classes, hidden=None, seed=0):
+    """A small Keras classifier with softmax outputs."""
+    keras.utils.set_random_seed(seed)
+    layers = [keras.Input((n_features,))]
+    if hidden:
+        layers.append(keras.layers.Dense(hidden, activation="relu"))
+    layers.append(keras.layers.Dense(n_classes, activation="softmax"))
+    return keras.Sequential(layers)
+
+
+@pytest.fixture(scope="session")
+def digits_h1(digits):
+    """A linear Keras h1 trained on 300 digits: ~85-90 % accurate, so some errors."""
+    X, y = digits
+    h1 = dense_softmax(64, 10, seed=1)
+    h1.compile(loss="sparse_categorical_crossentropy", optimizer=keras.optimizers.Adam(0.01))
+    h1.fit(X[:300], y[:300], epochs=20, batch_size=64, verbose=0)
+    return h1

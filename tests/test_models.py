@@ -1,0 +1,672 @@
+"""Keras models trained by ``fit`` with the backward-compatibility objective.
+
+Expected loss values come from a NumPy version of the objective written here::
+
+    L = mean_i[ s_i l(y_i, p2_i) ] + lambda_c * mean_i[ s_i c_i d_i ]
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from sklearn.linear_model import LogisticRegression
+
+from bcsk.tensorflow import helpers as tf_helpers
+from bcsk.tensorflow.loss import (
+    BCCrossEntropyLoss,
+    BCStrictImitationBinaryCrossEntropyLoss,
+    BCStrictImitationCrossEntropyLoss,
+    BCStrictImitationKLDivLoss,
+)
+from bcsk.tensorflow.models import BCCompatibilityModel, BCNewErrorCompatibilityModel
+
+EPS = 1e-7
+RTOL = 1e-5
+N_EVAL = 128
+
+# --------------------------------------------------------------------------
+# NumPy reference of the objective
+# --------------------------------------------------------------------------
+
+
+def _f64(a):
+    return np.asarray(a, dtype=np.float64)
+
+
+def np_ce(y_idx, p):
+    """Cross-entropy of the true class (p2 rows are probabilities)."""
+    p = np.clip(_f64(p), EPS, 1 - EPS)
+    return -np.log(p[np.arange(len(y_idx)), y_idx])
+
+
+def np_soft_ce(t, p):
+    return -np.sum(_f64(t) * np.log(np.clip(_f64(p), EPS, 1 - EPS)), axis=1)
+
+
+def np_bce(t, p):
+    t, p = _f64(t), np.clip(_f64(p), EPS, 1 - EPS)
+    return -np.mean(t * np.log(p) + (1 - t) * np.log(1 - p), axis=1)
+
+
+def np_kl(t, p):
+    t, p = np.clip(_f64(t), EPS, 1), np.clip(_f64(p), EPS, 1)
+    return np.sum(t * np.log(t / p), axis=1)
+
+
+def np_correct(p1, y_idx):
+    p1 = _f64(p1)
+    pred = (p1[:, 0] >= 0.5).astype(int) if p1.shape[1] == 1 else p1.argmax(axis=1)
+    return (pred == y_idx).astype(np.float64)
+
+
+def np_objective(kind, dissonance, y_idx, p1, p2, lambda_c, sample_weight=None):
+    """``kind`` is the compiled loss: sparse_ce, categorical_ce, bce or kld."""
+    width = p2.shape[1]
+    if kind in ("sparse_ce", "categorical_ce"):
+        task = np_ce(y_idx, p2)
+        imitation = np_soft_ce(p1, p2)
+    elif kind == "bce":
+        targets = y_idx.reshape(-1, 1) if width == 1 else np.eye(width)[y_idx]
+        task = np_bce(targets, p2)
+        imitation = np_bce(p1, p2)
+    elif kind == "kld":
+        task = np_kl(np.eye(width)[y_idx], p2)
+        imitation = np_kl(p1, p2)
+    else:
+        raise AssertionError(kind)
+    d = task if dissonance == "new_error" else imitation
+    c = np_correct(p1, y_idx)
+    s = np.ones(len(y_idx)) if sample_weight is None else _f64(sample_weight)
+    return np.mean(s * task) + lambda_c * np.mean(s * c * d)
+
+
+# --------------------------------------------------------------------------
+# Data and models
+# --------------------------------------------------------------------------
+
+
+def mlp(n_in, n_out, hidden=16, seed=0, activation=None):
+    keras.utils.set_random_seed(seed)
+    activation = activation or ("sigmoid" if n_out == 1 else "softmax")
+    layers = [keras.Input((n_in,))]
+    if hidden:
+        layers.append(keras.layers.Dense(hidden, activation="relu"))
+    layers.append(keras.layers.Dense(n_out, activation=activation))
+    return keras.Sequential(layers)
+
+
+def copy_of(model):
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    return clone
+
+
+def weights_of(model):
+    return [np.array(w) for w in model.get_weights()]
+
+
+def assert_same_weights(before, model):
+    after = weights_of(model)
+    assert len(before) == len(after)
+    for a, b in zip(before, after):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.fixture(scope="module")
+def eval_data(digits):
+    """128 digits h1 has not seen (h1 is wrong on some of them)."""
+    X, y = digits
+    return X[300 : 300 + N_EVAL], y[300 : 300 + N_EVAL]
+
+
+@pytest.fixture
+def h1(digits_h1):
+    """A fresh copy of the session h1, trainable, so tests cannot leak changes."""
+    model = copy_of(digits_h1)
+    assert model.trainable
+    return model
+
+
+@pytest.fixture(scope="module")
+def binary_h1(digits):
+    X, y = digits
+    h1 = mlp(64, 1, hidden=None, seed=3)
+    h1.compile(loss="binary_crossentropy", optimizer=keras.optimizers.Adam(0.01))
+    h1.fit(X[:300], (y[:300] >= 5).astype("float32"), epochs=5, batch_size=64, verbose=0)
+    return h1
+
+
+def zero_lr_compile(model, loss):
+    model.compile(loss=loss, optimizer=keras.optimizers.SGD(0.0))
+
+
+def evaluate_all(model, X, y, **kwargs):
+    return float(model.evaluate(X, y, batch_size=len(X), verbose=0, **kwargs))
+
+
+def first_epoch_loss(model, X, y, **kwargs):
+    history = model.fit(X, y, batch_size=len(X), epochs=1, verbose=0, shuffle=False, **kwargs)
+    return history.history["loss"][0]
+
+
+# --------------------------------------------------------------------------
+# The BCML seed snippet, verbatim
+# --------------------------------------------------------------------------
+
+
+def digit_images(X):
+    """8x8 digits -> 28x28x1 images: each pixel becomes 3x3, then pad by 2."""
+    images = np.kron(X.reshape(-1, 8, 8), np.ones((1, 3, 3), dtype="float32"))
+    images = np.pad(images, ((0, 0), (2, 2), (2, 2)))
+    return images[..., None].astype("float32")
+
+
+@pytest.fixture(scope="module")
+def image_data(digits):
+    X, y = digits
+    images = digit_images(X[:640])
+    assert images.shape == (640, 28, 28, 1)
+    return images[:512], y[:512], images[512:], y[512:]
+
+
+def test_bcml_seed_snippet_runs_verbatim(image_data):
+    X_train, y_train, X_test, y_test = image_data
+    dataset_train = tf.data.Dataset.from_tensor_slices((X_train, y_train)).batch(64)
+    dataset_test = tf.data.Dataset.from_tensor_slices((X_test, y_test)).batch(64)
+    keras.utils.set_random_seed(0)
+    h1 = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(4, 3, strides=2, activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    h1.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
+    h1.fit(dataset_train, epochs=2, verbose=0)
+    h1_before = weights_of(h1)
+
+    # ---- BCML's README, unchanged ----
+    with pytest.warns(UserWarning, match="input_shape"):
+        h1.trainable = False
+        h2 = BCNewErrorCompatibilityModel([
+            tf.keras.layers.Flatten(input_shape=(28, 28, 1)),
+            tf.keras.layers.Dense(128, activation='relu'),
+            tf.keras.layers.Dense(10, activation='softmax')
+        ], h1=h1, lambda_c=0.7)
+    h2.compile(loss=tf.keras.losses.sparse_categorical_crossentropy,
+               optimizer=tf.keras.optimizers.Adam(0.001), metrics=['accuracy'])
+    history = h2.fit(dataset_train, epochs=6, validation_data=dataset_test)
+    # ----------------------------------
+
+    accuracy = history.history["accuracy"]
+    assert len(accuracy) == 6 and len(history.history["val_accuracy"]) == 6
+    assert accuracy[-1] > accuracy[0] + 0.1
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert history.history["val_accuracy"][-1] > 0.7
+    assert_same_weights(h1_before, h1)
+    assert h2.lambda_c == 0.7 and h2.h1 is h1
+
+
+# --------------------------------------------------------------------------
+# The reported loss is the objective
+# --------------------------------------------------------------------------
+
+
+def test_new_error_model_reports_objective(h1, eval_data):
+    X, y = eval_data
+    p1 = h1.predict(X, verbose=0)
+    c = np_correct(p1, y)
+    assert 0 < c.sum() < len(y)
+    model = BCNewErrorCompatibilityModel(
+        [keras.Input((64,)), keras.layers.Dense(10, activation="softmax")],
+        h1=h1,
+        lambda_c=0.7,
+    )
+    zero_lr_compile(model, "sparse_categorical_crossentropy")
+    p2 = model.predict(X, verbose=0)
+    expected = np_objective("sparse_ce", "new_error", y, p1, p2, 0.7)
+    np.testing.assert_allclose(evaluate_all(model, X, y), expected, rtol=RTOL)
+    np.testing.assert_allclose(first_epoch_loss(model, X, y), expected, rtol=RTOL)
+    # Same value as the loss class on the same data.
+    loss_class = float(BCCrossEntropyLoss(h1, model, 0.7)(X, y))
+    np.testing.assert_allclose(loss_class, expected, rtol=RTOL)
+    # lambda_c matters here: the plain task loss is smaller.
+    assert expected > np_objective("sparse_ce", "new_error", y, p1, p2, 0.0) + 1e-3
+
+
+# (compiled loss, dissonance, label kind, width, matching loss class)
+WRAPPER_CASES = {
+    "new_error-sparse_ce": (
+        "sparse_categorical_crossentropy", "new_error", "int", 10, BCCrossEntropyLoss
+    ),
+    "strict-sparse_ce": (
+        keras.losses.SparseCategoricalCrossentropy(),
+        "strict_imitation",
+        "int",
+        10,
+        BCStrictImitationCrossEntropyLoss,
+    ),
+    "strict-categorical_ce": (
+        "categorical_crossentropy",
+        "strict_imitation",
+        "onehot",
+        10,
+        BCStrictImitationCrossEntropyLoss,
+    ),
+    "strict-bce_sigmoid": (
+        keras.losses.BinaryCrossentropy(),
+        "strict_imitation",
+        "binary",
+        1,
+        BCStrictImitationBinaryCrossEntropyLoss,
+    ),
+    "strict-kld": (
+        keras.losses.KLDivergence(),
+        "strict_imitation",
+        "onehot",
+        10,
+        BCStrictImitationKLDivLoss,
+    ),
+}
+KIND_OF = {
+    "new_error-sparse_ce": "sparse_ce",
+    "strict-sparse_ce": "sparse_ce",
+    "strict-categorical_ce": "categorical_ce",
+    "strict-bce_sigmoid": "bce",
+    "strict-kld": "kld",
+}
+
+
+def wrapper_case(case, h1, binary_h1, eval_data):
+    loss, dissonance, labels, width, loss_cls = WRAPPER_CASES[case]
+    X, y = eval_data
+    if width == 1:
+        y_idx = (y >= 5).astype(int)
+        y_fit = y_idx.astype("float32")
+        reference = binary_h1
+    else:
+        y_idx = y
+        y_fit = np.eye(10, dtype="float32")[y] if labels == "onehot" else y
+        reference = h1
+    original = mlp(64, width, seed=11)
+    model = BCCompatibilityModel(original, h1=reference, lambda_c=0.8, dissonance=dissonance)
+    zero_lr_compile(model, loss)
+    return model, original, reference, X, y_idx, y_fit, loss_cls
+
+
+@pytest.mark.parametrize("case", list(WRAPPER_CASES))
+def test_wrapper_reports_objective(case, h1, binary_h1, eval_data):
+    model, original, reference, X, y_idx, y_fit, loss_cls = wrapper_case(
+        case, h1, binary_h1, eval_data
+    )
+    p1 = reference.predict(X, verbose=0)
+    p2 = original.predict(X, verbose=0)
+    c = np_correct(p1, y_idx)
+    assert 0 < c.sum() < len(y_idx)
+    dissonance = model.dissonance
+    expected = np_objective(KIND_OF[case], dissonance, y_idx, p1, p2, 0.8)
+    np.testing.assert_allclose(evaluate_all(model, X, y_fit), expected, rtol=RTOL)
+    np.testing.assert_allclose(first_epoch_loss(model, X, y_fit), expected, rtol=RTOL)
+    loss_object = loss_cls(reference, original, 0.8)
+    np.testing.assert_allclose(float(loss_object(X, y_fit)), expected, rtol=RTOL)
+    np.testing.assert_allclose(
+        float(loss_object.objective(y_fit, p1, p2)), expected, rtol=RTOL
+    )
+
+
+@pytest.mark.parametrize("dissonance", ["new_error", "strict_imitation"])
+def test_sample_weight_and_class_weight(dissonance, h1, eval_data):
+    X, y = eval_data
+    original = mlp(64, 10, seed=12)
+    model = BCCompatibilityModel(original, h1=h1, lambda_c=1.5, dissonance=dissonance)
+    zero_lr_compile(model, "sparse_categorical_crossentropy")
+    p1 = h1.predict(X, verbose=0)
+    p2 = original.predict(X, verbose=0)
+    w = np.random.default_rng(0).uniform(0, 3, size=len(y)).astype("float32")
+    expected = np_objective("sparse_ce", dissonance, y, p1, p2, 1.5, sample_weight=w)
+    unweighted = np_objective("sparse_ce", dissonance, y, p1, p2, 1.5)
+    assert not np.isclose(expected, unweighted, rtol=1e-3)
+    got = evaluate_all(model, X, y, sample_weight=w)
+    np.testing.assert_allclose(got, expected, rtol=RTOL)
+    np.testing.assert_allclose(
+        first_epoch_loss(model, X, y, sample_weight=w), expected, rtol=RTOL
+    )
+
+    class_weight = {k: 0.5 + 0.25 * k for k in range(10)}
+    s = np.array([class_weight[k] for k in y])
+    expected_cw = np_objective("sparse_ce", dissonance, y, p1, p2, 1.5, sample_weight=s)
+    got_cw = first_epoch_loss(model, X, y, class_weight=class_weight)
+    np.testing.assert_allclose(got_cw, expected_cw, rtol=RTOL)
+
+
+@pytest.mark.parametrize("model_class", ["new_error_model", "wrapper_strict"])
+def test_lambda_c_change_takes_effect(model_class, h1, eval_data):
+    X, y = eval_data
+    if model_class == "new_error_model":
+        model = BCNewErrorCompatibilityModel(
+            [keras.Input((64,)), keras.layers.Dense(10, activation="softmax")],
+            h1=h1,
+            lambda_c=0.5,
+        )
+        dissonance = "new_error"
+    else:
+        model = BCCompatibilityModel(
+            mlp(64, 10, seed=13), h1=h1, lambda_c=0.5, dissonance="strict_imitation"
+        )
+        dissonance = "strict_imitation"
+    zero_lr_compile(model, "sparse_categorical_crossentropy")
+    p1 = h1.predict(X, verbose=0)
+    p2 = model.predict(X, verbose=0)
+
+    def expected(lam):
+        return np_objective("sparse_ce", dissonance, y, p1, p2, lam)
+
+    np.testing.assert_allclose(first_epoch_loss(model, X, y), expected(0.5), rtol=RTOL)
+    np.testing.assert_allclose(evaluate_all(model, X, y), expected(0.5), rtol=RTOL)
+    model.lambda_c = 3.0
+    assert model.lambda_c == 3.0
+    np.testing.assert_allclose(evaluate_all(model, X, y), expected(3.0), rtol=RTOL)
+    np.testing.assert_allclose(first_epoch_loss(model, X, y), expected(3.0), rtol=RTOL)
+    model.lambda_c = 0
+    np.testing.assert_allclose(first_epoch_loss(model, X, y), expected(0.0), rtol=RTOL)
+    for bad in (-1.0, float("nan"), float("inf"), "1", True):
+        with pytest.raises(ValueError, match="lambda_c"):
+            model.lambda_c = bad
+    assert model.lambda_c == 0.0
+
+
+# --------------------------------------------------------------------------
+# h1 is never trained
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("h1_trainable", [True, False])
+def test_h1_never_modified(h1_trainable, h1, digits):
+    X, y = digits
+    X, y = X[:256], y[:256]
+    h1.trainable = h1_trainable
+    before = weights_of(h1)
+    h1_ids = {id(v) for v in h1.weights}
+
+    new_error = BCNewErrorCompatibilityModel(
+        [keras.Input((64,)), keras.layers.Dense(10, activation="softmax")],
+        h1=h1,
+        lambda_c=1.0,
+    )
+    strict = BCCompatibilityModel(
+        mlp(64, 10, seed=14), h1=h1, lambda_c=1.0, dissonance="strict_imitation"
+    )
+    wrapper_new_error = BCCompatibilityModel(mlp(64, 10, seed=15), h1=h1, lambda_c=1.0)
+    for model in (new_error, strict, wrapper_new_error):
+        model.compile(
+            loss="sparse_categorical_crossentropy", optimizer=keras.optimizers.Adam(0.05)
+        )
+        model_before = weights_of(model)
+        model.fit(X, y, epochs=2, batch_size=64, verbose=0)
+        assert_same_weights(before, h1)
+        assert not all(
+            np.array_equal(a, b) for a, b in zip(model_before, weights_of(model))
+        )
+        assert not h1_ids & {id(v) for v in model.trainable_weights}
+        assert not h1_ids & {id(v) for v in model.weights}
+        assert not h1_ids & {id(v) for v in model.variables}
+    assert h1.trainable is h1_trainable
+
+    h2 = mlp(64, 10, seed=16)
+    bc_loss = BCCrossEntropyLoss(h1, h2, 1.0)
+    batches = [(X[i : i + 64], y[i : i + 64]) for i in range(0, len(X), 64)]
+    tf_helpers.bc_fit(
+        h2,
+        training_set=batches,
+        epochs=2,
+        bc_loss=bc_loss,
+        optimizer=keras.optimizers.Adam(0.05),
+        verbose=0,
+    )
+    assert_same_weights(before, h1)
+
+
+# --------------------------------------------------------------------------
+# Wrapping functional and subclassed models; saving
+# --------------------------------------------------------------------------
+
+
+class SubclassedClassifier(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden = keras.layers.Dense(16, activation="relu")
+        self.out = keras.layers.Dense(10, activation="softmax")
+
+    def call(self, inputs):
+        return self.out(self.hidden(inputs))
+
+
+def functional_classifier(seed=0):
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((64,))
+    hidden = keras.layers.Dense(16, activation="relu")(inputs)
+    outputs = keras.layers.Dense(10, activation="softmax")(hidden)
+    return keras.Model(inputs, outputs)
+
+
+@pytest.mark.parametrize("kind", ["functional", "subclassed"])
+def test_wrapper_trains_original_model(kind, h1, digits, tmp_path):
+    X, y = digits
+    X, y = X[:256], y[:256]
+    if kind == "functional":
+        original = functional_classifier(seed=17)
+    else:
+        keras.utils.set_random_seed(18)
+        original = SubclassedClassifier()
+        original(X[:1])
+    before = weights_of(original)
+    model = BCCompatibilityModel(original, h1=h1, lambda_c=0.5)
+    assert model.original_model is original
+    model.compile(
+        loss="sparse_categorical_crossentropy",
+        optimizer=keras.optimizers.Adam(0.01),
+        metrics=["accuracy"],
+    )
+    history = model.fit(X, y, epochs=4, batch_size=64, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    after = weights_of(original)
+    assert all(not np.array_equal(a, b) for a, b in zip(before, after))
+    np.testing.assert_allclose(
+        model.predict(X, verbose=0), original.predict(X, verbose=0), rtol=1e-6
+    )
+    if kind == "functional":
+        path = tmp_path / "original.keras"
+        model.save_original_model(path)
+        restored = keras.models.load_model(path)
+        assert not isinstance(restored, BCCompatibilityModel)
+        np.testing.assert_array_equal(
+            restored.predict(X, verbose=0), original.predict(X, verbose=0)
+        )
+
+
+@pytest.mark.parametrize("model_class", ["new_error_model", "wrapper"])
+def test_save_load_round_trip(model_class, h1, digits, tmp_path):
+    X, y = digits
+    X, y = X[:256], y[:256]
+    if model_class == "new_error_model":
+        model = BCNewErrorCompatibilityModel(
+            [
+                keras.Input((64,)),
+                keras.layers.Dense(16, activation="relu"),
+                keras.layers.Dense(10, activation="softmax"),
+            ],
+            h1=h1,
+            lambda_c=0.3,
+        )
+    else:
+        model = BCCompatibilityModel(
+            functional_classifier(seed=19),
+            h1=h1,
+            lambda_c=0.3,
+            dissonance="strict_imitation",
+        )
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
+    model.fit(X, y, epochs=1, batch_size=64, verbose=0)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert type(loaded) is type(model)
+    assert loaded.lambda_c == 0.3
+    assert loaded.dissonance == model.dissonance
+    np.testing.assert_array_equal(loaded.predict(X, verbose=0), model.predict(X, verbose=0))
+    np.testing.assert_array_equal(
+        loaded.h1.predict(X, verbose=0), h1.predict(X, verbose=0)
+    )
+    # The loaded model computes the same objective (h1 and lambda_c restored).
+    np.testing.assert_allclose(
+        evaluate_all(loaded, X, y), evaluate_all(model, X, y), rtol=RTOL
+    )
+
+
+# --------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------
+
+
+def test_missing_h1():
+    with pytest.raises(ValueError, match="h1"):
+        BCNewErrorCompatibilityModel([keras.Input((4,)), keras.layers.Dense(3)])
+    with pytest.raises(ValueError, match="h1"):
+        BCCompatibilityModel(mlp(4, 3))
+
+
+@pytest.mark.parametrize("bad_h1", [LogisticRegression(), lambda x: x, "model"])
+def test_non_keras_h1(bad_h1):
+    with pytest.raises(TypeError, match="h1 must be a Keras model"):
+        BCNewErrorCompatibilityModel(
+            [keras.Input((4,)), keras.layers.Dense(3, activation="softmax")], h1=bad_h1
+        )
+    with pytest.raises(TypeError, match="h1 must be a Keras model"):
+        BCCompatibilityModel(mlp(4, 3), h1=bad_h1)
+
+
+@pytest.mark.parametrize("bad", [-0.5, float("nan"), float("inf"), "0.5", True, None])
+def test_bad_lambda_c(bad):
+    h1 = mlp(4, 3, hidden=None)
+    with pytest.raises(ValueError, match="lambda_c"):
+        BCNewErrorCompatibilityModel(
+            [keras.Input((4,)), keras.layers.Dense(3, activation="softmax")],
+            h1=h1,
+            lambda_c=bad,
+        )
+    with pytest.raises(ValueError, match="lambda_c"):
+        BCCompatibilityModel(mlp(4, 3), h1=h1, lambda_c=bad)
+
+
+def test_bad_dissonance():
+    with pytest.raises(ValueError, match="dissonance"):
+        BCCompatibilityModel(mlp(4, 3), h1=mlp(4, 3), dissonance="imitation")
+
+
+@pytest.mark.parametrize("model_class", ["new_error_model", "wrapper"])
+def test_width_mismatch_raises_at_first_fit(model_class):
+    X = np.random.default_rng(0).normal(size=(16, 4)).astype("float32")
+    y = np.arange(16) % 3
+    h1 = mlp(4, 5, hidden=None)
+    if model_class == "new_error_model":
+        model = BCNewErrorCompatibilityModel(
+            [keras.Input((4,)), keras.layers.Dense(3, activation="softmax")],
+            h1=h1,
+            lambda_c=0.5,
+        )
+    else:
+        model = BCCompatibilityModel(mlp(4, 3), h1=h1, lambda_c=0.5)
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd")
+    with pytest.raises(ValueError, match=r"h1 outputs 5 column\(s\) but h2 outputs 3"):
+        model.fit(X, y, epochs=1, verbose=0)
+
+
+# --------------------------------------------------------------------------
+# tf.distribute.MirroredStrategy on two logical CPUs
+# --------------------------------------------------------------------------
+
+MIRRORED_SCRIPT = textwrap.dedent(
+    """
+    import json, os
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(
+        cpu, [tf.config.LogicalDeviceConfiguration()] * 2
+    )
+    import keras
+    import numpy as np
+    from bcsk.tensorflow.models import BCCompatibilityModel
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 6)).astype("float32")
+    y = rng.integers(0, 3, size=64)
+
+    def build(seed):
+        keras.utils.set_random_seed(seed)
+        return keras.Sequential(
+            [keras.Input((6,)), keras.layers.Dense(3, activation="softmax")]
+        )
+
+    def reported(dissonance, strategy):
+        with strategy.scope():
+            h1 = build(1)
+            model = BCCompatibilityModel(
+                build(2), h1=h1, lambda_c=0.9, dissonance=dissonance
+            )
+            model.compile(
+                loss="sparse_categorical_crossentropy",
+                optimizer=keras.optimizers.SGD(0.0),
+            )
+        history = model.fit(X, y, batch_size=64, epochs=1, verbose=0, shuffle=False)
+        p1 = h1.predict(X, verbose=0)
+        return history.history["loss"][0], p1.tolist(), model.predict(X, verbose=0).tolist()
+
+    mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    result = {"replicas": mirrored.num_replicas_in_sync}
+    for dissonance in ("new_error", "strict_imitation"):
+        result[dissonance] = {
+            "single": reported(dissonance, tf.distribute.get_strategy()),
+            "mirrored": reported(dissonance, mirrored),
+        }
+    result["y"] = y.tolist()
+    print("RESULT " + json.dumps(result))
+    """
+)
+
+
+def test_mirrored_strategy_reports_single_device_loss(tmp_path):
+    script = tmp_path / "mirrored.py"
+    script.write_text(MIRRORED_SCRIPT)
+    started = time.perf_counter()
+    completed = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    elapsed = time.perf_counter() - started
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    line = next(
+        line for line in completed.stdout.splitlines() if line.startswith("RESULT ")
+    )
+    result = json.loads(line[len("RESULT ") :])
+    assert result["replicas"] == 2
+    y = np.array(result["y"])
+    for dissonance in ("new_error", "strict_imitation"):
+        single_loss, p1, p2 = result[dissonance]["single"]
+        mirrored_loss, _, _ = result[dissonance]["mirrored"]
+        p1, p2 = np.array(p1), np.array(p2)
+        expected = np_objective("sparse_ce", dissonance, y, p1, p2, 0.9)
+        np.testing.assert_allclose(single_loss, expected, rtol=RTOL)
+        np.testing.assert_allclose(mirrored_loss, single_loss, rtol=RTOL)
+    print(f"mirrored subprocess took {elapsed:.1f} s")
