@@ -8,7 +8,6 @@ so ``from bcsk import trust_compatibility_score`` does not import TensorFlow.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
@@ -63,41 +62,3 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     return sorted([*globals(), *__all__])
-
-
-if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from bcsk.estimator import BCCompatibleClassifier
-    from bcsk.metrics import (
-        CompatibilityReport,
-        compatibility_report,
-        negative_flip_rate,
-    )
-    from bcsk.plotting import CompatibilityDisplay, CompatibilityTradeoffDisplay
-    from bcsk.scorers import (
-        CompatibilityScorer,
-        bec_scorer,
-        best_accuracy_with_btc_at_least,
-        btc_scorer,
-        compatibility_scoring,
-        make_bec_scorer,
-        make_btc_scorer,
-    )
-    from bcsk.scores import (
-        compatibility_counts,
-        error_compatibility_score,
-        trust_compatibility_score,
-    )
-    from bcsk.tensorflow import helpers as tf_helpers
-    from bcsk.tensorflow.helpers import bc_fit
-    from bcsk.tensorflow.loss import (
-        BCBinaryCrossEntropyLoss,
-        BCCrossEntropyLoss,
-        BCKLDivLoss,
-        BCLoss,
-        BCNLLLoss,
-        BCStrictImitationBinaryCrossEntropyLoss,
-        BCStrictImitationCrossEntropyLoss,
-        BCStrictImitationKLDivLoss,
-        BCStrictImitationNLLLoss,
-    )
-    from bcsk.tensorflow.models import BCCompatibilityModel, BCNewErrorCompatibilityModel

@@ -95,10 +95,7 @@ def _check_probabilities(output, n_classes: int, classes) -> np.ndarray:
             "samples; check h1 and the features it receives."
         )
     sums = output.sum(axis=1)
-    if (
-        np.any(output < -_SUM_TOLERANCE)
-        or np.any(np.abs(sums - 1.0) > _SUM_TOLERANCE)
-    ):
+    if np.any(output < -_SUM_TOLERANCE) or np.any(np.abs(sums - 1.0) > _SUM_TOLERANCE):
         raise ValueError(
             "h1's outputs are not probabilities: row sums range from "
             f"{sums.min():.4g} to {sums.max():.4g} (expected 1). Give h1 a softmax "
@@ -121,7 +118,7 @@ def _check_input_width(h1, X, kind: str) -> None:
             return
         expected, found = tuple(inputs[0].shape[1:]), tuple(X.shape[1:])
         if len(expected) == len(found) and all(
-            e is None or e == f for e, f in zip(expected, found)
+            e is None or e == f for e, f in zip(expected, found, strict=True)
         ):
             return
     raise ValueError(
@@ -188,7 +185,9 @@ def h1_outputs(
                 aligned[:, j] = proba[:, position[label]]
         # Mass on classes this estimator does not have is dropped; renormalise.
         totals = aligned.sum(axis=1, keepdims=True)
-        aligned = np.divide(aligned, totals, out=np.zeros_like(aligned), where=totals > 0)
+        aligned = np.divide(
+            aligned, totals, out=np.zeros_like(aligned), where=totals > 0
+        )
         return H1Outputs(labels, aligned)
 
     if kind == "keras":

@@ -307,7 +307,11 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
         if sample_weight is not None:
             sample_weight = np.array(sample_weight, dtype=float)
         return self._keep_state_on_error(
-            super().partial_fit, X, y, classes=classes, sample_weight=sample_weight,
+            super().partial_fit,
+            X,
+            y,
+            classes=classes,
+            sample_weight=sample_weight,
             **kwargs,
         )
 
@@ -342,12 +346,16 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
             classes,
             need_probabilities=self.dissonance == "strict_imitation",
         )
-        y_index = np.argmax(y, axis=1) if y.ndim == 2 and y.shape[1] > 1 else (
-            np.asarray(y).reshape(-1).astype(int)
+        y_index = (
+            np.argmax(y, axis=1)
+            if y.ndim == 2 and y.shape[1] > 1
+            else (np.asarray(y).reshape(-1).astype(int))
         )
         correct = (reference.labels == classes[y_index]).astype(float)
         weight = (
-            np.ones(len(y_index)) if sample_weight is None else np.asarray(sample_weight)
+            np.ones(len(y_index))
+            if sample_weight is None
+            else np.asarray(sample_weight)
         )
         fit = (X, epochs, initial_epoch, warm_start, kwargs)
         if self.method == "bc_fit":
@@ -385,8 +393,8 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
     def _fit_per_step(self, y, sample_weight, X, epochs, initial_epoch, warm_start, kw):
         if _h1.h1_kind(self.h1) != "keras":
             raise ValueError(
-                f"dissonance='strict_imitation' with loss {self.model_.loss!r} needs h1 "
-                "inside every training step, so h1 must be a Keras model; got "
+                f"dissonance='strict_imitation' with loss {self.model_.loss!r} "
+                "needs h1 inside every training step, so h1 must be a Keras model; got "
                 f"{type(self.h1).__name__}. Use a cross-entropy loss (the fast path) "
                 "or dissonance='new_error'."
             )

@@ -5,7 +5,6 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 
@@ -40,6 +39,8 @@ def digits_h1(digits):
     """A linear Keras h1 trained on 300 digits: ~85-90 % accurate, so some errors."""
     X, y = digits
     h1 = dense_softmax(64, 10, seed=1)
-    h1.compile(loss="sparse_categorical_crossentropy", optimizer=keras.optimizers.Adam(0.01))
+    h1.compile(
+        loss="sparse_categorical_crossentropy", optimizer=keras.optimizers.Adam(0.01)
+    )
     h1.fit(X[:300], y[:300], epochs=20, batch_size=64, verbose=0)
     return h1

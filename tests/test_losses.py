@@ -191,6 +191,26 @@ def sigmoid_models():
     return dense_model(1, seed=3), dense_model(1, seed=4)
 
 
+def model_outputs(models, x):
+    """h1's predictions and h2's training-mode outputs, as NumPy arrays."""
+    h1, h2 = models
+    p1 = h1.predict(x, verbose=0)
+    p2 = keras.ops.convert_to_numpy(h2(x, training=True))
+    return p1, p2
+
+
+@pytest.fixture(scope="module")
+def softmax_outputs(softmax_models, x_batch):
+    return model_outputs(softmax_models, x_batch)
+
+
+@pytest.fixture(scope="module")
+def sigmoid_outputs(sigmoid_models, x_batch):
+    p1, p2 = model_outputs(sigmoid_models, x_batch)
+    assert p1.shape == p2.shape == (N, 1)
+    return p1, p2
+
+
 def value(tensor):
     return float(keras.ops.convert_to_numpy(tensor))
 
@@ -305,10 +325,9 @@ def test_reference_sanity():
 
 @pytest.mark.parametrize("cls", LOSS_CLASSES, ids=LOSS_IDS)
 @pytest.mark.parametrize("fmt", ["int", "column", "float", "onehot"])
-def test_call_matches_numpy(cls, fmt, softmax_models, x_batch):
+def test_call_matches_numpy(cls, fmt, softmax_models, softmax_outputs, x_batch):
     h1, h2 = softmax_models
-    p1 = h1.predict(x_batch, verbose=0)
-    p2 = keras.ops.convert_to_numpy(h2(x_batch, training=True))
+    p1, p2 = softmax_outputs
     y_idx = np.random.default_rng(14).integers(0, K, size=N)
     loss = cls(h1, h2, lambda_c=0.6)
     got = value(loss(x_batch, as_label_format(y_idx, fmt, K)))
@@ -317,10 +336,9 @@ def test_call_matches_numpy(cls, fmt, softmax_models, x_batch):
 
 
 @pytest.mark.parametrize("cls", LOSS_CLASSES, ids=LOSS_IDS)
-def test_call_with_sample_weight(cls, softmax_models, x_batch):
+def test_call_with_sample_weight(cls, softmax_models, softmax_outputs, x_batch):
     h1, h2 = softmax_models
-    p1 = h1.predict(x_batch, verbose=0)
-    p2 = keras.ops.convert_to_numpy(h2(x_batch, training=True))
+    p1, p2 = softmax_outputs
     y_idx = np.random.default_rng(15).integers(0, K, size=N)
     w = np.random.default_rng(16).uniform(0, 2, size=N).astype("float32")
     loss = cls(h1, h2, lambda_c=0.6)
@@ -331,11 +349,9 @@ def test_call_with_sample_weight(cls, softmax_models, x_batch):
 
 @pytest.mark.parametrize("cls", LOSS_CLASSES, ids=LOSS_IDS)
 @pytest.mark.parametrize("fmt", ["int", "column", "float"])
-def test_call_single_sigmoid_models(cls, fmt, sigmoid_models, x_batch):
+def test_call_single_sigmoid_models(cls, fmt, sigmoid_models, sigmoid_outputs, x_batch):
     h1, h2 = sigmoid_models
-    p1 = h1.predict(x_batch, verbose=0)
-    p2 = keras.ops.convert_to_numpy(h2(x_batch, training=True))
-    assert p1.shape == p2.shape == (N, 1)
+    p1, p2 = sigmoid_outputs
     y_idx = np.random.default_rng(17).integers(0, 2, size=N)
     loss = cls(h1, h2, lambda_c=0.6)
     got = value(loss(x_batch, as_label_format(y_idx, fmt, 1)))
@@ -451,7 +467,7 @@ def test_output_width_mismatch(cls, x_batch):
 # --------------------------------------------------------------------------
 
 
-def test_xla_matches_eager(softmax_models, x_batch):
+def test_xla_matches_eager(softmax_models, softmax_outputs, x_batch):
     """The whole loss path compiles with XLA and gives the eager values."""
     h1, h2 = softmax_models
     losses = [cls(h1, h2, lambda_c=0.7) for cls in LOSS_CLASSES]
@@ -465,8 +481,9 @@ def test_xla_matches_eager(softmax_models, x_batch):
     compiled = tf.function(all_values, jit_compile=True)
     xla = compiled(tf.constant(x_batch), tf.constant(y), tf.constant(w)).numpy()
     np.testing.assert_allclose(xla, eager, rtol=RTOL)
-    p1 = h1.predict(x_batch, verbose=0)
-    p2 = h2.predict(x_batch, verbose=0)
-    expected = [np_objective(cls, y, p1, p2, 0.7, sample_weight=w) for cls in LOSS_CLASSES]
+    p1, p2 = softmax_outputs
+    expected = [
+        np_objective(cls, y, p1, p2, 0.7, sample_weight=w) for cls in LOSS_CLASSES
+    ]
     expected.append(np_objective(LOSS_CLASSES[0], y, p1, p2, 0.7))
     np.testing.assert_allclose(xla, expected, rtol=RTOL)

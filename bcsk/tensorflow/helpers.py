@@ -171,7 +171,7 @@ def bc_fit(
             if h2.losses:
                 loss = loss + ops.sum(h2.losses)
         gradients = tape.gradient(loss, h2.trainable_weights)
-        optimizer.apply_gradients(zip(gradients, h2.trainable_weights))
+        optimizer.apply_gradients(zip(gradients, h2.trainable_weights, strict=True))
         return loss
 
     history = keras.callbacks.History()

@@ -111,7 +111,10 @@ class BCObjectiveMixin:
             weight = ops.reshape(ops.cast(sample_weight, y_pred.dtype), (-1,))
         if self._dissonance == "new_error":
             return super().compute_loss(
-                x, y, y_pred, weight * (1.0 + self._lambda_c * correct),
+                x,
+                y,
+                y_pred,
+                weight * (1.0 + self._lambda_c * correct),
                 training=training,
             )
         task = super().compute_loss(x, y, y_pred, sample_weight, training=training)

@@ -25,9 +25,9 @@ def cross_entropy(y, probabilities):
 
 
 def without_cached_logits(probabilities):
-    """A softmax output without the logits Keras caches on it (``_keras_logits``).
+    """Return a softmax output without the logits Keras caches on it.
 
-    ``keras.losses.binary_crossentropy`` reads those cached logits as *sigmoid*
+    ``keras.losses.binary_crossentropy`` reads the cached ``_keras_logits`` as *sigmoid*
     logits, which is wrong for a softmax output of several columns.
     """
     if _objective.output_width(probabilities) > 1:

@@ -24,7 +24,7 @@ __all__ = ["BCCrossEntropyLoss", "BCNLLLoss", "BCBinaryCrossEntropyLoss", "BCKLD
 
 
 class BCCrossEntropyLoss(CrossEntropyFamily, BCLoss):
-    """New-error backward-compatibility loss with cross-entropy as the task loss.
+    """New-error compatibility loss: cross-entropy as the task loss.
 
     Cross-entropy of h2 on every sample, plus ``lambda_c`` times the same
     loss on the samples h1 predicts correctly. See :class:`BCLoss` for the
@@ -35,7 +35,7 @@ class BCCrossEntropyLoss(CrossEntropyFamily, BCLoss):
 
 
 class BCNLLLoss(NLLFamily, BCLoss):
-    """New-error backward-compatibility loss with negative log-likelihood as the task loss.
+    """New-error compatibility loss: negative log-likelihood as the task loss.
 
     Negative log-likelihood of h2 on every sample, plus ``lambda_c`` times the same
     loss on the samples h1 predicts correctly. See :class:`BCLoss` for the
@@ -46,7 +46,7 @@ class BCNLLLoss(NLLFamily, BCLoss):
 
 
 class BCBinaryCrossEntropyLoss(BinaryCrossEntropyFamily, BCLoss):
-    """New-error backward-compatibility loss with binary cross-entropy as the task loss.
+    """New-error compatibility loss: binary cross-entropy as the task loss.
 
     Binary cross-entropy of h2 on every sample, plus ``lambda_c`` times the same
     loss on the samples h1 predicts correctly. See :class:`BCLoss` for the
@@ -57,7 +57,7 @@ class BCBinaryCrossEntropyLoss(BinaryCrossEntropyFamily, BCLoss):
 
 
 class BCKLDivLoss(KLDivFamily, BCLoss):
-    """New-error backward-compatibility loss with Kullback-Leibler divergence as the task loss.
+    """New-error compatibility loss: Kullback-Leibler divergence as the task loss.
 
     Kullback-Leibler divergence of h2 on every sample, plus ``lambda_c`` times the same
     loss on the samples h1 predicts correctly. See :class:`BCLoss` for the

@@ -1,0 +1,123 @@
+"""scikit-learn's common estimator checks on ``BCCompatibleClassifier``.
+
+The checks build their own small datasets (2 or 3 classes, integer or string
+labels, any number of features), so h1 here is a tiny fitted scikit-learn
+classifier that works on every one of them: it knows the labels 0, 1 and 2,
+always predicts the same prior, and has no ``n_features_in_`` (so it accepts
+any width).
+"""
+
+import keras
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.validation import _num_samples
+
+from bcsk import BCCompatibleClassifier
+
+
+class PriorH1(ClassifierMixin, BaseEstimator):
+    """A fitted h1 for any width: a fixed prior over the labels 0, 1 and 2."""
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        self.prior_ = np.full(len(self.classes_), 1.0 / len(self.classes_))
+        self.prior_[0] += 0.1
+        self.prior_ /= self.prior_.sum()
+        return self
+
+    def predict_proba(self, X):
+        return np.tile(self.prior_, (_num_samples(X), 1))
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+PRIOR_H1 = PriorH1().fit(None, np.array([0, 1, 2]))
+
+
+def build_tiny(meta):
+    """One softmax layer, sized from the data scikeras saw."""
+    return keras.Sequential(
+        [
+            keras.Input((meta["n_features_in_"],)),
+            keras.layers.Dense(meta["n_classes_"], activation="softmax"),
+        ]
+    )
+
+
+def _estimator():
+    return BCCompatibleClassifier(
+        build_tiny,
+        h1=PRIOR_H1,
+        lambda_c=0.5,
+        loss="sparse_categorical_crossentropy",
+        epochs=1,
+        batch_size=1024,
+        random_state=0,
+        run_eagerly=True,
+    )
+
+
+_POOR_LEARNER = (
+    "the cheap configuration (one epoch, one batch of a one-layer network) is a "
+    "deliberately poor learner and stays below the check's accuracy threshold; "
+    "training quality, sample_weight and class_weight are tested exactly in "
+    "test_estimator.py"
+)
+
+# Checks that fail for a reason that is not a bcsk bug. Known bcsk bugs are NOT
+# listed here, so their checks fail until fixed: check_estimator_sparse_array
+# and check_estimator_sparse_matrix (bcsk/_h1.py calls len() on a sparse X) and
+# check_fit2d_1sample (the single-class message does not say "one class").
+EXPECTED_FAILED_CHECKS = {
+    "check_estimator_tags_renamed": (
+        "inherited: scikeras' BaseWrapper defines _more_tags without "
+        "__sklearn_tags__; the check walks the whole MRO, so bcsk's own "
+        "__sklearn_tags__ cannot silence it"
+    ),
+    "check_mixin_order": (
+        "inherited: KerasClassifier lists BaseWrapper (a BaseEstimator) before "
+        "ClassifierMixin, and a subclass cannot put ClassifierMixin first "
+        "(inconsistent MRO); bcsk sets the classifier tags in __sklearn_tags__ "
+        "instead (is_classifier and stratified CV are tested in test_estimator.py)"
+    ),
+    "check_n_features_in_after_fitting": (
+        "inherited: scikeras rejects a wrong width at predict with its own "
+        "message ('X has shape (1,), but ... is expecting X of shape (4,)') "
+        "instead of scikit-learn's 'X has 1 features'; the error is raised, only "
+        "the wording differs"
+    ),
+    "check_supervised_y_2d": (
+        "inherited: scikeras accepts a column y of shape (n, 1) and ravels it "
+        "without a DataConversionWarning"
+    ),
+    "check_sample_weight_equivalence_on_dense_data": (
+        "Keras divides the weighted loss by the number of rows "
+        "('sum_over_batch_size'), not by the sum of the weights, so a weight of 2 "
+        "and a repeated row scale the gradient differently; after RMSprop (its "
+        "epsilon) in float32 the probabilities differ by ~1e-4"
+    ),
+    "check_methods_sample_order_invariance": (
+        "float32 inference: predicting a permuted batch changes the last bit "
+        "(~6e-8) of some probabilities, above the check's rtol=1e-7"
+    ),
+    "check_classifiers_train": _POOR_LEARNER,
+    "check_class_weight_classifiers": _POOR_LEARNER,
+    "check_classifiers_classes": (
+        "the check trains on string labels ('one', 'two', 'three') that h1 has "
+        "never seen, which is a documented ValueError ('None of the labels in y "
+        "... is a class h1 knows'); string labels are tested in test_estimator.py"
+    ),
+}
+
+
+# scikit-learn's sparse checks build a DOK matrix, which check_array warns about.
+@pytest.mark.filterwarnings("ignore:Can't check dok sparse matrix:UserWarning")
+@parametrize_with_checks(
+    [_estimator()],
+    expected_failed_checks=lambda estimator: EXPECTED_FAILED_CHECKS,
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)

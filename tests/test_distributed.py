@@ -1,0 +1,260 @@
+"""Distributed hyperparameter search (dask) and distributed training (tf.distribute).
+
+* A ``GridSearchCV`` over ``lambda_c`` run on a dask ``LocalCluster`` of two
+  worker processes scores exactly as the same search with ``n_jobs=1``.
+* The estimator trains under ``tf.distribute.MirroredStrategy`` (two logical
+  CPUs) with the objective value of a single-device fit, on every training path.
+  ``tests/test_models.py`` covers ``BCCompatibilityModel`` under the strategy;
+  here are ``BCNewErrorCompatibilityModel`` and the estimator.
+"""
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.model_selection import GridSearchCV
+
+from bcsk import BCCompatibleClassifier
+from bcsk.scorers import compatibility_scoring
+
+TESTS_DIR = Path(__file__).resolve().parent
+SCORES = ("accuracy", "btc", "bec")
+
+# --------------------------------------------------------------------------
+# GridSearchCV on a dask LocalCluster
+# --------------------------------------------------------------------------
+
+
+def _search(builder, h1):
+    estimator = BCCompatibleClassifier(
+        builder,
+        h1=h1,
+        loss="sparse_categorical_crossentropy",
+        optimizer="adam",
+        optimizer__learning_rate=0.01,
+        epochs=2,
+        batch_size=128,
+        random_state=0,
+        model__hidden=16,
+        # Seeded initializers: on a dask worker, unseeded ones draw from Python's
+        # global `random`, which the worker's own threads use too (see
+        # tests/_builders.py), so random_state alone does not pin them there.
+        model__seed=0,
+    )
+    return GridSearchCV(
+        estimator,
+        {"lambda_c": [0, 0.5, 1]},
+        scoring=compatibility_scoring(),
+        refit="accuracy",
+        cv=3,
+    )
+
+
+@pytest.mark.slow
+def test_dask_grid_search_scores_as_n_jobs_1(digits, digits_h1, monkeypatch):
+    joblib = pytest.importorskip("joblib")
+    distributed = pytest.importorskip(
+        "distributed", reason="the dask search needs bcsk[dask]"
+    )
+    # Workers are spawned with the parent's sys.path: put the builders' folder
+    # on it first, whatever pytest's import mode did.
+    monkeypatch.syspath_prepend(str(TESTS_DIR))
+    builders = importlib.import_module("_builders")
+    X, y = digits
+
+    serial = _search(builders.build_mlp, digits_h1).fit(X, y)
+
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        with joblib.parallel_backend("dask"):
+            parallel = _search(builders.build_mlp, digits_h1).fit(X, y)
+        # The fits ran in the worker processes (not in threads of this one).
+        on_workers = client.run(lambda: "_builders" in sys.modules)
+    assert len(on_workers) == 2
+    assert all(on_workers.values())
+
+    assert parallel.cv_results_["params"] == serial.cv_results_["params"]
+    for score in SCORES:
+        np.testing.assert_array_equal(
+            parallel.cv_results_[f"mean_test_{score}"],
+            serial.cv_results_[f"mean_test_{score}"],
+            err_msg=f"mean_test_{score} differs between dask and n_jobs=1",
+        )
+        np.testing.assert_array_equal(
+            parallel.cv_results_[f"split0_test_{score}"],
+            serial.cv_results_[f"split0_test_{score}"],
+        )
+    assert parallel.best_params_ == serial.best_params_
+    # The refitted model came back from the cluster usable, with h1 alongside.
+    np.testing.assert_array_equal(parallel.predict(X), serial.predict(X))
+
+
+# --------------------------------------------------------------------------
+# tf.distribute.MirroredStrategy on two logical CPUs
+# --------------------------------------------------------------------------
+
+# Logical devices must be configured before TensorFlow initialises, so this
+# runs in a fresh interpreter. Learning rate 0, one epoch, one batch holding the
+# whole data: the reported loss is the objective at the initial weights.
+MIRRORED_SCRIPT = textwrap.dedent(
+    """
+    import json, os
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(
+        cpu, [tf.config.LogicalDeviceConfiguration()] * 2
+    )
+    import keras
+    import numpy as np
+    from bcsk import BCCompatibleClassifier
+    from bcsk.tensorflow.models import BCNewErrorCompatibilityModel
+
+    N, D, K = 64, 6, 3
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(N, D)).astype("float32")
+    y = rng.integers(0, K, size=N)
+    MIRRORED = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+
+    def dense(seed):
+        keras.utils.set_random_seed(seed)
+        return keras.Sequential(
+            [keras.Input((D,)), keras.layers.Dense(K, activation="softmax")]
+        )
+
+    H1 = dense(1)
+
+    def new_error_model(strategy):
+        with strategy.scope():
+            keras.utils.set_random_seed(2)
+            model = BCNewErrorCompatibilityModel(
+                [keras.Input((D,)), keras.layers.Dense(K, activation="softmax")],
+                h1=H1,
+                lambda_c=0.9,
+            )
+            model.compile(
+                loss="sparse_categorical_crossentropy",
+                optimizer=keras.optimizers.SGD(0.0),
+            )
+        history = model.fit(X, y, batch_size=N, epochs=1, verbose=0, shuffle=False)
+        return history.history["loss"][0], model.distribute_strategy
+
+    def build(meta, compile_kwargs, mirrored=False):
+        # The documented recipe: create and compile h2 inside strategy.scope().
+        strategy = MIRRORED if mirrored else tf.distribute.get_strategy()
+        with strategy.scope():
+            model = dense(2)
+            model.compile(
+                loss=compile_kwargs["loss"], optimizer=keras.optimizers.SGD(0.0)
+            )
+        return model
+
+    def estimator(strategy, dissonance, loss, method):
+        clf = BCCompatibleClassifier(
+            build,
+            h1=H1,
+            lambda_c=0.9,
+            dissonance=dissonance,
+            method=method,
+            loss=loss,
+            epochs=1,
+            batch_size=N,
+            shuffle=False,
+            model__mirrored=strategy is MIRRORED,
+        )
+        clf.fit(X, y)
+        return clf.history_["loss"][0], clf.model_.distribute_strategy
+
+    CASES = {
+        "new_error_model": new_error_model,
+        # Fast path: reweighted task loss.
+        "estimator-new_error": lambda s: estimator(
+            s, "new_error", "sparse_categorical_crossentropy", "model"
+        ),
+        # Fast path: soft-target cross-entropy.
+        "estimator-strict_imitation": lambda s: estimator(
+            s, "strict_imitation", "sparse_categorical_crossentropy", "model"
+        ),
+        # Per-step path: h1 called in every step, through BCCompatibilityModel.
+        "estimator-kld-strict_imitation": lambda s: estimator(
+            s, "strict_imitation", "kl_divergence", "model"
+        ),
+        # bc_fit's own training loop.
+        "estimator-bc_fit-new_error": lambda s: estimator(
+            s, "new_error", "sparse_categorical_crossentropy", "bc_fit"
+        ),
+    }
+    result = {}
+    for name, case in CASES.items():
+        single, single_strategy = case(tf.distribute.get_strategy())
+        mirrored, mirrored_strategy = case(MIRRORED)
+        result[name] = {
+            "single": single,
+            "mirrored": mirrored,
+            "replicas": [
+                single_strategy.num_replicas_in_sync,
+                mirrored_strategy.num_replicas_in_sync,
+            ],
+        }
+    print("RESULT " + json.dumps(result))
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def mirrored_losses(tmp_path_factory):
+    script = tmp_path_factory.mktemp("mirrored") / "mirrored.py"
+    script.write_text(MIRRORED_SCRIPT)
+    completed = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    line = next(
+        line for line in completed.stdout.splitlines() if line.startswith("RESULT ")
+    )
+    return json.loads(line[len("RESULT ") :])
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "new_error_model",
+        "estimator-new_error",
+        "estimator-strict_imitation",
+        "estimator-kld-strict_imitation",
+        "estimator-bc_fit-new_error",
+    ],
+)
+def test_mirrored_strategy_gives_single_device_objective(case, mirrored_losses):
+    result = mirrored_losses[case]
+    assert result["replicas"] == [1, 2]
+    assert np.isfinite(result["single"])
+    np.testing.assert_allclose(result["mirrored"], result["single"], rtol=1e-5)
+
+
+def test_mirrored_new_error_paths_agree(mirrored_losses):
+    # Same h1, same initial h2, same data: the Keras model, the estimator's fast
+    # path and bc_fit report one objective value.
+    reference = mirrored_losses["new_error_model"]["single"]
+    for case in ("estimator-new_error", "estimator-bc_fit-new_error"):
+        np.testing.assert_allclose(
+            mirrored_losses[case]["single"], reference, rtol=1e-5
+        )
+

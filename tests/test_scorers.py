@@ -1,0 +1,365 @@
+"""BTC/BEC scorers, tested through scikit-learn's model selection tools.
+
+Every score a search or a cross-validation reports is checked against a hand
+computation with :mod:`bcsk.scores` on the same predictions.
+"""
+
+import keras
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_wine
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import (
+    GridSearchCV,
+    StratifiedKFold,
+    cross_val_score,
+    cross_validate,
+)
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from bcsk import BCCompatibleClassifier, scores
+from bcsk.scorers import (
+    bec_scorer,
+    best_accuracy_with_btc_at_least,
+    btc_scorer,
+    compatibility_scoring,
+    make_bec_scorer,
+    make_btc_scorer,
+)
+
+CV = StratifiedKFold(2, shuffle=True, random_state=0)
+# Three wine features (alcohol, malic acid, alcalinity of ash): no model gets
+# every sample right, so BEC (which divides by h2's errors) is always defined.
+FEATURES = [0, 1, 3]
+MIN_BTC = 0.8
+
+
+def build(meta, hidden=16):
+    return keras.Sequential(
+        [
+            keras.Input((meta["n_features_in_"],)),
+            keras.layers.Dense(hidden, activation="relu"),
+            keras.layers.Dense(meta["n_classes_"], activation="softmax"),
+        ]
+    )
+
+
+def make(h1, **params):
+    """A few eager steps on wine: right often, wrong sometimes."""
+    defaults = dict(
+        model=build,
+        h1=h1,
+        lambda_c=1.0,
+        loss="sparse_categorical_crossentropy",
+        optimizer="adam",
+        optimizer__learning_rate=0.05,
+        epochs=3,
+        batch_size=64,
+        random_state=0,
+        run_eagerly=True,
+    )
+    return BCCompatibleClassifier(**{**defaults, **params})
+
+
+def hand_btc(h1, h2, X_h1, X, y):
+    return scores.trust_compatibility_score(h1.predict(X_h1), h2.predict(X), y)
+
+
+def hand_bec(h1, h2, X_h1, X, y):
+    return scores.error_compatibility_score(h1.predict(X_h1), h2.predict(X), y)
+
+
+@pytest.fixture(scope="module")
+def wine():
+    """Raw wine features (means from 2 to 20) and the labels."""
+    X, y = load_wine(return_X_y=True)
+    return X[:, FEATURES].astype("float32"), y
+
+
+@pytest.fixture(scope="module")
+def scaled(wine):
+    X, y = wine
+    return StandardScaler().fit_transform(X).astype("float32"), y
+
+
+@pytest.fixture(scope="module")
+def h1(scaled):
+    """A weak h1 on scaled wine: right on most samples, not on all."""
+    X, y = scaled
+    return LogisticRegression(C=0.02).fit(X[::5], y[::5])
+
+
+@pytest.fixture(scope="module")
+def search(scaled, h1):
+    X, y = scaled
+    search = GridSearchCV(
+        make(h1),
+        {"lambda_c": [0.0, 2.0], "model__hidden": [8, 16]},
+        scoring=compatibility_scoring(),
+        refit=best_accuracy_with_btc_at_least(MIN_BTC),
+        cv=CV,
+    )
+    return search.fit(X, y)
+
+
+# --------------------------------------------------------------------------
+# GridSearchCV
+# --------------------------------------------------------------------------
+
+
+def test_search_reports_btc_and_bec(search, h1):
+    results = search.cv_results_
+    assert [p for p in results["params"]] == [
+        {"lambda_c": lam, "model__hidden": hidden}
+        for lam in (0.0, 2.0)
+        for hidden in (8, 16)
+    ]
+    for name in ("accuracy", "btc", "bec"):
+        values = results[f"mean_test_{name}"]
+        assert values.shape == (4,)
+        assert np.all((values >= 0) & (values <= 1))
+        assert np.all(np.isfinite(results[f"std_test_{name}"]))
+    assert search.best_estimator_.h1 is h1  # shared by every clone, never copied
+
+
+def test_search_split_score_matches_hand_computation(search, scaled, h1):
+    """Refit candidate 3 on split 0 by hand (seeded fits are reproducible)."""
+    X, y = scaled
+    train, test = next(CV.split(X, y))
+    candidate = 3
+    h2 = clone(search.estimator).set_params(**search.cv_results_["params"][candidate])
+    h2.fit(X[train], y[train])
+    results = search.cv_results_
+    assert results["split0_test_btc"][candidate] == pytest.approx(
+        hand_btc(h1, h2, X[test], X[test], y[test])
+    )
+    assert results["split0_test_bec"][candidate] == pytest.approx(
+        hand_bec(h1, h2, X[test], X[test], y[test])
+    )
+
+
+def test_refit_callable_picks_what_hand_computation_picks(search):
+    results = search.cv_results_
+    accuracy, btc = results["mean_test_accuracy"], results["mean_test_btc"]
+    eligible = [i for i in range(len(btc)) if btc[i] >= MIN_BTC]
+    assert eligible, "the fixture's threshold should leave some candidates"
+    expected = max(eligible, key=lambda i: (accuracy[i], -i))
+    assert search.best_index_ == expected
+    assert search.best_params_ == results["params"][expected]
+
+
+def test_scorers_on_search_and_best_estimator(search, scaled, h1):
+    X, y = scaled
+    best = search.best_estimator_
+    for scorer, hand in ((btc_scorer, hand_btc), (bec_scorer, hand_bec)):
+        expected = hand(h1, best, X, X, y)
+        assert scorer(best, X, y) == pytest.approx(expected)
+        assert scorer(search, X, y) == pytest.approx(expected)
+
+
+# --------------------------------------------------------------------------
+# Pipeline: h1 was trained on scaled features
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def scaled_h1(wine):
+    X, y = wine
+    scaler = StandardScaler().fit(X)
+    return LogisticRegression(C=0.02).fit(scaler.transform(X)[::5], y[::5])
+
+
+def pipeline(h1):
+    return Pipeline([("scale", StandardScaler()), ("clf", make(h1))])
+
+
+def test_pipeline_scorer_transforms_X_for_h1(wine, scaled_h1):
+    X, y = wine
+    pipe = pipeline(scaled_h1).fit(X, y)
+    X_h1 = pipe[:-1].transform(X)
+    # On raw features h1 is useless: a scorer that forgot the scaler differs.
+    assert (
+        np.mean(scaled_h1.predict(X) == y) < 0.6 < np.mean(scaled_h1.predict(X_h1) == y)
+    )
+    expected_btc = hand_btc(scaled_h1, pipe, X_h1, X, y)
+    assert btc_scorer(pipe, X, y) == pytest.approx(expected_btc)
+    assert expected_btc != pytest.approx(hand_btc(scaled_h1, pipe, X, X, y))
+    assert bec_scorer(pipe, X, y) == pytest.approx(
+        hand_bec(scaled_h1, pipe, X_h1, X, y)
+    )
+
+
+def test_search_over_pipeline(wine, scaled_h1):
+    X, y = wine
+    search = GridSearchCV(
+        pipeline(scaled_h1),
+        {"clf__lambda_c": [0.0, 2.0]},
+        scoring=compatibility_scoring(),
+        refit="btc",
+        cv=CV,
+    ).fit(X, y)
+    assert search.best_index_ == int(np.argmax(search.cv_results_["mean_test_btc"]))
+    best = search.best_estimator_
+    expected = hand_btc(scaled_h1, best, best[:-1].transform(X), X, y)
+    assert btc_scorer(search, X, y) == pytest.approx(expected)
+    assert btc_scorer(best, X, y) == pytest.approx(expected)
+    # split 0 of candidate 0, by hand
+    train, test = next(CV.split(X, y))
+    pipe = clone(search.estimator).set_params(clf__lambda_c=0.0).fit(X[train], y[train])
+    assert search.cv_results_["split0_test_btc"][0] == pytest.approx(
+        hand_btc(scaled_h1, pipe, pipe[:-1].transform(X[test]), X[test], y[test])
+    )
+
+
+# --------------------------------------------------------------------------
+# cross_val_score and cross_validate
+# --------------------------------------------------------------------------
+
+
+def test_cross_val_score_and_cross_validate_agree(scaled, h1):
+    X, y = scaled
+    clf = make(h1)
+    btc = cross_val_score(clf, X, y, cv=CV, scoring=btc_scorer)
+    results = cross_validate(
+        clf, X, y, cv=CV, scoring=compatibility_scoring(), return_estimator=True
+    )
+    np.testing.assert_allclose(results["test_btc"], btc)
+    for (_, test), h2, btc_fold, bec_fold in zip(
+        CV.split(X, y),
+        results["estimator"],
+        results["test_btc"],
+        results["test_bec"],
+        strict=True,
+    ):
+        assert h2.h1 is h1
+        assert btc_fold == pytest.approx(hand_btc(h1, h2, X[test], X[test], y[test]))
+        assert bec_fold == pytest.approx(hand_bec(h1, h2, X[test], X[test], y[test]))
+
+
+def test_make_scorers_with_any_classifier(scaled, h1):
+    """No BCCompatibleClassifier: a random forest scored against h1."""
+    X, y = scaled
+    forest = RandomForestClassifier(n_estimators=5, max_depth=2, random_state=0)
+    results = cross_validate(
+        forest, X, y, cv=CV, scoring=compatibility_scoring(h1), return_estimator=True
+    )
+    btc = cross_val_score(forest, X, y, cv=CV, scoring=make_btc_scorer(h1))
+    np.testing.assert_allclose(results["test_btc"], btc)
+    for (_, test), h2, btc_fold, bec_fold in zip(
+        CV.split(X, y),
+        results["estimator"],
+        results["test_btc"],
+        results["test_bec"],
+        strict=True,
+    ):
+        assert btc_fold == pytest.approx(hand_btc(h1, h2, X[test], X[test], y[test]))
+        assert bec_fold == pytest.approx(hand_bec(h1, h2, X[test], X[test], y[test]))
+    fitted = results["estimator"][0]
+    # A callable h1 is read in the order of the scored estimator's classes_.
+    assert make_btc_scorer(h1.predict_proba)(fitted, X, y) == pytest.approx(
+        make_btc_scorer(h1)(fitted, X, y)
+    )
+    assert make_bec_scorer(h1.predict_proba)(fitted, X, y) == pytest.approx(
+        make_bec_scorer(h1)(fitted, X, y)
+    )
+
+
+def test_btc_scorer_needs_an_h1(scaled):
+    X, y = scaled
+    forest = RandomForestClassifier(n_estimators=3, random_state=0).fit(X, y)
+    pipe = Pipeline([("scale", StandardScaler()), ("rf", forest)]).fit(X, y)
+    for estimator in (forest, pipe):
+        with pytest.raises(
+            ValueError, match="Cannot find h1 on RandomForestClassifier"
+        ):
+            btc_scorer(estimator, X, y)
+        with pytest.raises(ValueError, match="make_bec_scorer"):
+            bec_scorer(estimator, X, y)
+    with pytest.raises(ValueError, match="h1 is required"):
+        make_btc_scorer(None)
+    with pytest.raises(TypeError, match="h1 must be a Keras model"):
+        make_bec_scorer(42)
+
+
+# --------------------------------------------------------------------------
+# best_accuracy_with_btc_at_least on hand-made cv_results_
+# --------------------------------------------------------------------------
+
+
+def results(accuracy, btc):
+    return {"mean_test_accuracy": np.array(accuracy), "mean_test_btc": np.array(btc)}
+
+
+def test_refit_picks_most_accurate_compatible_candidate():
+    refit = best_accuracy_with_btc_at_least(0.9)
+    best = refit(results([0.95, 0.93, 0.90, 0.94], [0.85, 0.92, 0.97, 0.91]))
+    assert best == 3
+    assert isinstance(best, int)
+    # the threshold is inclusive
+    assert best_accuracy_with_btc_at_least(0.85)(results([0.95, 0.9], [0.85, 1])) == 0
+
+
+def test_refit_ties_go_to_the_first_candidate():
+    refit = best_accuracy_with_btc_at_least(0.9)
+    assert refit(results([0.99, 0.93, 0.93, 0.93], [0.5, 0.95, 0.99, 0.91])) == 1
+
+
+def test_refit_ignores_nan_btc():
+    refit = best_accuracy_with_btc_at_least(0.9)
+    assert refit(results([0.99, 0.93], [np.nan, 0.95])) == 1
+
+
+def test_refit_none_eligible_warns_and_takes_highest_btc():
+    refit = best_accuracy_with_btc_at_least(0.99)
+    with pytest.warns(UserWarning, match=r"No candidate reaches BTC >= 0.99.*0\.9700"):
+        best = refit(results([0.95, 0.93, 0.90], [0.85, 0.92, 0.97]))
+    assert best == 2
+    with pytest.warns(UserWarning, match="No candidate reaches"):
+        assert refit(results([0.95, 0.93], [np.nan, 0.5])) == 1
+
+
+def test_refit_custom_and_missing_keys():
+    refit = best_accuracy_with_btc_at_least(
+        0.5, accuracy_key="mean_test_acc", btc_key="mean_test_trust"
+    )
+    assert refit({"mean_test_acc": [0.7, 0.8], "mean_test_trust": [0.6, 0.4]}) == 0
+    with pytest.raises(KeyError, match="cv_results_ has no 'mean_test_btc'"):
+        best_accuracy_with_btc_at_least(0.5)({"mean_test_accuracy": [0.9]})
+    with pytest.raises(KeyError, match="mean_test_accuracy"):
+        best_accuracy_with_btc_at_least(0.5)({"mean_test_btc": [0.9]})
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5, float("nan"), "0.9", True, None])
+def test_refit_bad_threshold(bad):
+    with pytest.raises(ValueError, match="min_btc must be a number in"):
+        best_accuracy_with_btc_at_least(bad)
+
+
+# --------------------------------------------------------------------------
+# Parallel search
+# --------------------------------------------------------------------------
+
+
+def test_parallel_search_matches_serial(search, scaled, h1):
+    """n_jobs=2 trains in other processes: same seeds, same scores."""
+    X, y = scaled
+    parallel = GridSearchCV(
+        make(h1),
+        {"lambda_c": [0.0, 2.0], "model__hidden": [16]},
+        scoring=compatibility_scoring(),
+        refit=False,
+        cv=CV,
+        n_jobs=2,
+    ).fit(X, y)
+    serial = search.cv_results_
+    same = [1, 3]  # the fixture's candidates with model__hidden=16
+    assert [serial["params"][i] for i in same] == parallel.cv_results_["params"]
+    for name in ("accuracy", "btc", "bec"):
+        np.testing.assert_allclose(
+            parallel.cv_results_[f"mean_test_{name}"],
+            serial[f"mean_test_{name}"][same],
+            rtol=1e-12,
+        )
