@@ -178,7 +178,7 @@ def h1_outputs(
             return H1Outputs(np.asarray(h1.predict(X)), None)
         proba = _check_probabilities(h1.predict_proba(X), len(known), known)
         labels = known[np.argmax(proba, axis=1)]
-        aligned = np.zeros((len(X), len(classes)))
+        aligned = np.zeros((proba.shape[0], len(classes)))
         position = {label: i for i, label in enumerate(known.tolist())}
         for j, label in enumerate(classes.tolist()):
             if label in position:

@@ -13,11 +13,12 @@ from collections import defaultdict
 
 import keras
 import numpy as np
+import scipy.sparse
 import tensorflow as tf
 from scikeras.utils.random_state import tensorflow_random_state
 from scikeras.wrappers import KerasClassifier
 from sklearn.base import clone
-from sklearn.utils import ClassifierTags
+from sklearn.utils import ClassifierTags, _safe_indexing
 
 # TensorFlow has no public getter for op determinism; see _restore_op_determinism.
 from tensorflow.python.framework import config as tf_config
@@ -89,6 +90,21 @@ def _restore_op_determinism():
     finally:
         if not was_enabled and tf_config.is_op_determinism_enabled():
             tf_config.disable_op_determinism()
+
+
+def _snapshot(model: keras.Model) -> list:
+    """Copies of a model's and its optimizer's variables."""
+    optimizer_variables = model.optimizer.variables if model.optimizer else []
+    return [v.numpy() for v in [*model.variables, *optimizer_variables]]
+
+
+def _restore(model: keras.Model, values: list) -> None:
+    """Assign back what :func:`_snapshot` copied (if the variables still match)."""
+    optimizer_variables = model.optimizer.variables if model.optimizer else []
+    variables = [*model.variables, *optimizer_variables]
+    if len(variables) == len(values):
+        for variable, value in zip(variables, values, strict=True):
+            variable.assign(value)
 
 
 class BCCompatibleClassifier(KerasClassifier):
@@ -282,14 +298,7 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
         -------
         self
         """
-        self._check_compatibility_params()
-        if sample_weight is not None:
-            # KerasClassifier multiplies class weights into sample_weight in
-            # place: never let that reach the caller's array.
-            sample_weight = np.array(sample_weight, dtype=float)
-        return self._keep_state_on_error(
-            super().fit, X, y, sample_weight=sample_weight, **kwargs
-        )
+        return self._run_fit(super().fit, X, y, sample_weight=sample_weight, **kwargs)
 
     def partial_fit(
         self, X, y, classes=None, sample_weight=None, **kwargs
@@ -303,10 +312,7 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
         -------
         self
         """
-        self._check_compatibility_params()
-        if sample_weight is not None:
-            sample_weight = np.array(sample_weight, dtype=float)
-        return self._keep_state_on_error(
+        return self._run_fit(
             super().partial_fit,
             X,
             y,
@@ -315,34 +321,107 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
             **kwargs,
         )
 
-    def _keep_state_on_error(self, fit, *args, **kwargs):
-        # A fit that fails part-way must not leave a half-built estimator:
-        # restore exactly what was there before (fitted or not).
+    def _run_fit(self, fit, X, y, sample_weight=None, **kwargs):
+        self._check_compatibility_params()
+        if scipy.sparse.issparse(X):
+            # scikeras lets sparse X through, and TensorFlow then fails deep
+            # inside its input pipeline; say so up front instead.
+            raise TypeError(
+                f"{type(self).__name__} does not accept sparse X (got "
+                f"{type(X).__name__}): pass a dense array, e.g. X.toarray()."
+            )
+        if sample_weight is not None:
+            # KerasClassifier multiplies class weights into sample_weight in
+            # place: never let that reach the caller's array.
+            sample_weight = np.array(sample_weight, dtype=float)
+        # A fit that fails part-way must not leave a half-trained estimator:
+        # restore the attributes and, on a warm start, the weights it had.
         saved = dict(self.__dict__)
+        model = saved.get("model_")
+        weights = None if model is None else _snapshot(model)
+        # h1 gets the X the user passed (a DataFrame keeps its column names),
+        # not scikeras' validated copy; _validate_sample_weight notes the rows kept.
+        self._h1_X, self._h1_rows = X, None
         try:
             with _restore_op_determinism():
-                fit(*args, **kwargs)
+                fit(X, y, sample_weight=sample_weight, **kwargs)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(saved)
+            if weights is not None:
+                _restore(model, weights)
             raise
+        finally:
+            self.__dict__.pop("_h1_X", None)
+            self.__dict__.pop("_h1_rows", None)
         return self
+
+    def predict_proba(self, X, **kwargs) -> np.ndarray:
+        """Class probabilities, shape ``(n_samples, n_classes)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+        **kwargs
+            Passed to ``Model.predict`` (prefer ``predict__*`` parameters).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        # scikeras squeezes the result, so one sample would come back 1-D.
+        proba = super().predict_proba(X, **kwargs)
+        return np.reshape(proba, (-1, len(self.classes_)))
+
+    def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
+        # scikeras refuses, after a float32 fit, float64 or integer X at predict
+        # time ("casting is not safe"); cast numbers to the dtype seen in fit.
+        if not reset and X is not None and hasattr(self, "X_dtype_"):
+            if not scipy.sparse.issparse(X):
+                array = np.asarray(X)
+                if array.dtype.kind in "biuf" and self.X_dtype_.kind == "f":
+                    X = array.astype(self.X_dtype_, copy=False)
+        return super()._validate_data(X, y, reset=reset, y_numeric=y_numeric)
+
+    def _validate_sample_weight(self, X, y, sample_weight):
+        # scikeras drops zero-weight samples; remember which rows it keeps so
+        # that h1's outputs on the raw X line up with the training rows.
+        if self.__dict__.get("_h1_X") is not None:
+            weights = np.asarray(sample_weight, dtype=float).reshape(-1)
+            if weights.size == len(y):
+                self._h1_rows = np.flatnonzero(weights != 0)
+        return super()._validate_sample_weight(X, y, sample_weight)
+
+    def _h1_input(self, X):
+        """The rows of X that h1 should see.
+
+        A scikit-learn h1 given a DataFrame gets the user's DataFrame rows (its
+        column names matter to h1); otherwise h1 gets scikeras' validated array.
+        """
+        raw = self.__dict__.get("_h1_X")
+        if not hasattr(raw, "columns") or _h1.h1_kind(self.h1) != "sklearn":
+            return X
+        rows = self.__dict__.get("_h1_rows")
+        raw = raw if rows is None else _safe_indexing(raw, rows)
+        return raw if raw.shape[0] == X.shape[0] else X
 
     def _fit_keras_model(
         self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
     ) -> None:
         # X, y and sample_weight are validated, encoded and free of zero-weight
         # samples here, so h1's outputs computed now align with training rows.
-        classes = np.asarray(self.classes_)
+        # scikeras resets classes_ to None on a warm start; its encoder knows them.
+        classes = self.classes_ = np.asarray(self.target_encoder_.classes_)
         if classes.size < 2:
             raise ValueError(
-                f"{type(self).__name__} needs at least 2 classes in y; got only "
-                f"class {classes.tolist()}."
+                f"{type(self).__name__} needs samples of at least 2 classes, but y "
+                f"contains only one class: {classes.tolist()}."
             )
         lambda_c = _objective.validate_lambda_c(self.lambda_c)
         reference = _h1.h1_outputs(
             self.h1,
-            X,
+            self._h1_input(X),
             classes,
             need_probabilities=self.dissonance == "strict_imitation",
         )
@@ -399,10 +478,12 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
                 "or dissonance='new_error'."
             )
         h2 = self.model_
-        wrapper = BCCompatibilityModel(
-            h2, h1=self.h1, lambda_c=self.lambda_c, dissonance=self.dissonance
-        )
-        _compile_like(wrapper, h2, h2.loss)
+        # Under a tf.distribute strategy the wrapper's state must live in h2's scope.
+        with h2.distribute_strategy.scope():
+            wrapper = BCCompatibilityModel(
+                h2, h1=self.h1, lambda_c=self.lambda_c, dissonance=self.dissonance
+            )
+            _compile_like(wrapper, h2, h2.loss)
         self.model_ = wrapper
         try:
             super()._fit_keras_model(
@@ -418,6 +499,16 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
             self.model_ = h2
 
     def _fit_with_bc_fit(self, X, y, weight, epochs, initial_epoch, warm_start):
+        ignored = [
+            name
+            for name in ("callbacks", "validation_split")
+            if getattr(self, name, None) or getattr(self, f"fit__{name}", None)
+        ]
+        if ignored:
+            raise ValueError(
+                f"method='bc_fit' runs its own training loop, which does not support "
+                f"{' or '.join(ignored)}; use method='model' (the default)."
+            )
         kind, from_logits = _objective.loss_kind(self.model_.loss)
         loss_class = _BC_FIT_LOSSES.get((kind, self.dissonance))
         if loss_class is None or from_logits:

@@ -65,11 +65,17 @@ class CompatibilityScorer:
     h1 : object, optional
         The old model (Keras model, fitted scikit-learn classifier or callable).
         When omitted, h1 is taken from the scored estimator.
+    zero_division : {1.0, 0.0, np.nan, "warn"}, default=1.0
+        Score when the denominator is zero (h1 never right for BTC; h2 never
+        wrong for BEC). Scorers default to 1.0, the vacuous truth ("no trust was
+        broken", "no error is new"), so that a perfect fold neither warns nor
+        ranks last in a search.
     """
 
-    def __init__(self, score_func: Callable, h1=None) -> None:
+    def __init__(self, score_func: Callable, h1=None, zero_division=1.0) -> None:
         self.score_func = score_func
         self.h1 = h1
+        self.zero_division = zero_division
 
     def __call__(self, estimator, X, y) -> float:
         """Score ``estimator`` (h2) against h1 on ``(X, y)``."""
@@ -81,7 +87,14 @@ class CompatibilityScorer:
             if classes is None:
                 classes = np.unique(y)
         h1_labels = _h1.h1_predict(h1, X_h1, classes)
-        return float(self.score_func(h1_labels, estimator.predict(X), np.asarray(y)))
+        return float(
+            self.score_func(
+                h1_labels,
+                estimator.predict(X),
+                np.asarray(y),
+                zero_division=self.zero_division,
+            )
+        )
 
     def __repr__(self) -> str:
         source = "estimator.h1" if self.h1 is None else type(self.h1).__name__
@@ -95,7 +108,7 @@ bec_scorer = CompatibilityScorer(scores.error_compatibility_score)
 """Scorer for BEC (backward error compatibility), h1 taken from the estimator."""
 
 
-def make_btc_scorer(h1) -> CompatibilityScorer:
+def make_btc_scorer(h1, *, zero_division=1.0) -> CompatibilityScorer:
     """Build a BTC scorer for any classifier against a given h1.
 
     Parameters
@@ -103,6 +116,8 @@ def make_btc_scorer(h1) -> CompatibilityScorer:
     h1 : keras.Model, fitted scikit-learn classifier or callable
         The old model; it receives X as passed to the scorer. A Keras or
         callable h1 is read in the order of the scored estimator's ``classes_``.
+    zero_division : float or "warn", default=1.0
+        Score when h1 is never right; see :class:`CompatibilityScorer`.
 
     Returns
     -------
@@ -123,23 +138,25 @@ def make_btc_scorer(h1) -> CompatibilityScorer:
     True
     """
     _h1.h1_kind(h1)
-    return CompatibilityScorer(scores.trust_compatibility_score, h1)
+    return CompatibilityScorer(scores.trust_compatibility_score, h1, zero_division)
 
 
-def make_bec_scorer(h1) -> CompatibilityScorer:
+def make_bec_scorer(h1, *, zero_division=1.0) -> CompatibilityScorer:
     """Build a BEC scorer for any classifier against a given h1.
 
     Parameters
     ----------
     h1 : keras.Model, fitted scikit-learn classifier or callable
         The old model; see :func:`make_btc_scorer`.
+    zero_division : float or "warn", default=1.0
+        Score when h2 is never wrong; see :class:`CompatibilityScorer`.
 
     Returns
     -------
     CompatibilityScorer
     """
     _h1.h1_kind(h1)
-    return CompatibilityScorer(scores.error_compatibility_score, h1)
+    return CompatibilityScorer(scores.error_compatibility_score, h1, zero_division)
 
 
 def compatibility_scoring(h1=None) -> dict:

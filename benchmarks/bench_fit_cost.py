@@ -10,7 +10,7 @@ the per-pair ratios contender / plain Keras. See ``benchmarks/README.md``.
 Run::
 
     python benchmarks/bench_fit_cost.py              # both datasets, 7 pairs each
-    python benchmarks/bench_fit_cost.py --quick      # smoke run, < 2 minutes
+    python benchmarks/bench_fit_cost.py --quick      # smoke run (MNIST), < 2 minutes
     python benchmarks/bench_fit_cost.py --dataset mnist --repeats 11 --json out.json
 """
 
@@ -381,7 +381,9 @@ def machine() -> dict:
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--dataset", choices=["mnist", "digits", "both"], default="both"
+        "--dataset",
+        choices=["mnist", "digits", "both"],
+        help="default: both (mnist with --quick)",
     )
     parser.add_argument("--repeats", type=int, help="pairs per contender (default 7)")
     parser.add_argument("--epochs", type=int, help="epochs per fit (default 5)")
@@ -398,7 +400,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="smoke run: 3 pairs, 2 epochs, at most 1,000 samples",
+        help="smoke run: mnist only, 3 pairs, 2 epochs, at most 1,000 samples",
     )
     parser.add_argument(
         "--warm-h1",
@@ -410,9 +412,11 @@ def parse_args(argv=None):
     parser.add_argument("-v", "--verbose", action="store_true", help="print each pair")
     args = parser.parse_args(argv)
     if args.quick:
+        args.dataset = args.dataset or "mnist"
         args.repeats = args.repeats or 3
         args.epochs = args.epochs or 2
         args.max_samples = args.max_samples or 1000
+    args.dataset = args.dataset or "both"
     args.repeats = args.repeats or 7
     args.epochs = args.epochs or 5
     if args.repeats < 1 or args.epochs < 1:

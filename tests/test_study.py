@@ -25,9 +25,15 @@ def study():
 
 
 def test_quick_run_writes_results(study, tmp_path, capsys):
-    study.main(["--quick", "--quiet", "--out", str(tmp_path)])
+    study.main(["--quick", "--quiet", "--jobs", "1", "--out", str(tmp_path)])
 
-    for name in ("study.csv", "study_summary.csv", "study.json", "study.png"):
+    for name in (
+        "study.csv",
+        "study_summary.csv",
+        "study.json",
+        "study.png",
+        "study_table.rst",
+    ):
         assert (tmp_path / name).stat().st_size > 0, name
     runs = pd.read_csv(tmp_path / "study.csv")
     assert len(runs) == 2  # lambda_c = 0 and 1, one seed, one dataset
@@ -60,17 +66,19 @@ def test_quick_run_writes_results(study, tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_compatibility_loss_cuts_new_errors_on_digits(study):
-    # The study's robust finding, on a small config: with the new-error
-    # dissonance, h2 trained with a large lambda_c breaks fewer of h1's correct
-    # test answers than plain training, on average over seeds.
+def test_new_error_loss_cuts_new_errors_on_mnist(study):
+    # The study's robust finding, on a smaller config (10 epochs instead of
+    # 30): on MNIST, h2 trained with the new-error dissonance at a large
+    # lambda_c breaks fewer of h1's correct test answers than plain training
+    # on the same seeds. On digits, breast cancer and wine the study finds no
+    # effect beyond seed noise, so the test cannot use them.
     config = study.StudyConfig(
-        datasets=("digits",),
+        datasets=("mnist",),
         seeds=(0, 1, 2, 3, 4),
         lambdas=(0.0, 4.0),
         dissonances=("new_error",),
         epochs=10,
     )
     runs = study.run_study(config)
-    mean_new_errors = runs.groupby("lambda_c")["new_errors"].mean()
-    assert mean_new_errors[4.0] < mean_new_errors[0.0], runs
+    new_errors = runs.pivot_table(index="seed", columns="lambda_c", values="new_errors")
+    assert new_errors[4.0].mean() < new_errors[0.0].mean(), new_errors

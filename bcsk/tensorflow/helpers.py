@@ -160,6 +160,11 @@ def bc_fit(
     """
     optimizer = _check_arguments(h2, training_set, epochs, bc_loss, optimizer)
     h1 = getattr(bc_loss, "h1", None)
+    if not optimizer.built:
+        # Slot variables created in the first step would land outside h2's
+        # tf.distribute strategy; create them in its scope now.
+        with h2.distribute_strategy.scope():
+            optimizer.build(h2.trainable_variables)
 
     @tf.function(reduce_retracing=True)
     def train_step(x, y, sample_weight):
