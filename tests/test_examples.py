@@ -4,7 +4,6 @@ import ast
 import os
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -64,25 +63,11 @@ def _run(path: Path, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.fixture(scope="module")
-def example_runs(tmp_path_factory):
-    """Start every example at once, two at a time: one per core of a small CI box.
-
-    Much of an example's time is single-threaded (imports, graph tracing), so
-    two processes roughly halve the wall time on two cores.
-    """
-    pool = ThreadPoolExecutor(max_workers=2)
-    futures = {
-        path: pool.submit(_run, path, tmp_path_factory.mktemp(path.stem))
-        for path in EXAMPLES
-    }
-    yield futures
-    pool.shutdown(wait=True, cancel_futures=True)
-
-
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda path: path.name)
-def test_example_runs(path, example_runs):
-    result = example_runs[path].result()
+def test_example_runs(path, tmp_path):
+    # One process per example; pytest-xdist (``-n 2`` in pyproject.toml) runs
+    # two at a time.
+    result = _run(path, tmp_path)
     assert result.returncode == 0, (
         f"{path.name} exited with {result.returncode}\n"
         f"--- stdout (end) ---\n{result.stdout[-3000:]}\n"
