@@ -114,8 +114,8 @@ EXPECTED_FAILED_CHECKS = {
     ),
     "check_methods_sample_order_invariance": (
         "float32 inference: predicting a permuted batch can change the last bit "
-        "(~6e-8) of some probabilities (it depends on how the batch is split "
-        "between threads), above the check's rtol=1e-7; so it sometimes passes"
+        "(~6e-8) of some probabilities in some runs, above the check's "
+        "rtol=1e-7; in other runs the check passes"
     ),
     "check_classifiers_train": _POOR_LEARNER,
     "check_class_weight_classifiers": _POOR_LEARNER,
