@@ -232,24 +232,40 @@ class _TrainingLoopClock:
         keras.Model.fit = clocked_fit
 
 
-def timed(run, case: Case, seed: int, warm_h1: bool = False) -> tuple[float, ...]:
+def timed(
+    run, case: Case, seed: int, warm_h1: bool = False, freeze_gc: bool = True
+) -> tuple[float, ...]:
     """Wall, CPU and ``Model.fit`` seconds of one end-to-end run.
 
     The same reset happens before every run, outside the timing. CPU seconds
     (all threads of this process) are a second opinion: on a machine that other
     jobs share, wall time stretches with their load, CPU time much less.
+
+    With ``freeze_gc`` the objects alive before the run are moved out of the
+    garbage collector's reach (``gc.freeze``). Every fit triggers one full
+    collection, and each fit leaves a few thousand Keras and TensorFlow objects
+    behind, so without the freeze that collection scans the whole history of
+    the benchmark process: it grew from 0.2 s to 0.5 s per run over 16 repeats
+    of digits (a third of a fit) and made long runs drift. Frozen, a run's
+    collections cost what the run itself allocates (about 7 ms on digits).
     """
     keras.backend.clear_session(free_memory=False)
     if not warm_h1:
         case = replace(case, h1=fresh_copy(case.h1))
     gc.collect()
+    if freeze_gc:
+        gc.freeze()
     keras.utils.set_random_seed(seed)
     _TrainingLoopClock.seconds = 0.0
-    cpu = time.process_time()
-    start = time.perf_counter()
-    run(case)
-    wall = time.perf_counter() - start
-    return wall, time.process_time() - cpu, _TrainingLoopClock.seconds
+    try:
+        cpu = time.process_time()
+        start = time.perf_counter()
+        run(case)
+        wall = time.perf_counter() - start
+        return wall, time.process_time() - cpu, _TrainingLoopClock.seconds
+    finally:
+        if freeze_gc:
+            gc.unfreeze()
 
 
 @dataclass
@@ -346,10 +362,11 @@ def bench_dataset(name: str, args, keys: list[str]) -> dict:
         flush=True,
     )
 
+    run_options = (args.warm_h1, args.freeze_gc)
     # Warm up: the first graph build in a process and the first use of each
     # code path (lazy imports, TensorFlow's kernel caches) are one-off costs.
     for run in [BASELINE[1]] + [CONTENDERS[k][1] for k in keys]:
-        timed(run, case, seed=0, warm_h1=args.warm_h1)
+        timed(run, case, 0, *run_options)
 
     load_before = load_average()
     results = {key: Result(key, CONTENDERS[key][0]) for key in keys}
@@ -358,11 +375,11 @@ def bench_dataset(name: str, args, keys: list[str]) -> dict:
             contender = CONTENDERS[key][1]
             seed = 1 + r
             if (r + i) % 2 == 0:
-                base = timed(BASELINE[1], case, seed, args.warm_h1)
-                cont = timed(contender, case, seed, args.warm_h1)
+                base = timed(BASELINE[1], case, seed, *run_options)
+                cont = timed(contender, case, seed, *run_options)
             else:
-                cont = timed(contender, case, seed, args.warm_h1)
-                base = timed(BASELINE[1], case, seed, args.warm_h1)
+                cont = timed(contender, case, seed, *run_options)
+                base = timed(BASELINE[1], case, seed, *run_options)
             result = results[key]
             result.seconds.append(cont[0])
             result.baseline_seconds.append(base[0])
@@ -392,6 +409,7 @@ def bench_dataset(name: str, args, keys: list[str]) -> dict:
         "epochs": args.epochs,
         "batch_size": BATCH_SIZE,
         "warm_h1": args.warm_h1,
+        "freeze_gc": args.freeze_gc,
         "h1_train_accuracy": h1_accuracy,
         "baseline_median_s": float(np.median(all_base)),
         "baseline_q1_s": float(np.percentile(all_base, 25)),
@@ -486,6 +504,13 @@ def parse_args(argv=None):
         action="store_true",
         help="reuse one h1 object (its predict function traced once) instead of "
         "a fresh copy per run",
+    )
+    parser.add_argument(
+        "--no-gc-freeze",
+        dest="freeze_gc",
+        action="store_false",
+        help="let each run's garbage collections scan every object the benchmark "
+        "process holds (how the runs saved before this option existed were timed)",
     )
     parser.add_argument("--json", metavar="PATH", help="also write the results here")
     parser.add_argument("-v", "--verbose", action="store_true", help="print each pair")
