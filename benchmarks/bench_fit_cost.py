@@ -243,11 +243,12 @@ def timed(
 
     With ``freeze_gc`` the objects alive before the run are moved out of the
     garbage collector's reach (``gc.freeze``). Every fit triggers one full
-    collection, and each fit leaves a few thousand Keras and TensorFlow objects
-    behind, so without the freeze that collection scans the whole history of
-    the benchmark process: it grew from 0.2 s to 0.5 s per run over 16 repeats
-    of digits (a third of a fit) and made long runs drift. Frozen, a run's
-    collections cost what the run itself allocates (about 7 ms on digits).
+    collection, and each fit leaves ~5,900 objects (its traced training graphs)
+    alive even after ``clear_session()``, so without the freeze that collection
+    scans the whole history of the benchmark process: it grew from 0.2 s to
+    0.5 s per run over 16 repeats of digits (a third of a fit) and made long
+    runs drift. Frozen, a run's collections cost what the run itself allocates
+    (about 7 ms on digits).
     """
     keras.backend.clear_session(free_memory=False)
     if not warm_h1:
