@@ -3,10 +3,14 @@
 Each contender is timed the way a user sees it: build h2, compile it, fit it
 (for the estimators: ``clf.fit(X, y)``, which includes scikeras' validation,
 label encoding and, for bcsk, h1's inference). Every contender is paired with a
-plain Keras run on the same data, network, epochs and batch size; the two run
+baseline run on the same data, network, epochs and batch size; the two run
 back to back, in alternating order, and the figure reported is the median of
-the per-pair ratios contender / plain Keras, with a bootstrap 95% interval.
-The contender ``aa`` times plain Keras against itself: its ratio shows how far
+the per-pair ratios contender / baseline, with a bootstrap 95% interval.
+The baseline is plain Keras as users write it (``--baseline keras``, the
+target's definition) or plain Keras with its optimizer built before ``fit``
+(``--baseline keras-prebuilt``), which saves the second trace of the training
+step that bcsk also saves, so that the ratio isolates bcsk's own work.
+The contender ``aa`` times the baseline against itself: its ratio shows how far
 two identical fits drift apart on the machine at hand (the run's noise floor).
 See ``benchmarks/README.md``.
 
@@ -144,6 +148,21 @@ def run_plain_keras(case: Case) -> None:
     model.fit(case.X, case.y, epochs=case.epochs, batch_size=BATCH_SIZE, verbose=0)
 
 
+def run_plain_keras_prebuilt(case: Case) -> None:
+    """Plain Keras with the optimizer built before ``fit``, as bcsk does.
+
+    Keras (TensorFlow backend, no distribution strategy) creates the optimizer's
+    variables while tracing the first training step, which makes TensorFlow
+    trace that step twice; building them first saves one trace. Timing bcsk
+    against this baseline shows what bcsk's own work costs, apart from that
+    saving.
+    """
+    model = build_mlp(case.X.shape[1], case.n_classes, case.hidden)
+    model.compile(optimizer=OPTIMIZER, loss=LOSS)
+    model.optimizer.build(model.trainable_variables)
+    model.fit(case.X, case.y, epochs=case.epochs, batch_size=BATCH_SIZE, verbose=0)
+
+
 def _estimator_kwargs(case: Case) -> dict:
     return dict(
         model=build_for_scikeras,
@@ -187,11 +206,17 @@ def run_bcsk_bc_fit(case: Case) -> None:
     _run_bcsk(case, method="bc_fit", dissonance="new_error")
 
 
-BASELINE = ("plain Keras (baseline)", run_plain_keras)
+BASELINES = {
+    # What the target is defined against: plain Keras as users write it.
+    "keras": ("plain Keras", run_plain_keras),
+    # The same, with the one-trace saving bcsk applies (see run_plain_keras_prebuilt).
+    "keras-prebuilt": ("plain Keras, optimizer built first", run_plain_keras_prebuilt),
+}
 CONTENDERS = {
     # The baseline timed against itself: what the harness reports for two
     # identical fits. Its ratio and interval are the noise floor of the run.
-    "aa": ("plain Keras again (A/A control)", run_plain_keras),
+    "aa": ("baseline again (A/A control)", None),
+    "prebuilt": ("plain Keras, optimizer built first", run_plain_keras_prebuilt),
     "scikeras": ("scikeras KerasClassifier", run_scikeras),
     "model": ('BCCompatibleClassifier method="model" new_error', run_bcsk_new_error),
     "strict": (
@@ -271,7 +296,7 @@ def timed(
 
 @dataclass
 class Result:
-    """Paired timings of one contender against plain Keras."""
+    """Paired timings of one contender against the baseline."""
 
     key: str
     label: str
@@ -364,23 +389,25 @@ def bench_dataset(name: str, args, keys: list[str]) -> dict:
     )
 
     run_options = (args.warm_h1, args.freeze_gc)
+    baseline = BASELINES[args.baseline][1]
+    runs = {key: CONTENDERS[key][1] or baseline for key in keys}
     # Warm up: the first graph build in a process and the first use of each
     # code path (lazy imports, TensorFlow's kernel caches) are one-off costs.
-    for run in [BASELINE[1]] + [CONTENDERS[k][1] for k in keys]:
+    for run in [baseline, *runs.values()]:
         timed(run, case, 0, *run_options)
 
     load_before = load_average()
     results = {key: Result(key, CONTENDERS[key][0]) for key in keys}
     for r in range(args.repeats):
         for i, key in enumerate(keys):
-            contender = CONTENDERS[key][1]
+            contender = runs[key]
             seed = 1 + r
             if (r + i) % 2 == 0:
-                base = timed(BASELINE[1], case, seed, *run_options)
+                base = timed(baseline, case, seed, *run_options)
                 cont = timed(contender, case, seed, *run_options)
             else:
                 cont = timed(contender, case, seed, *run_options)
-                base = timed(BASELINE[1], case, seed, *run_options)
+                base = timed(baseline, case, seed, *run_options)
             result = results[key]
             result.seconds.append(cont[0])
             result.baseline_seconds.append(base[0])
@@ -411,6 +438,7 @@ def bench_dataset(name: str, args, keys: list[str]) -> dict:
         "batch_size": BATCH_SIZE,
         "warm_h1": args.warm_h1,
         "freeze_gc": args.freeze_gc,
+        "baseline": args.baseline,
         "h1_train_accuracy": h1_accuracy,
         "baseline_median_s": float(np.median(all_base)),
         "baseline_q1_s": float(np.percentile(all_base, 25)),
@@ -427,20 +455,21 @@ def bench_dataset(name: str, args, keys: list[str]) -> dict:
 def print_table(report: dict) -> None:
     """The results of one dataset as a Markdown table (pasted into the README)."""
     pairs = report["contenders"][0]["pairs"]
+    baseline = BASELINES[report["baseline"]][0]
     print()
     print(
-        "| contender | median s | median ratio vs plain Keras | 95% CI of median | "
+        f"| contender | median s | median ratio vs {baseline} | 95% CI of median | "
         "ratio IQR | median CPU ratio | median s outside Model.fit |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|")
     print(
-        f"| {BASELINE[0]} | {report['baseline_median_s']:.2f} | 1 | | "
+        f"| {baseline} (baseline) | {report['baseline_median_s']:.2f} | 1 | | "
         f"(s: {report['baseline_q1_s']:.2f}-{report['baseline_q3_s']:.2f}) | 1 | "
         f"{report['baseline_median_outside_fit_s']:.3f} |"
     )
     for row in report["contenders"]:
         flag = ""
-        if row["key"] == DEFAULT_PATH:
+        if row["key"] == DEFAULT_PATH and report["baseline"] == "keras":
             met = row["median_ratio"] <= TARGET_RATIO
             flag = f" ({'meets' if met else 'OVER'} {TARGET_RATIO}x)"
         outside = row["median_outside_fit_s"]
@@ -493,12 +522,20 @@ def parse_args(argv=None):
         "--only",
         nargs="+",
         choices=sorted(CONTENDERS),
-        help="time only these contenders (each still paired with plain Keras)",
+        help="time only these contenders (each still paired with the baseline)",
     )
     parser.add_argument(
         "--quick",
         action="store_true",
         help="smoke run: mnist only, 3 pairs, 2 epochs, at most 1,000 samples",
+    )
+    parser.add_argument(
+        "--baseline",
+        choices=sorted(BASELINES),
+        default="keras",
+        help="what every contender is paired with: plain Keras as users write it "
+        "(default; the target's definition), or plain Keras with the optimizer "
+        "built before fit, as bcsk does (isolates bcsk's own cost)",
     )
     parser.add_argument(
         "--warm-h1",
@@ -553,13 +590,14 @@ def main(argv=None) -> int:
     verdicts = []
     for report in reports:
         for row in report["contenders"]:
-            if row["key"] == DEFAULT_PATH:
+            if row["key"] == DEFAULT_PATH and args.baseline == "keras":
                 ok = row["median_ratio"] <= TARGET_RATIO
                 verdicts.append(ok)
                 low, high = row["median_ratio_ci95"]
+                baseline = BASELINES[args.baseline][0]
                 print(
                     f"{report['dataset']}: default path (method='model') "
-                    f"{row['median_ratio']:.3f}x plain Keras (95% CI {low:.3f}-"
+                    f"{row['median_ratio']:.3f}x {baseline} (95% CI {low:.3f}-"
                     f"{high:.3f}), target <= {TARGET_RATIO}x: "
                     f"{'met' if ok else 'NOT met'}"
                 )

@@ -28,7 +28,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
-from bcsk import BCCompatibleClassifier
+from bcsk import BCCompatibleClassifier, estimator
 
 EPS = 1e-7
 RTOL = 1e-5
@@ -689,6 +689,51 @@ def test_seeded_fits_are_reproducible(data, logreg_h1):
     first, again, other = (clf.predict_proba(X) for clf in runs)
     np.testing.assert_array_equal(first, again)
     assert not np.allclose(first, other)
+
+
+TRAINING_PATHS = {
+    "new_error": dict(),
+    "strict_imitation": dict(dissonance="strict_imitation"),
+    "per_step": dict(dissonance="strict_imitation", loss=plain_ce),
+    "with_metrics": dict(metrics=["accuracy"]),
+}
+
+
+@pytest.mark.parametrize("path", TRAINING_PATHS)
+def test_training_step_is_traced_once(path, data, digits_h1, monkeypatch):
+    """The optimizer is built before Model.fit, so nothing makes TF trace twice.
+
+    Outside eager mode a Keras ``train_step`` runs only while TensorFlow traces
+    it, so counting its calls counts the traces.
+    """
+    X, y = data
+    calls = []
+    train_step = keras.Model.train_step
+
+    def counted_train_step(model, batch):
+        calls.append(type(model).__name__)
+        return train_step(model, batch)
+
+    monkeypatch.setattr(keras.Model, "train_step", counted_train_step)
+    params = dict(run_eagerly=False, epochs=2, batch_size=100)
+    make(digits_h1, **params, **TRAINING_PATHS[path]).fit(X, y)
+    assert len(calls) == 1, calls
+
+
+@pytest.mark.parametrize("path", TRAINING_PATHS)
+def test_building_state_before_fit_leaves_training_unchanged(
+    path, data, digits_h1, monkeypatch
+):
+    X, y = data
+    params = dict(run_eagerly=False, epochs=2, batch_size=100, **TRAINING_PATHS[path])
+    prebuilt = make(digits_h1, **params).fit(X, y)
+    monkeypatch.setattr(estimator, "_build_training_state", lambda *args: None)
+    lazy = make(digits_h1, **params).fit(X, y)
+    for ours, keras_own in zip(
+        weights_of(prebuilt.model_), weights_of(lazy.model_), strict=True
+    ):
+        np.testing.assert_array_equal(ours, keras_own)
+    assert prebuilt.history_["loss"] == lazy.history_["loss"]
 
 
 # --------------------------------------------------------------------------
