@@ -25,6 +25,7 @@ from tensorflow.python.framework import config as tf_config
 
 from bcsk import _h1
 from bcsk.tensorflow import _objective
+from bcsk.tensorflow._training import build_training_state
 from bcsk.tensorflow.helpers import bc_fit
 from bcsk.tensorflow.loss import new_error, strict_imitation
 from bcsk.tensorflow.models import BCCompatibilityModel
@@ -90,35 +91,6 @@ def _restore_op_determinism():
     finally:
         if not was_enabled and tf_config.is_op_determinism_enabled():
             tf_config.disable_op_determinism()
-
-
-def _build_training_state(model: keras.Model, X, y, sample_weight) -> None:
-    """Create the optimizer's and compiled metrics' variables before ``Model.fit``.
-
-    Without a distribution strategy, Keras on TensorFlow creates them while
-    tracing the first training step, and TensorFlow traces a function that
-    creates variables twice (once to lift their initializers out, once more to
-    run it). Building them first, as Keras itself does under a distribution
-    strategy, saves that second trace of the training step: 0.3-0.5 s per fresh
-    model, a quarter of a small network's fit. Training is unchanged: the same
-    zero-initialized slots, bit-identical weights afterwards (tested).
-    """
-    if not model.compiled:
-        return
-    optimizer = model.optimizer
-    unbuilt_metrics = any(not getattr(m, "built", True) for m in model.metrics)
-    with model.distribute_strategy.scope():
-        if (unbuilt_metrics or not model.built) and hasattr(model, "_symbolic_build"):
-            # Keras' own pre-build (private, hence the check): builds the model,
-            # the compiled loss and metrics and the optimizer from one symbolic
-            # batch.
-            batch = keras.tree.map_structure(
-                lambda a: None if a is None else a[:1], (X, y, sample_weight)
-            )
-            model._symbolic_build(data_batch=batch)
-        elif model.built and optimizer is not None and not optimizer.built:
-            # Only the optimizer's slots are missing (the common case): cheaper.
-            optimizer.build(model.trainable_variables)
 
 
 def _snapshot(model: keras.Model) -> list:
@@ -494,7 +466,7 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
     def _fit_plain(self, y, sample_weight, X, epochs, initial_epoch, warm_start, kw):
         y = np.asarray(y, dtype=keras.backend.floatx())
         sample_weight = np.asarray(sample_weight, dtype=keras.backend.floatx())
-        _build_training_state(self.model_, X, y, sample_weight)
+        build_training_state(self.model_, (X, y, sample_weight))
         super()._fit_keras_model(
             X,
             y,
@@ -520,7 +492,7 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
                 h2, h1=self.h1, lambda_c=self.lambda_c, dissonance=self.dissonance
             )
             _compile_like(wrapper, h2, h2.loss)
-        _build_training_state(wrapper, X, y, sample_weight)
+        build_training_state(wrapper, (X, y, sample_weight))
         self.model_ = wrapper
         try:
             super()._fit_keras_model(

@@ -727,7 +727,7 @@ def test_building_state_before_fit_leaves_training_unchanged(
     X, y = data
     params = dict(run_eagerly=False, epochs=2, batch_size=100, **TRAINING_PATHS[path])
     prebuilt = make(digits_h1, **params).fit(X, y)
-    monkeypatch.setattr(estimator, "_build_training_state", lambda *args: None)
+    monkeypatch.setattr(estimator, "build_training_state", lambda *args: None)
     lazy = make(digits_h1, **params).fit(X, y)
     for ours, keras_own in zip(
         weights_of(prebuilt.model_), weights_of(lazy.model_), strict=True

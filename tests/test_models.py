@@ -19,6 +19,7 @@ import tensorflow as tf
 from sklearn.linear_model import LogisticRegression
 
 from bcsk.tensorflow import helpers as tf_helpers
+from bcsk.tensorflow import models
 from bcsk.tensorflow.loss import (
     BCCrossEntropyLoss,
     BCStrictImitationBinaryCrossEntropyLoss,
@@ -692,3 +693,52 @@ def test_mirrored_strategy_reports_single_device_loss(tmp_path):
         np.testing.assert_allclose(single_loss, expected, rtol=RTOL)
         np.testing.assert_allclose(mirrored_loss, single_loss, rtol=RTOL)
     print(f"mirrored subprocess took {elapsed:.1f} s")
+
+
+def new_error_model(h1, seed=0):
+    keras.utils.set_random_seed(seed)
+    model = BCNewErrorCompatibilityModel(
+        [
+            keras.Input((64,)),
+            keras.layers.Dense(16, activation="relu"),
+            keras.layers.Dense(10, activation="softmax"),
+        ],
+        h1=h1,
+        lambda_c=0.7,
+    )
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return model
+
+
+def test_fit_traces_the_training_step_once(h1, eval_data, monkeypatch):
+    """fit builds the optimizer first, so TensorFlow traces ``train_step`` once.
+
+    Outside eager mode ``train_step`` runs only while it is traced; a plain
+    Keras model traces it twice (its optimizer's slots are created in the
+    first trace).
+    """
+    X, y = eval_data
+    calls = []
+    train_step = keras.Model.train_step
+
+    def counted_train_step(model, batch):
+        calls.append(type(model).__name__)
+        return train_step(model, batch)
+
+    monkeypatch.setattr(keras.Model, "train_step", counted_train_step)
+    new_error_model(h1).fit(X, y, epochs=2, batch_size=100, verbose=0)
+    assert calls == ["BCNewErrorCompatibilityModel"]
+
+
+def test_building_the_optimizer_first_leaves_training_unchanged(
+    h1, eval_data, monkeypatch
+):
+    X, y = eval_data
+    ours = new_error_model(h1)
+    ours_history = ours.fit(X, y, epochs=2, batch_size=100, verbose=0).history
+    monkeypatch.setattr(models, "build_training_state", lambda *args: None)
+    lazy = new_error_model(h1)
+    lazy_history = lazy.fit(X, y, epochs=2, batch_size=100, verbose=0).history
+    for a, b in zip(weights_of(ours), weights_of(lazy), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert ours_history == lazy_history

@@ -12,6 +12,7 @@ import keras
 from keras import ops
 
 from bcsk.tensorflow import _objective
+from bcsk.tensorflow._training import build_training_state
 
 __all__ = ["BCCompatibilityModel", "BCNewErrorCompatibilityModel"]
 
@@ -82,6 +83,18 @@ class BCObjectiveMixin:
         # the next fit or evaluate traces them again with the new value.
         self.train_function = None
         self.test_function = None
+
+    def fit(self, *args, **kwargs):
+        """``keras.Model.fit``, with the optimizer's variables created first.
+
+        Keras on TensorFlow creates them while tracing the first training
+        step, which makes TensorFlow trace that step twice; building them
+        first (when the model is built and has no compiled metrics) saves one
+        trace. Training is unchanged. Takes the arguments of
+        :meth:`keras.Model.fit`.
+        """
+        build_training_state(self)
+        return super().fit(*args, **kwargs)
 
     def compute_loss(
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True
