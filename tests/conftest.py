@@ -52,3 +52,21 @@ def digits_h1(digits):
     )
     h1.fit(X[:300], y[:300], epochs=20, batch_size=64, verbose=0)
     return h1
+
+
+@pytest.fixture
+def train_step_calls(monkeypatch):
+    """The class names of the models whose ``train_step`` ran, in order.
+
+    Outside eager mode Keras runs ``train_step`` only while TensorFlow traces
+    it, so the list counts the traces of the training step.
+    """
+    calls = []
+    train_step = keras.Model.train_step
+
+    def counted_train_step(model, batch):
+        calls.append(type(model).__name__)
+        return train_step(model, batch)
+
+    monkeypatch.setattr(keras.Model, "train_step", counted_train_step)
+    return calls
