@@ -20,8 +20,15 @@ _LAZY = {
     "compatibility_report": "bcsk.metrics",
     "CompatibilityReport": "bcsk.metrics",
     "negative_flip_rate": "bcsk.metrics",
+    "positive_flip_rate": "bcsk.metrics",
+    "negative_flip_impact": "bcsk.metrics",
+    "relative_negative_flip_rate": "bcsk.metrics",
     "CompatibilityDisplay": "bcsk.plotting",
     "CompatibilityTradeoffDisplay": "bcsk.plotting",
+    "FlipCostDisplay": "bcsk.plotting",
+    "CompatibleUpdateClassifier": "bcsk.gate",
+    "CompatibleUpdateClassifierCV": "bcsk.gate",
+    "gate_predictions": "bcsk.gate",
     "BCCompatibilityModel": "bcsk.tensorflow.models",
     "BCNewErrorCompatibilityModel": "bcsk.tensorflow.models",
     "BCLoss": "bcsk.tensorflow.loss",
@@ -33,14 +40,27 @@ _LAZY = {
     "BCStrictImitationNLLLoss": "bcsk.tensorflow.loss",
     "BCStrictImitationBinaryCrossEntropyLoss": "bcsk.tensorflow.loss",
     "BCStrictImitationKLDivLoss": "bcsk.tensorflow.loss",
+    "BCFocalDistillationLoss": "bcsk.tensorflow.loss",
+    "BCLogitDifferenceLoss": "bcsk.tensorflow.loss",
+    "Dissonance": "bcsk.dissonances",
+    "NewError": "bcsk.dissonances",
+    "StrictImitation": "bcsk.dissonances",
+    "FocalDistillation": "bcsk.dissonances",
+    "LogitDifference": "bcsk.dissonances",
     "bc_fit": "bcsk.tensorflow.helpers",
     "BCCompatibleClassifier": "bcsk.estimator",
+    "BCCompatibleClassifierCV": "bcsk.lambda_path",
     "btc_scorer": "bcsk.scorers",
     "bec_scorer": "bcsk.scorers",
     "make_btc_scorer": "bcsk.scorers",
     "make_bec_scorer": "bcsk.scorers",
     "compatibility_scoring": "bcsk.scorers",
     "CompatibilityScorer": "bcsk.scorers",
+    "MultimetricCompatibilityScorer": "bcsk.scorers",
+    "neg_nfr_scorer": "bcsk.scorers",
+    "pfr_scorer": "bcsk.scorers",
+    "neg_nfi_scorer": "bcsk.scorers",
+    "neg_relative_nfr_scorer": "bcsk.scorers",
     "best_accuracy_with_btc_at_least": "bcsk.scorers",
 }
 # Modules re-exported under a name of their own (BCML's ``tf_helpers`` idiom).
@@ -62,3 +82,11 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     return sorted([*globals(), *__all__])
+
+
+# keras.models.load_model of a bcsk .keras file works after a bare
+# ``import bcsk``: bcsk's Keras classes are registered as soon as keras is
+# imported, without importing keras here (see bcsk/_keras_registration.py).
+from bcsk import _keras_registration  # noqa: E402
+
+_keras_registration.install()

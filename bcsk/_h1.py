@@ -3,8 +3,10 @@
 h1 may be a Keras model, a fitted scikit-learn classifier or a callable. A Keras
 or callable h1 gives one column per class in the order of ``classes_`` (sorted
 labels, scikit-learn's convention); a scikit-learn h1 is mapped through its own
-``classes_``, so an h1 that knew only some of the classes still works. Shared by
-the estimator (once per fit) and the scorers (once per call).
+``classes_``, so an h1 that knew only some of the classes still works. Any other
+object with a ``predict`` method (no ``fit``) gives labels only: enough for the
+new-error objective, the scorers and the update gate. Shared by the estimator
+(once per fit), the scorers (once per call) and the gate (once per predict).
 """
 
 from __future__ import annotations
@@ -29,12 +31,18 @@ def _is_sklearn(h1) -> bool:
 
 
 def h1_kind(h1) -> str:
-    """``"keras"``, ``"sklearn"`` or ``"callable"``; raise for anything else."""
+    """``"keras"``, ``"sklearn"``, ``"callable"`` or ``"predictor"``; else raise.
+
+    ``"predictor"`` is an object that is none of the others but has a
+    ``predict`` method returning labels (a model served behind a client, a
+    lookup of stored predictions).
+    """
     if h1 is None:
         raise ValueError(
             "h1 is required: pass the old model as h1=... (a Keras model that "
-            "outputs class probabilities, a fitted scikit-learn classifier, or a "
-            "callable X -> probabilities)."
+            "outputs class probabilities, a fitted scikit-learn classifier, a "
+            "callable X -> probabilities, or an object whose predict returns "
+            "labels)."
         )
     if _is_keras(h1):
         return "keras"
@@ -42,15 +50,36 @@ def h1_kind(h1) -> str:
         return "sklearn"
     if callable(h1):
         return "callable"
+    if callable(getattr(h1, "predict", None)):
+        return "predictor"
     raise TypeError(
-        f"h1 must be a Keras model, a fitted scikit-learn classifier or a callable "
-        f"X -> probabilities; got {type(h1).__name__}."
+        f"h1 must be a Keras model, a fitted scikit-learn classifier, a callable "
+        f"X -> probabilities or an object whose predict returns labels; got "
+        f"{type(h1).__name__}."
     )
 
 
 def has_probabilities(h1) -> bool:
     """Whether h1 gives class probabilities (needed for strict imitation)."""
-    return h1_kind(h1) != "sklearn" or hasattr(h1, "predict_proba")
+    kind = h1_kind(h1)
+    return kind in ("keras", "callable") or (
+        kind == "sklearn" and hasattr(h1, "predict_proba")
+    )
+
+
+def _predicted_labels(h1, X) -> np.ndarray:
+    """Labels from ``h1.predict(X)``, checked to be one per sample."""
+    labels = np.asarray(h1.predict(X))
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels.ravel()
+    n_samples = X.shape[0] if hasattr(X, "shape") else len(X)
+    if labels.ndim != 1 or labels.shape[0] != n_samples:
+        raise ValueError(
+            f"h1.predict must return one label per sample: got an array of shape "
+            f"{labels.shape} for {n_samples} samples. If h1 returns probabilities, "
+            "pass h1.predict (a callable X -> probabilities) instead."
+        )
+    return labels
 
 
 @dataclass(frozen=True)
@@ -169,6 +198,14 @@ def h1_outputs(
     """
     kind = h1_kind(h1)
     classes = np.asarray(classes)
+    if kind == "predictor":
+        if need_probabilities:
+            raise ValueError(
+                f"This dissonance needs h1's probabilities, but h1 "
+                f"({type(h1).__name__}) only predicts labels. Use "
+                "dissonance='new_error', or an h1 with predict_proba."
+            )
+        return H1Outputs(_predicted_labels(h1, X), None)
     if kind == "sklearn":
         try:
             check_is_fitted(h1)
@@ -187,7 +224,7 @@ def h1_outputs(
         if not hasattr(h1, "predict_proba"):
             if need_probabilities:
                 raise ValueError(
-                    f"dissonance='strict_imitation' needs h1's probabilities, but "
+                    f"This dissonance needs h1's probabilities, but "
                     f"h1 ({type(h1).__name__}) has no predict_proba. Use "
                     "dissonance='new_error', or an h1 with predict_proba."
                 )
@@ -223,3 +260,21 @@ def h1_outputs(
 def h1_predict(h1, X, classes) -> np.ndarray:
     """h1's predicted labels on ``X`` (for the scorers)."""
     return h1_outputs(h1, X, classes, need_probabilities=False).labels
+
+
+def clone_sharing_h1(estimator):
+    """A clone of ``estimator`` (its ``__sklearn_clone__``) that shares its h1.
+
+    h1 is frozen: clones share it instead of deep-copying a Keras model (slow)
+    or re-creating an unfitted scikit-learn h1 (wrong). Every other parameter
+    is cloned as ``sklearn.base.clone`` would.
+    """
+    from sklearn.base import clone
+
+    params = estimator.get_params(deep=False)
+    return type(estimator)(
+        **{
+            name: value if name == "h1" else clone(value, safe=False)
+            for name, value in params.items()
+        }
+    )

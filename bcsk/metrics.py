@@ -1,12 +1,25 @@
-"""A printable summary of how an update h1 -> h2 changes a classifier's answers.
+"""How an update h1 -> h2 changes a classifier's answers: flip rates and a report.
+
+The metrics of the model-update literature, for an old model h1 and a new
+model h2 scored on the same labelled samples:
+
+* :func:`negative_flip_rate` (NFR): the share of samples h1 gets right and h2
+  gets wrong, the *new errors* (negative flips);
+* :func:`positive_flip_rate` (PFR): the share of samples h1 gets wrong and h2
+  gets right, the *fixed errors*;
+* :func:`negative_flip_impact` (NFI): the share of h2's errors that are new;
+* :func:`relative_negative_flip_rate`: NFR divided by the NFR two models with
+  these error rates would have if their errors were independent (Yan et al.,
+  CVPR 2021).
 
 :func:`compatibility_report` gathers in one :class:`CompatibilityReport` what a
-model owner wants to know before replacing an old model h1 by a new model h2:
-both accuracies, the backward compatibility scores BTC and BEC from
-:mod:`bcsk.scores`, and how many of h1's correct answers h2 breaks (the new
-errors, or negative flips), in total and per class.
+model owner wants to know before replacing h1 by h2: the four regions (both
+right, new errors, fixed errors, both wrong), both accuracies, BTC and BEC from
+:mod:`bcsk.scores`, the flip metrics above and the new errors per class.
 
-This module needs NumPy only.
+Every function takes the true labels first and both models' predictions by
+keyword (``h1_pred=``, ``h2_pred=``), so that swapping the models cannot go
+unnoticed. This module needs NumPy only.
 """
 
 from __future__ import annotations
@@ -19,40 +32,104 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from bcsk.scores import (
-    _bec_from_counts,
-    _btc_from_counts,
-    _check_label_arrays,
-    _check_zero_division,
-    _counts_from_masks,
-    _equal,
-)
+from bcsk import _labels
+from bcsk._labels import RegionCounts
+from bcsk.scores import _bec_from_counts, _btc_from_counts
 
-__all__ = ["CompatibilityReport", "compatibility_report", "negative_flip_rate"]
+__all__ = [
+    "CompatibilityReport",
+    "compatibility_report",
+    "negative_flip_impact",
+    "negative_flip_rate",
+    "positive_flip_rate",
+    "relative_negative_flip_rate",
+]
 
-_REPORT_PARAMS = ("y_true", "h1_pred", "h2_pred")
+_PARAMS = ("y_true", "h1_pred", "h2_pred")
+
+
+def _check(
+    y_true: ArrayLike, h1_pred: ArrayLike, h2_pred: ArrayLike, caller: str
+) -> list[np.ndarray]:
+    """Validate the three label arrays (not empty) and return them 1-D."""
+    arrays = _labels.check_label_arrays((y_true, h1_pred, h2_pred), _PARAMS)
+    if arrays[0].shape[0] == 0:
+        raise ValueError(
+            f"{caller} needs at least one sample; y_true, h1_pred and h2_pred "
+            "are empty."
+        )
+    return arrays
+
+
+def _counts(
+    y_true: ArrayLike, h1_pred: ArrayLike, h2_pred: ArrayLike, caller: str
+) -> RegionCounts:
+    """The four region counts of validated, non-empty inputs."""
+    y, h1, h2 = _check(y_true, h1_pred, h2_pred, caller)
+    return _labels.region_counts(_labels.equal(h1, y), _labels.equal(h2, y))
+
+
+# Each metric once, from the counts: the public functions, the report and the
+# scorers (bcsk.scorers) all call these.
+
+
+def _nfr_from_counts(counts: RegionCounts) -> float:
+    return counts.new_errors / counts.n_samples
+
+
+def _pfr_from_counts(counts: RegionCounts) -> float:
+    return counts.fixed_errors / counts.n_samples
+
+
+def _nfi_from_counts(counts: RegionCounts, zero_division: str | float) -> float:
+    return _labels.divide(
+        counts.new_errors,
+        counts.new_errors + counts.both_wrong,
+        zero_division,
+        "Negative flip impact (NFI)",
+        "h2 (the new model) makes no errors",
+    )
+
+
+def _relative_nfr_from_counts(
+    counts: RegionCounts, zero_division: str | float
+) -> float:
+    # NFR / ((1 - err_h1) * err_h2) = (new / n) / ((h1 right / n) * (h2 wrong / n))
+    #                              = new * n / (h1 right * h2 wrong), in integers.
+    h1_right = counts.both_right + counts.new_errors
+    h2_wrong = counts.new_errors + counts.both_wrong
+    return _labels.divide(
+        counts.new_errors * counts.n_samples,
+        h1_right * h2_wrong,
+        zero_division,
+        "Relative negative flip rate",
+        "h1 (the old model) labels no sample correctly"
+        if h1_right == 0
+        else "h2 (the new model) makes no errors",
+    )
 
 
 @dataclass(frozen=True)
 class CompatibilityReport:
     """Summary of the differences between an old model h1 and a new model h2.
 
-    Build it with :func:`compatibility_report`. The four counts split the
-    samples by whether each model is right, so they add up to ``n_samples``.
+    Build it with :func:`compatibility_report`. The four region counts split
+    the samples by whether each model is right, so they add up to
+    ``n_samples``.
 
     Attributes
     ----------
     n_samples : int
         Number of samples compared.
-    both_correct : int
+    both_right : int
         Samples both models label correctly.
     new_errors : int
         Samples h1 labels correctly and h2 gets wrong: the negative flips
         that users of h1 would notice as regressions.
     fixed_errors : int
-        Samples h1 gets wrong and h2 labels correctly.
+        Samples h1 gets wrong and h2 labels correctly: the positive flips.
     both_wrong : int
-        Samples both models get wrong.
+        Samples both models get wrong (not always with the same label).
     h1_accuracy : float
         Accuracy of h1.
     h2_accuracy : float
@@ -64,14 +141,22 @@ class CompatibilityReport:
         Backward error compatibility: share of h2's errors that h1 made too
         (see :func:`bcsk.scores.error_compatibility_score`).
     negative_flip_rate : float
-        ``new_errors / n_samples``.
+        ``new_errors / n_samples`` (see :func:`negative_flip_rate`).
+    positive_flip_rate : float
+        ``fixed_errors / n_samples`` (see :func:`positive_flip_rate`).
+    negative_flip_impact : float
+        ``new_errors`` divided by h2's errors, ``1 - bec``
+        (see :func:`negative_flip_impact`).
+    relative_negative_flip_rate : float
+        ``negative_flip_rate / (h1_accuracy * (1 - h2_accuracy))``
+        (see :func:`relative_negative_flip_rate`).
     new_errors_per_class : dict
         Maps each class label to the number of new errors whose *true* label
         is that class, zero counts included.
     """
 
     n_samples: int
-    both_correct: int
+    both_right: int
     new_errors: int
     fixed_errors: int
     both_wrong: int
@@ -80,6 +165,9 @@ class CompatibilityReport:
     btc: float
     bec: float
     negative_flip_rate: float
+    positive_flip_rate: float
+    negative_flip_impact: float
+    relative_negative_flip_rate: float
     # A dict cannot be hashed; leaving it out of the hash keeps the frozen
     # report hashable while equality still compares it.
     new_errors_per_class: dict[Any, int] = field(hash=False)
@@ -97,7 +185,7 @@ class CompatibilityReport:
         """
         return {
             "n_samples": self.n_samples,
-            "both_correct": self.both_correct,
+            "both_right": self.both_right,
             "new_errors": self.new_errors,
             "fixed_errors": self.fixed_errors,
             "both_wrong": self.both_wrong,
@@ -106,15 +194,18 @@ class CompatibilityReport:
             "btc": self.btc,
             "bec": self.bec,
             "negative_flip_rate": self.negative_flip_rate,
+            "positive_flip_rate": self.positive_flip_rate,
+            "negative_flip_impact": self.negative_flip_impact,
+            "relative_negative_flip_rate": self.relative_negative_flip_rate,
             "new_errors_per_class": dict(self.new_errors_per_class),
         }
 
     def __str__(self) -> str:
         n = self.n_samples
         regions = [
-            ("both correct", self.both_correct, ""),
+            ("both right", self.both_right, ""),
             ("new errors", self.new_errors, "h1 right, h2 wrong (negative flips)"),
-            ("fixed errors", self.fixed_errors, "h1 wrong, h2 right"),
+            ("fixed errors", self.fixed_errors, "h1 wrong, h2 right (positive flips)"),
             ("both wrong", self.both_wrong, ""),
         ]
         scores = [
@@ -122,7 +213,26 @@ class CompatibilityReport:
             ("h2 accuracy", self.h2_accuracy, "new model"),
             ("BTC", self.btc, "share of h1's correct answers that h2 keeps"),
             ("BEC", self.bec, "share of h2's errors that h1 made too"),
-            ("negative flip rate", self.negative_flip_rate, "new errors / samples"),
+            (
+                "NFR",
+                self.negative_flip_rate,
+                "negative flip rate = new errors / samples",
+            ),
+            (
+                "PFR",
+                self.positive_flip_rate,
+                "positive flip rate = fixed errors / samples",
+            ),
+            (
+                "NFI",
+                self.negative_flip_impact,
+                "negative flip impact = new errors / h2's errors",
+            ),
+            (
+                "relative NFR",
+                self.relative_negative_flip_rate,
+                "NFR / (h1 accuracy x h2 error rate)",
+            ),
         ]
         name_width = max(len(name) for name, _, _ in regions + scores)
         count_width = max(len("samples"), len(str(n)))
@@ -155,51 +265,11 @@ class CompatibilityReport:
         return "\n".join(lines)
 
 
-def _to_python(value: Any) -> Any:
-    """Turn a NumPy scalar into the equivalent Python scalar."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _unique_labels(*arrays: np.ndarray) -> list[Any]:
-    """Return the sorted union of the labels in ``arrays``, as Python scalars."""
-    seen: dict[Any, None] = {}
-    for array in arrays:
-        if array.dtype.kind in "biufcUS":
-            values = np.unique(array).tolist()
-        else:
-            values = [_to_python(v) for v in array.tolist()]
-        seen.update(dict.fromkeys(values))
-    try:
-        return sorted(seen)
-    except TypeError:
-        # Mixed label types such as 1 and "a" have no natural order; group
-        # them by type so that the table still reads predictably.
-        return sorted(seen, key=lambda v: (type(v).__name__, str(v)))
-
-
-def _check_labels(labels: Iterable[Any]) -> list[Any]:
-    """Validate the ``labels`` parameter and return it as a list."""
-    if isinstance(labels, str):
-        raise ValueError(
-            f"labels must be a sequence of class labels, got the string {labels!r}. "
-            f"Wrap a single label in a list: labels=[{labels!r}]."
-        )
-    checked = [_to_python(v) for v in labels]
-    duplicates = sorted(
-        {str(v) for v, k in Counter(checked).items() if k > 1},
-    )
-    if duplicates:
-        raise ValueError(
-            f"labels must not repeat a label; got duplicates {duplicates}."
-        )
-    return checked
-
-
 def compatibility_report(
     y_true: ArrayLike,
+    *,
     h1_pred: ArrayLike,
     h2_pred: ArrayLike,
-    *,
     labels: Iterable[Any] | None = None,
     zero_division: str | float = "warn",
 ) -> CompatibilityReport:
@@ -210,24 +280,25 @@ def compatibility_report(
     y_true : array-like of shape (n_samples,) or (n_samples, 1)
         True labels, of any type.
     h1_pred : array-like of shape (n_samples,) or (n_samples, 1)
-        Labels predicted by the old model h1.
+        Labels predicted by the old model h1. Keyword-only.
     h2_pred : array-like of shape (n_samples,) or (n_samples, 1)
-        Labels predicted by the new model h2.
+        Labels predicted by the new model h2. Keyword-only.
     labels : array-like, default=None
         Classes listed in ``new_errors_per_class``, in this order. New errors
         on other classes still count in every total but get no row. By
         default, every label found in ``y_true``, ``h1_pred`` or ``h2_pred``,
         sorted.
     zero_division : {"warn", 0.0, 1.0, np.nan}, default="warn"
-        Value of BTC when h1 is never right, and of BEC when h2 is never
-        wrong. "warn" gives 0.0 and emits an
+        Value of a ratio whose denominator is zero: BTC and the relative NFR
+        when h1 is never right, BEC, NFI and the relative NFR when h2 is
+        never wrong. "warn" gives 0.0 and emits an
         :class:`sklearn.exceptions.UndefinedMetricWarning`.
 
     Returns
     -------
     CompatibilityReport
-        Counts, accuracies, BTC, BEC, negative flip rate and new errors per
-        class. ``print`` it for a text table.
+        Region counts, accuracies, BTC, BEC, the flip metrics and new errors
+        per class. ``print`` it for a text table.
 
     Raises
     ------
@@ -240,6 +311,7 @@ def compatibility_report(
     --------
     bcsk.scores.trust_compatibility_score : BTC on its own.
     bcsk.scores.error_compatibility_score : BEC on its own.
+    negative_flip_rate : NFR on its own.
 
     Examples
     --------
@@ -250,7 +322,7 @@ def compatibility_report(
     >>> y_true = [0, 1, 1, 0, 2, 2]
     >>> h1_pred = [0, 1, 0, 1, 2, 2]
     >>> h2_pred = [0, 0, 1, 1, 2, 1]
-    >>> report = compatibility_report(y_true, h1_pred, h2_pred)
+    >>> report = compatibility_report(y_true, h1_pred=h1_pred, h2_pred=h2_pred)
     >>> report.new_errors, report.fixed_errors, report.btc
     (2, 1, 0.5)
     >>> report.new_errors_per_class
@@ -258,17 +330,20 @@ def compatibility_report(
     >>> print(report)  # doctest: +NORMALIZE_WHITESPACE
     Backward compatibility report: h1 (old model) -> h2 (new model), 6 samples
     <BLANKLINE>
-                        samples   share
-    both correct              2   33.3%
-    new errors                2   33.3%   h1 right, h2 wrong (negative flips)
-    fixed errors              1   16.7%   h1 wrong, h2 right
-    both wrong                1   16.7%
+                  samples   share
+    both right          2   33.3%
+    new errors          2   33.3%   h1 right, h2 wrong (negative flips)
+    fixed errors        1   16.7%   h1 wrong, h2 right (positive flips)
+    both wrong          1   16.7%
     <BLANKLINE>
-    h1 accuracy          0.6667   old model
-    h2 accuracy          0.5000   new model
-    BTC                  0.5000   share of h1's correct answers that h2 keeps
-    BEC                  0.3333   share of h2's errors that h1 made too
-    negative flip rate   0.3333   new errors / samples
+    h1 accuracy    0.6667   old model
+    h2 accuracy    0.5000   new model
+    BTC            0.5000   share of h1's correct answers that h2 keeps
+    BEC            0.3333   share of h2's errors that h1 made too
+    NFR            0.3333   negative flip rate = new errors / samples
+    PFR            0.1667   positive flip rate = fixed errors / samples
+    NFI            0.6667   negative flip impact = new errors / h2's errors
+    relative NFR   1.0000   NFR / (h1 accuracy x h2 error rate)
     <BLANKLINE>
     New errors by true class
     class  new errors
@@ -276,57 +351,68 @@ def compatibility_report(
         1           1
         2           1
     """
-    _check_zero_division(zero_division)
-    y, h1, h2 = _check_label_arrays((y_true, h1_pred, h2_pred), _REPORT_PARAMS)
-    n_samples = int(y.shape[0])
-    if n_samples == 0:
-        raise ValueError(
-            "compatibility_report needs at least one sample; y_true, h1_pred and "
-            "h2_pred are empty."
-        )
-    h1_correct, h2_correct = _equal(h1, y), _equal(h2, y)
-    counts = _counts_from_masks(h1_correct, h2_correct)
-    both_correct, new_errors, fixed_errors, both_wrong = counts
+    _labels.check_zero_division(zero_division)
+    y, h1, h2 = _check(y_true, h1_pred, h2_pred, "compatibility_report")
+    h1_correct, h2_correct = _labels.equal(h1, y), _labels.equal(h2, y)
+    counts = _labels.region_counts(h1_correct, h2_correct)
+    n_samples = counts.n_samples
 
-    classes = _unique_labels(y, h1, h2) if labels is None else _check_labels(labels)
+    classes = (
+        _labels.unique_labels(y, h1, h2)
+        if labels is None
+        else _labels.check_labels(labels)
+    )
     new_error_labels = Counter(
-        _to_python(v) for v in y[h1_correct & ~h2_correct].tolist()
+        _labels.to_python(v) for v in y[h1_correct & ~h2_correct].tolist()
     )
     per_class = {label: new_error_labels.get(label, 0) for label in classes}
 
     return CompatibilityReport(
         n_samples=n_samples,
-        both_correct=both_correct,
-        new_errors=new_errors,
-        fixed_errors=fixed_errors,
-        both_wrong=both_wrong,
-        h1_accuracy=(both_correct + new_errors) / n_samples,
-        h2_accuracy=(both_correct + fixed_errors) / n_samples,
+        both_right=counts.both_right,
+        new_errors=counts.new_errors,
+        fixed_errors=counts.fixed_errors,
+        both_wrong=counts.both_wrong,
+        h1_accuracy=(counts.both_right + counts.new_errors) / n_samples,
+        h2_accuracy=(counts.both_right + counts.fixed_errors) / n_samples,
         btc=_btc_from_counts(counts, zero_division),
         bec=_bec_from_counts(counts, zero_division),
-        negative_flip_rate=new_errors / n_samples,
+        negative_flip_rate=_nfr_from_counts(counts),
+        positive_flip_rate=_pfr_from_counts(counts),
+        negative_flip_impact=_nfi_from_counts(counts, zero_division),
+        relative_negative_flip_rate=_relative_nfr_from_counts(counts, zero_division),
         new_errors_per_class=per_class,
     )
 
 
 def negative_flip_rate(
-    y_true: ArrayLike, h1_pred: ArrayLike, h2_pred: ArrayLike
+    y_true: ArrayLike, *, h1_pred: ArrayLike, h2_pred: ArrayLike
 ) -> float:
-    """Share of samples that h1 labels correctly and h2 gets wrong.
+    r"""Negative flip rate (NFR): share of samples h1 gets right and h2 gets wrong.
+
+    .. math::
+
+       \mathrm{NFR} = \frac{1}{n} \sum_i
+       \mathbf{1}[h_1(x_i) = y_i \wedge h_2(x_i) \ne y_i]
+       = \frac{\text{new errors}}{n}
+
+    Unlike BTC it does not depend on how accurate h1 was: it counts the
+    regressions a user of h1 would meet per sample. Lower is better.
 
     Parameters
     ----------
     y_true : array-like of shape (n_samples,) or (n_samples, 1)
         True labels, of any type.
     h1_pred : array-like of shape (n_samples,) or (n_samples, 1)
-        Labels predicted by the old model h1.
+        Labels predicted by the old model h1. Keyword-only.
     h2_pred : array-like of shape (n_samples,) or (n_samples, 1)
-        Labels predicted by the new model h2.
+        Labels predicted by the new model h2. Keyword-only.
 
     Returns
     -------
     float
-        The number of new errors (negative flips) divided by ``n_samples``.
+        The number of new errors (negative flips) divided by ``n_samples``,
+        in [0, 1]. Defined for any non-empty input.
 
     Raises
     ------
@@ -334,19 +420,210 @@ def negative_flip_rate(
         If the inputs are empty, not 1-D (or column vectors), or differ in
         length.
 
+    See Also
+    --------
+    positive_flip_rate : The share of fixed errors.
+    relative_negative_flip_rate : NFR against independent errors.
+
+    References
+    ----------
+    .. [1] S. Yan, Y. Xiong, K. Kundu, S. Yang, S. Deng, M. Wang, W. Xia and
+       S. Soatto, "Positive-Congruent Training: Towards Regression-Free Model
+       Updates", CVPR 2021.
+
     Examples
     --------
     h2 breaks 2 of h1's correct answers out of 6 samples:
 
     >>> from bcsk.metrics import negative_flip_rate
-    >>> negative_flip_rate([0, 1, 1, 0, 2, 2], [0, 1, 0, 1, 2, 2], [0, 0, 1, 1, 2, 1])
+    >>> negative_flip_rate(
+    ...     [0, 1, 1, 0, 2, 2], h1_pred=[0, 1, 0, 1, 2, 2], h2_pred=[0, 0, 1, 1, 2, 1]
+    ... )
     0.3333333333333333
     """
-    y, h1, h2 = _check_label_arrays((y_true, h1_pred, h2_pred), _REPORT_PARAMS)
-    if y.shape[0] == 0:
-        raise ValueError(
-            "negative_flip_rate needs at least one sample; y_true, h1_pred and "
-            "h2_pred are empty."
-        )
-    new_errors = np.count_nonzero(_equal(h1, y) & ~_equal(h2, y))
-    return int(new_errors) / int(y.shape[0])
+    return _nfr_from_counts(_counts(y_true, h1_pred, h2_pred, "negative_flip_rate"))
+
+
+def positive_flip_rate(
+    y_true: ArrayLike, *, h1_pred: ArrayLike, h2_pred: ArrayLike
+) -> float:
+    r"""Positive flip rate (PFR): share of samples h1 gets wrong and h2 gets right.
+
+    .. math::
+
+       \mathrm{PFR} = \frac{1}{n} \sum_i
+       \mathbf{1}[h_1(x_i) \ne y_i \wedge h_2(x_i) = y_i]
+       = \frac{\text{fixed errors}}{n}
+
+    Higher is better. h2's accuracy minus h1's is ``PFR - NFR``.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, 1)
+        True labels, of any type.
+    h1_pred : array-like of shape (n_samples,) or (n_samples, 1)
+        Labels predicted by the old model h1. Keyword-only.
+    h2_pred : array-like of shape (n_samples,) or (n_samples, 1)
+        Labels predicted by the new model h2. Keyword-only.
+
+    Returns
+    -------
+    float
+        The number of fixed errors (positive flips) divided by ``n_samples``,
+        in [0, 1]. Defined for any non-empty input.
+
+    Raises
+    ------
+    ValueError
+        If the inputs are empty, not 1-D (or column vectors), or differ in
+        length.
+
+    See Also
+    --------
+    negative_flip_rate : The share of new errors.
+
+    Examples
+    --------
+    h2 fixes 1 of h1's errors out of 6 samples:
+
+    >>> from bcsk.metrics import positive_flip_rate
+    >>> positive_flip_rate(
+    ...     [0, 1, 1, 0, 2, 2], h1_pred=[0, 1, 0, 1, 2, 2], h2_pred=[0, 0, 1, 1, 2, 1]
+    ... )
+    0.16666666666666666
+    """
+    return _pfr_from_counts(_counts(y_true, h1_pred, h2_pred, "positive_flip_rate"))
+
+
+def negative_flip_impact(
+    y_true: ArrayLike,
+    *,
+    h1_pred: ArrayLike,
+    h2_pred: ArrayLike,
+    zero_division: str | float = "warn",
+) -> float:
+    r"""Negative flip impact (NFI): share of h2's errors that are new.
+
+    .. math::
+
+       \mathrm{NFI} = \frac{\text{new errors}}{\#\{i : h_2(x_i) \ne y_i\}}
+       = \frac{\text{new errors}}{\text{new errors} + \text{both wrong}}
+       = 1 - \mathrm{BEC}
+
+    Of the mistakes users of h2 meet, the share that h1 did not make. Lower is
+    better.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, 1)
+        True labels, of any type.
+    h1_pred : array-like of shape (n_samples,) or (n_samples, 1)
+        Labels predicted by the old model h1. Keyword-only.
+    h2_pred : array-like of shape (n_samples,) or (n_samples, 1)
+        Labels predicted by the new model h2. Keyword-only.
+    zero_division : {"warn", 0.0, 1.0, np.nan}, default="warn"
+        Value returned when h2 makes no errors (then there is no new error
+        either, so the ratio is 0/0). "warn" returns 0.0 and emits an
+        :class:`sklearn.exceptions.UndefinedMetricWarning`.
+
+    Returns
+    -------
+    float
+        NFI in [0, 1], or the ``zero_division`` value when undefined.
+
+    Raises
+    ------
+    ValueError
+        If the inputs are empty, not 1-D (or column vectors), differ in
+        length, or ``zero_division`` is not one of the allowed values.
+
+    See Also
+    --------
+    bcsk.scores.error_compatibility_score : BEC, which is ``1 - NFI``.
+
+    Examples
+    --------
+    h2 makes 3 errors, 2 of them new:
+
+    >>> from bcsk.metrics import negative_flip_impact
+    >>> negative_flip_impact(
+    ...     [0, 1, 1, 0, 2, 2], h1_pred=[0, 1, 0, 1, 2, 2], h2_pred=[0, 0, 1, 1, 2, 1]
+    ... )
+    0.6666666666666666
+    """
+    _labels.check_zero_division(zero_division)
+    counts = _counts(y_true, h1_pred, h2_pred, "negative_flip_impact")
+    return _nfi_from_counts(counts, zero_division)
+
+
+def relative_negative_flip_rate(
+    y_true: ArrayLike,
+    *,
+    h1_pred: ArrayLike,
+    h2_pred: ArrayLike,
+    zero_division: str | float = "warn",
+) -> float:
+    r"""Negative flip rate relative to that of independent errors.
+
+    Yan et al. (CVPR 2021, eq. 11) divide the NFR by the NFR that two models
+    with h1's and h2's error rates would have if they erred independently:
+
+    .. math::
+
+       \mathrm{NFR}_{\mathrm{rel}} =
+       \frac{\mathrm{NFR}}{(1 - \mathrm{ERR}_1)\, \mathrm{ERR}_2}
+
+    where :math:`\mathrm{ERR}_1` and :math:`\mathrm{ERR}_2` are the error
+    rates of h1 and h2. 1 means as many new errors as chance would give, less
+    than 1 fewer: it compares updates whose accuracies differ. Lower is better.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, 1)
+        True labels, of any type.
+    h1_pred : array-like of shape (n_samples,) or (n_samples, 1)
+        Labels predicted by the old model h1. Keyword-only.
+    h2_pred : array-like of shape (n_samples,) or (n_samples, 1)
+        Labels predicted by the new model h2. Keyword-only.
+    zero_division : {"warn", 0.0, 1.0, np.nan}, default="warn"
+        Value returned when h1 is never right or h2 is never wrong (then there
+        is no new error either, so the ratio is 0/0). "warn" returns 0.0 and
+        emits an :class:`sklearn.exceptions.UndefinedMetricWarning`.
+
+    Returns
+    -------
+    float
+        The relative NFR, at least 0 (it can exceed 1), or the
+        ``zero_division`` value when undefined.
+
+    Raises
+    ------
+    ValueError
+        If the inputs are empty, not 1-D (or column vectors), differ in
+        length, or ``zero_division`` is not one of the allowed values.
+
+    See Also
+    --------
+    negative_flip_rate : The NFR itself.
+
+    References
+    ----------
+    .. [1] S. Yan, Y. Xiong, K. Kundu, S. Yang, S. Deng, M. Wang, W. Xia and
+       S. Soatto, "Positive-Congruent Training: Towards Regression-Free Model
+       Updates", CVPR 2021.
+
+    Examples
+    --------
+    Ten samples: h1 is right on 7, h2 wrong on 4, and 2 errors are new, so
+    ``0.2 / (0.7 * 0.4)``:
+
+    >>> from bcsk.metrics import relative_negative_flip_rate
+    >>> y_true = [0, 1, 2, 0, 1, 2, 0, 1, 2, 0]
+    >>> h1_pred = [0, 1, 2, 1, 1, 0, 0, 1, 2, 2]
+    >>> h2_pred = [0, 2, 2, 0, 1, 1, 0, 0, 2, 2]
+    >>> relative_negative_flip_rate(y_true, h1_pred=h1_pred, h2_pred=h2_pred)
+    0.7142857142857143
+    """
+    _labels.check_zero_division(zero_division)
+    counts = _counts(y_true, h1_pred, h2_pred, "relative_negative_flip_rate")
+    return _relative_nfr_from_counts(counts, zero_division)

@@ -1,16 +1,23 @@
 """Plots that show what an update h1 -> h2 does to a classifier's answers.
 
-Two displays follow scikit-learn's Display API (as
+The displays follow scikit-learn's Display API (as
 :class:`sklearn.metrics.ConfusionMatrixDisplay` does): the constructor stores
-computed values, ``plot`` draws them and returns the display, and class
-methods build a display from predictions, estimators or search results.
+computed values and ``plot(ax=None, **kwargs)`` draws them; the class methods
+``from_predictions``, ``from_estimator``, ``from_cv_results`` and
+``from_search`` compute the values, draw them and return the display, with
+``ax_`` and ``figure_`` set. They take ``ax=`` to draw on given axes, and style
+keyword arguments that go to matplotlib. Titles are short; the axes say the
+rest.
 
 * :class:`CompatibilityTradeoffDisplay`: h2's accuracy against BTC and BEC,
   one point per candidate model, to choose the compatibility weight
   ``lambda_c``.
-* :class:`CompatibilityDisplay`: for one pair of models, how many samples
-  both get right, h2 breaks, h2 fixes and both get wrong, and which classes
-  the new errors fall on.
+* :class:`CompatibilityDisplay`: for one or more candidate h2 models, how many
+  samples fall in each region (both right, new errors, fixed errors, both
+  wrong), and which classes the new errors fall on.
+* :class:`FlipCostDisplay`: for one update gate
+  (:class:`~bcsk.gate.CompatibleUpdateClassifier`), accuracy against negative
+  flips (or BTC) as ``flip_cost`` varies.
 
 matplotlib is an optional dependency: it is imported when a plot is drawn, so
 importing this module does not need it.
@@ -26,14 +33,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from bcsk.metrics import CompatibilityReport, _to_python, compatibility_report
+from bcsk._labels import to_python as _to_python
+from bcsk.metrics import CompatibilityReport, compatibility_report
 
-__all__ = ["CompatibilityDisplay", "CompatibilityTradeoffDisplay"]
+__all__ = ["CompatibilityDisplay", "CompatibilityTradeoffDisplay", "FlipCostDisplay"]
 
 H1_LINE_LABEL = "h1 (old model) accuracy"
 BTC_AXIS_LABEL = "BTC: share of h1's correct answers h2 keeps"
 BEC_AXIS_LABEL = "BEC: share of h2's errors h1 also made"
 ACCURACY_AXIS_LABEL = "h2 accuracy"
+REGION_NAMES = ("both right", "new errors", "fixed errors", "both wrong")
+"""The four regions, in the order the displays draw them."""
 
 # Colours of the four regions: new errors stand out in red, the rest stay quiet.
 _REGION_COLORS = ("0.65", "tab:red", "tab:blue", "0.4")
@@ -52,19 +62,19 @@ def _pyplot() -> Any:
     return plt
 
 
-def _two_axes(ax: Any, figsize: tuple[float, float]) -> tuple[Any, np.ndarray, bool]:
-    """Return (figure, array of 2 axes, whether the figure was created here)."""
-    plt = _pyplot()
+def _two_axes(ax: Any, figsize: tuple[float, float]) -> tuple[Any, np.ndarray]:
+    """Return (figure, array of 2 axes), creating them when ``ax`` is None."""
     if ax is None:
+        plt = _pyplot()
         figure, axes = plt.subplots(1, 2, figsize=figsize, layout="constrained")
-        return figure, np.asarray(axes, dtype=object), True
+        return figure, np.asarray(axes, dtype=object)
     axes = np.asarray(ax, dtype=object).ravel()
     if axes.size != 2:
         raise ValueError(
             "ax must hold 2 matplotlib Axes, one per panel (for example from "
             f"`fig, ax = plt.subplots(1, 2)`); got {axes.size} object(s)."
         )
-    return axes[0].figure, axes, False
+    return axes[0].figure, axes
 
 
 def _format_score(value: float) -> str:
@@ -90,8 +100,8 @@ class CompatibilityTradeoffDisplay:
     its compatibility weight ``lambda_c``. Points up and to the right are
     both accurate and compatible.
 
-    Build it from search results with :meth:`from_cv_results` or
-    :meth:`from_search`, then call :meth:`plot`.
+    Build and draw it from search results with :meth:`from_cv_results` or
+    :meth:`from_search`, or from computed values, then call :meth:`plot`.
 
     Parameters
     ----------
@@ -108,9 +118,13 @@ class CompatibilityTradeoffDisplay:
         A second parameter (for example a network size) that gives each group
         of candidates its own colour and marker.
     group_name : str, default=None
-        Name of the grouping parameter, used in the legend.
+        Name of the grouping parameter, used in the legend
+        ("<group_name> = <value>").
     h1_accuracy : float, default=None
         Accuracy of the old model h1, drawn as a horizontal reference line.
+    best_index : int, default=None
+        Index of the chosen candidate (a search's ``best_index_``), circled in
+        both panels.
 
     Attributes
     ----------
@@ -124,10 +138,12 @@ class CompatibilityTradeoffDisplay:
         The "λ=..." labels, in both panels.
     h1_lines_ : list of matplotlib Line2D
         The h1 reference lines; empty without ``h1_accuracy``.
+    best_markers_ : list of matplotlib PathCollection
+        The circles around the chosen candidate; empty without ``best_index``.
 
     See Also
     --------
-    CompatibilityDisplay : Right and wrong answers of one pair of models.
+    CompatibilityDisplay : The regions and new errors of candidate models.
 
     Examples
     --------
@@ -151,6 +167,7 @@ class CompatibilityTradeoffDisplay:
         groups: ArrayLike | None = None,
         group_name: str | None = None,
         h1_accuracy: float | None = None,
+        best_index: int | None = None,
     ) -> None:
         self.accuracy = accuracy
         self.btc = btc
@@ -159,6 +176,7 @@ class CompatibilityTradeoffDisplay:
         self.groups = groups
         self.group_name = group_name
         self.h1_accuracy = h1_accuracy
+        self.best_index = best_index
 
     def _checked_data(self) -> dict[str, np.ndarray]:
         """Return the stored values as arrays after checking their lengths."""
@@ -176,14 +194,19 @@ class CompatibilityTradeoffDisplay:
                 "accuracy, btc, bec, lambda_c (and groups, if given) need one "
                 f"value per candidate; got lengths {lengths}."
             )
+        n_candidates = lengths["accuracy"]
+        if self.best_index is not None and not (
+            isinstance(self.best_index, numbers.Integral)
+            and 0 <= self.best_index < n_candidates
+        ):
+            raise ValueError(
+                f"best_index must be the index of a candidate, from 0 to "
+                f"{n_candidates - 1}; got {self.best_index!r}."
+            )
         return data
 
     def plot(
-        self,
-        ax: Any = None,
-        *,
-        annotate: bool = True,
-        scatter_kwargs: Mapping[str, Any] | None = None,
+        self, ax: Any = None, *, annotate: bool = True, **kwargs: Any
     ) -> CompatibilityTradeoffDisplay:
         """Draw accuracy against BTC (left) and against BEC (right).
 
@@ -191,12 +214,12 @@ class CompatibilityTradeoffDisplay:
         ----------
         ax : array-like of 2 matplotlib Axes, default=None
             Axes for the BTC and the BEC panel. By default a new figure with
-            two panels is created and titled "Accuracy vs backward
-            compatibility".
+            two panels.
         annotate : bool, default=True
             Whether to write each candidate's ``lambda_c`` next to its point.
-        scatter_kwargs : dict, default=None
-            Extra keyword arguments for :meth:`matplotlib.axes.Axes.scatter`.
+        **kwargs
+            Passed to :meth:`matplotlib.axes.Axes.scatter` for the points (for
+            example ``s=80`` or ``alpha=0.8``).
 
         Returns
         -------
@@ -204,7 +227,7 @@ class CompatibilityTradeoffDisplay:
             The display, with ``ax_``, ``figure_`` and the drawn artists set.
         """
         data = self._checked_data()
-        figure, axes, created = _two_axes(ax, figsize=(11.0, 4.8))
+        figure, axes = _two_axes(ax, figsize=(11.0, 4.8))
         if "groups" in data:
             keys = list(dict.fromkeys(str(_to_python(g)) for g in data["groups"]))
             members = np.array([str(_to_python(g)) for g in data["groups"]])
@@ -212,17 +235,13 @@ class CompatibilityTradeoffDisplay:
             series = [(f"{prefix}{key}", members == key) for key in keys]
         else:
             series = [("candidate h2 models", np.ones(len(data["btc"]), dtype=bool))]
-        kwargs = {"s": 45, "zorder": 3, **(scatter_kwargs or {})}
+        style = {"s": 45, "zorder": 3, **kwargs}
 
         self.scatters_, self.annotations_, self.h1_lines_ = [], [], []
+        self.best_markers_ = []
         panels = [
-            (
-                axes[0],
-                data["btc"],
-                BTC_AXIS_LABEL,
-                "Does h2 keep h1's correct answers?",
-            ),
-            (axes[1], data["bec"], BEC_AXIS_LABEL, "Are h2's mistakes ones h1 made?"),
+            (axes[0], data["btc"], BTC_AXIS_LABEL, "Accuracy vs BTC"),
+            (axes[1], data["bec"], BEC_AXIS_LABEL, "Accuracy vs BEC"),
         ]
         for panel, x, xlabel, title in panels:
             for i, (label, selected) in enumerate(series):
@@ -234,7 +253,7 @@ class CompatibilityTradeoffDisplay:
                         **{
                             "color": f"C{i % 10}",
                             "marker": _MARKERS[i % len(_MARKERS)],
-                            **kwargs,
+                            **style,
                         },
                     )
                 )
@@ -262,6 +281,19 @@ class CompatibilityTradeoffDisplay:
                                 },
                             )
                         )
+            if self.best_index is not None:
+                self.best_markers_.append(
+                    panel.scatter(
+                        x[self.best_index],
+                        data["accuracy"][self.best_index],
+                        s=260,
+                        facecolors="none",
+                        edgecolors="tab:green",
+                        linewidths=2,
+                        zorder=4,
+                        label="chosen candidate",
+                    )
+                )
             if self.h1_accuracy is not None:
                 self.h1_lines_.append(
                     panel.axhline(
@@ -279,11 +311,6 @@ class CompatibilityTradeoffDisplay:
             # Room on the right for the annotations of the outermost points.
             panel.margins(x=0.12, y=0.1)
         axes[1].legend(loc="best", fontsize="small")
-        if created:
-            figure.suptitle(
-                "Accuracy vs backward compatibility: each point is a candidate "
-                "h2,\nλ is its compatibility weight lambda_c"
-            )
         self.ax_ = axes
         self.figure_ = figure
         return self
@@ -295,16 +322,21 @@ class CompatibilityTradeoffDisplay:
         *,
         lambda_param: str = "lambda_c",
         group_param: str | None = None,
+        group_name: str | None = None,
         accuracy_key: str = "mean_test_accuracy",
         btc_key: str = "mean_test_btc",
         bec_key: str = "mean_test_bec",
         h1_accuracy: float | None = None,
+        best_index: int | None = None,
+        ax: Any = None,
+        annotate: bool = True,
+        **kwargs: Any,
     ) -> CompatibilityTradeoffDisplay:
-        """Build the display from the ``cv_results_`` of a hyper-parameter search.
+        """Draw the ``cv_results_`` of a hyper-parameter search.
 
-        The search must have scored accuracy, BTC and BEC (multi-metric
-        ``scoring``), so that ``cv_results`` holds the keys named by
-        ``accuracy_key``, ``btc_key`` and ``bec_key``.
+        The search must have scored accuracy, BTC and BEC (for example with
+        :func:`bcsk.scorers.compatibility_scoring`), so that ``cv_results``
+        holds the keys named by ``accuracy_key``, ``btc_key`` and ``bec_key``.
 
         Parameters
         ----------
@@ -321,32 +353,45 @@ class CompatibilityTradeoffDisplay:
             "λ=default".
         group_param : str, default=None
             Parameter whose values get their own colour and marker, for
-            example ``"hidden_units"``; looked up like ``lambda_param``.
+            example ``"model__hidden"``; looked up like ``lambda_param``.
+        group_name : str, default=None
+            Its name in the legend; by default ``group_param``.
         accuracy_key, btc_key, bec_key : str
             Keys of the mean test accuracy, BTC and BEC.
         h1_accuracy : float, default=None
             Accuracy of h1, drawn as a reference line.
+        best_index : int, default=None
+            Candidate to circle, for example the search's ``best_index_``.
+        ax : array-like of 2 matplotlib Axes, default=None
+            Axes to draw on; see :meth:`plot`.
+        annotate : bool, default=True
+            See :meth:`plot`.
+        **kwargs
+            Passed to :meth:`matplotlib.axes.Axes.scatter` for the points.
 
         Returns
         -------
         CompatibilityTradeoffDisplay
-            The display, not yet plotted.
+            The display, drawn.
 
         Raises
         ------
         ValueError
             If a key or parameter column is missing from ``cv_results``.
         """
-        return cls._from_cv_results(
+        display = cls._from_cv_results(
             cv_results,
             {},
             lambda_param=lambda_param,
             group_param=group_param,
+            group_name=group_name,
             accuracy_key=accuracy_key,
             btc_key=btc_key,
             bec_key=bec_key,
             h1_accuracy=h1_accuracy,
+            best_index=best_index,
         )
+        return display.plot(ax=ax, annotate=annotate, **kwargs)
 
     @classmethod
     def _from_cv_results(
@@ -354,12 +399,14 @@ class CompatibilityTradeoffDisplay:
         cv_results: Mapping[str, Any],
         defaults: Mapping[str, Any],
         *,
-        lambda_param: str = "lambda_c",
-        group_param: str | None = None,
-        accuracy_key: str = "mean_test_accuracy",
-        btc_key: str = "mean_test_btc",
-        bec_key: str = "mean_test_bec",
-        h1_accuracy: float | None = None,
+        lambda_param: str,
+        group_param: str | None,
+        group_name: str | None,
+        accuracy_key: str,
+        btc_key: str,
+        bec_key: str,
+        h1_accuracy: float | None,
+        best_index: int | None,
     ) -> CompatibilityTradeoffDisplay:
         """Build the display; ``defaults`` fills parameters the search left out."""
         scores = [
@@ -374,13 +421,29 @@ class CompatibilityTradeoffDisplay:
             *scores,
             lambda_c=lambdas,
             groups=groups,
-            group_name=group_param,
+            group_name=group_name or group_param,
             h1_accuracy=h1_accuracy,
+            best_index=best_index,
         )
 
     @classmethod
-    def from_search(cls, search: Any, **kwargs: Any) -> CompatibilityTradeoffDisplay:
-        """Build the display from a fitted hyper-parameter search.
+    def from_search(
+        cls,
+        search: Any,
+        *,
+        lambda_param: str = "lambda_c",
+        group_param: str | None = None,
+        group_name: str | None = None,
+        accuracy_key: str = "mean_test_accuracy",
+        btc_key: str = "mean_test_btc",
+        bec_key: str = "mean_test_bec",
+        h1_accuracy: float | None = None,
+        mark_best: bool = True,
+        ax: Any = None,
+        annotate: bool = True,
+        **kwargs: Any,
+    ) -> CompatibilityTradeoffDisplay:
+        """Draw the candidates of a fitted hyper-parameter search.
 
         Parameters
         ----------
@@ -389,13 +452,23 @@ class CompatibilityTradeoffDisplay:
             ``cv_results_`` are used. Where the search did not vary
             ``lambda_param`` (or ``group_param``), the value set on
             ``search.estimator`` is shown instead of "default".
+        lambda_param, group_param, group_name, accuracy_key, btc_key, \
+bec_key, h1_accuracy
+            See :meth:`from_cv_results`.
+        mark_best : bool, default=True
+            Circle the candidate the search refitted (``search.best_index_``),
+            when it refitted one.
+        ax : array-like of 2 matplotlib Axes, default=None
+            Axes to draw on; see :meth:`plot`.
+        annotate : bool, default=True
+            See :meth:`plot`.
         **kwargs
-            Keyword arguments of :meth:`from_cv_results`.
+            Passed to :meth:`matplotlib.axes.Axes.scatter` for the points.
 
         Returns
         -------
         CompatibilityTradeoffDisplay
-            The display, not yet plotted.
+            The display, drawn.
 
         Raises
         ------
@@ -413,7 +486,20 @@ class CompatibilityTradeoffDisplay:
         estimator = getattr(search, "estimator", None)
         if hasattr(estimator, "get_params"):
             defaults = estimator.get_params(deep=True)
-        return cls._from_cv_results(search.cv_results_, defaults, **kwargs)
+        best_index = getattr(search, "best_index_", None) if mark_best else None
+        display = cls._from_cv_results(
+            search.cv_results_,
+            defaults,
+            lambda_param=lambda_param,
+            group_param=group_param,
+            group_name=group_name,
+            accuracy_key=accuracy_key,
+            btc_key=btc_key,
+            bec_key=bec_key,
+            h1_accuracy=h1_accuracy,
+            best_index=None if best_index is None else int(best_index),
+        )
+        return display.plot(ax=ax, annotate=annotate, **kwargs)
 
 
 def _object_array(values: ArrayLike) -> np.ndarray:
@@ -438,9 +524,9 @@ def _score_column(cv_results: Mapping[str, Any], key: str) -> np.ndarray:
         present = sorted(k for k in cv_results if k.startswith("mean_test_"))
         raise ValueError(
             f"cv_results has no key {key!r}; its mean test scores are {present}. "
-            "Search with multi-metric scoring that includes accuracy, BTC and "
-            "BEC (for example scoring={'accuracy': ..., 'btc': ..., 'bec': ...}), "
-            "or pass accuracy_key=, btc_key= and bec_key= naming your scores."
+            "Search with scoring=bcsk.compatibility_scoring() (or any multi-metric "
+            "scoring that includes accuracy, BTC and BEC), or pass accuracy_key=, "
+            "btc_key= and bec_key= naming your scores."
         )
     return np.asarray(cv_results[key], dtype=float)
 
@@ -486,35 +572,49 @@ def _param_column(
     return values
 
 
+def _named(value: Any, what: str) -> dict[str, Any]:
+    """A mapping name -> value as given, or ``{"h2": value}`` for a single one."""
+    if isinstance(value, Mapping):
+        if not value:
+            raise ValueError(f"{what} must name at least one candidate h2.")
+        return {str(name): item for name, item in value.items()}
+    return {"h2": value}
+
+
 class CompatibilityDisplay:
-    """Right and wrong answers of an old model h1 and a new model h2.
+    """Right and wrong answers of an old model h1 and one or more new models h2.
 
     The left panel counts the samples in each of the four regions: both
     right, new errors (h1 right, h2 wrong, highlighted), fixed errors (h1
     wrong, h2 right) and both wrong. The right panel shows on which true
-    classes the new errors fall. The title gives BTC and BEC.
+    classes the new errors fall. With several candidate h2 models (for
+    example the plain update, ``lambda_c=0``, and the one chosen), their bars
+    stand side by side, one colour per candidate, and the legend gives each
+    one's BTC and BEC; with one, the left panel's title gives them.
 
-    Build it with :meth:`from_predictions` or :meth:`from_estimator`, or from
-    a :class:`~bcsk.metrics.CompatibilityReport`, then call :meth:`plot`.
+    Build and draw it with :meth:`from_predictions` or :meth:`from_estimator`,
+    or build it from :class:`~bcsk.metrics.CompatibilityReport` objects and
+    call :meth:`plot`.
 
     Parameters
     ----------
-    report : CompatibilityReport
-        Counts and scores, from :func:`bcsk.metrics.compatibility_report`.
+    reports : CompatibilityReport or dict of str to CompatibilityReport
+        Counts and scores from :func:`bcsk.metrics.compatibility_report`, one
+        per candidate h2, by name (a single report is named "h2").
 
     Attributes
     ----------
+    reports : dict of str to CompatibilityReport
+        The reports, by candidate name.
     ax_ : ndarray of 2 matplotlib Axes
         The regions panel and the per-class panel.
     figure_ : matplotlib Figure
         Figure holding the panels.
-    region_bars_ : matplotlib BarContainer
-        The four region bars, in the order above.
-    class_bars_ : matplotlib BarContainer
-        One bar of new errors per class.
-    title_ : matplotlib Text
-        The title that gives BTC and BEC: the figure's title when ``plot``
-        created the figure, else the left panel's title.
+    region_bars_ : list of matplotlib BarContainer
+        The four region bars of each candidate, in the order of
+        :data:`REGION_NAMES`.
+    class_bars_ : list of matplotlib BarContainer
+        The bars of new errors per class of each candidate.
 
     See Also
     --------
@@ -522,88 +622,141 @@ class CompatibilityDisplay:
 
     Examples
     --------
+    >>> from bcsk.metrics import compatibility_report
     >>> from bcsk.plotting import CompatibilityDisplay
-    >>> display = CompatibilityDisplay.from_predictions(
-    ...     [0, 1, 1, 0, 2, 2], [0, 1, 0, 1, 2, 2], [0, 0, 1, 1, 2, 1]
+    >>> report = compatibility_report(
+    ...     [0, 1, 1, 0, 2, 2], h1_pred=[0, 1, 0, 1, 2, 2], h2_pred=[0, 0, 1, 1, 2, 1]
     ... )
-    >>> display.report.new_errors
+    >>> display = CompatibilityDisplay(report)
+    >>> display.reports["h2"].new_errors
     2
     >>> display.plot()  # doctest: +SKIP
+
+    Drawn straight from predictions, two candidates side by side:
+
+    >>> CompatibilityDisplay.from_predictions(  # doctest: +SKIP
+    ...     y_test,
+    ...     h1_pred=h1.predict(X_test),
+    ...     h2_pred={"plain update": plain.predict(X_test),
+    ...              "chosen": chosen.predict(X_test)},
+    ... )
     """
 
-    def __init__(self, report: CompatibilityReport) -> None:
-        self.report = report
+    def __init__(
+        self, reports: CompatibilityReport | Mapping[str, CompatibilityReport]
+    ) -> None:
+        self.reports = _named(reports, "reports")
+        for name, report in self.reports.items():
+            if not isinstance(report, CompatibilityReport):
+                raise TypeError(
+                    f"reports must hold CompatibilityReport objects (from "
+                    f"bcsk.metrics.compatibility_report); {name!r} is a "
+                    f"{type(report).__name__}."
+                )
 
-    def plot(self, ax: Any = None) -> CompatibilityDisplay:
+    def plot(self, ax: Any = None, **kwargs: Any) -> CompatibilityDisplay:
         """Draw the four regions (left) and the new errors per class (right).
 
         Parameters
         ----------
         ax : array-like of 2 matplotlib Axes, default=None
             Axes for the two panels. By default a new figure is created.
+        **kwargs
+            Passed to :meth:`matplotlib.axes.Axes.bar` for every bar (for
+            example ``alpha=0.8`` or ``edgecolor="black"``; ``color`` replaces
+            the region colours).
 
         Returns
         -------
         CompatibilityDisplay
             The display, with ``ax_``, ``figure_`` and the drawn artists set.
         """
-        report = self.report
-        figure, axes, created = _two_axes(ax, figsize=(11.0, 4.8))
+        figure, axes = _two_axes(ax, figsize=(11.0, 4.8))
         regions, per_class = axes
+        reports = list(self.reports.items())
+        single = len(reports) == 1
+        width = 0.8 / len(reports)
+        classes = list(
+            dict.fromkeys(c for _, r in reports for c in r.new_errors_per_class)
+        )
 
-        counts = [
-            report.both_correct,
-            report.new_errors,
-            report.fixed_errors,
-            report.both_wrong,
-        ]
-        names = [
-            "both right",
-            "new errors\n(h1 right,\nh2 wrong)",
-            "fixed errors\n(h1 wrong,\nh2 right)",
-            "both wrong",
-        ]
-        n = max(report.n_samples, 1)
-        self.region_bars_ = regions.bar(
-            range(4), counts, color=_REGION_COLORS, tick_label=names
+        self.region_bars_, self.class_bars_ = [], []
+        highest_region, highest_class = 1, 1
+        for i, (name, report) in enumerate(reports):
+            offset = (i - (len(reports) - 1) / 2) * width
+            counts = [
+                report.both_right,
+                report.new_errors,
+                report.fixed_errors,
+                report.both_wrong,
+            ]
+            if single:
+                region_style = {"color": _REGION_COLORS, "label": name}
+                class_style = {"color": _REGION_COLORS[1], "label": name}
+            else:
+                label = (
+                    f"{name}: BTC {_format_score(report.btc)}, "
+                    f"BEC {_format_score(report.bec)}"
+                )
+                region_style = class_style = {"color": f"C{i % 10}", "label": label}
+            bars = regions.bar(
+                np.arange(4) + offset,
+                counts,
+                width=width,
+                **{**region_style, **kwargs},
+            )
+            n = max(report.n_samples, 1)
+            regions.bar_label(
+                bars,
+                labels=[f"{c}\n({c / n:.1%})" if single else f"{c}" for c in counts],
+                fontsize="medium" if single else "small",
+            )
+            self.region_bars_.append(bars)
+            highest_region = max(highest_region, *counts)
+
+            class_counts = [report.new_errors_per_class.get(c, 0) for c in classes]
+            bars = per_class.bar(
+                np.arange(len(classes)) + offset,
+                class_counts,
+                width=width,
+                **{**class_style, **kwargs},
+            )
+            if len(classes) * len(reports) <= 30:
+                per_class.bar_label(bars, fontsize="medium" if single else "small")
+            self.class_bars_.append(bars)
+            highest_class = max(highest_class, *class_counts, 1)
+
+        regions.set_xticks(
+            range(4),
+            [
+                "both right",
+                "new errors\n(h1 right,\nh2 wrong)",
+                "fixed errors\n(h1 wrong,\nh2 right)",
+                "both wrong",
+            ],
         )
-        regions.bar_label(
-            self.region_bars_, labels=[f"{c}\n({c / n:.1%})" for c in counts]
-        )
-        # Headroom for the two-line count labels above the tallest bar.
-        regions.set_ylim(0, max(max(counts), 1) * 1.25)
+        # Headroom for the count labels above the tallest bar.
+        regions.set_ylim(0, highest_region * 1.25)
         regions.set_ylabel("samples")
-        regions.set_title("Samples by which model is right")
+        if single:
+            report = reports[0][1]
+            regions.set_title(
+                f"BTC = {_format_score(report.btc)}, BEC = {_format_score(report.bec)}"
+            )
+        else:
+            regions.set_title("Samples by region")
+            regions.legend(loc="best", fontsize="small")
 
-        classes = list(report.new_errors_per_class)
-        class_counts = list(report.new_errors_per_class.values())
-        self.class_bars_ = per_class.bar(
-            range(len(classes)), class_counts, color=_REGION_COLORS[1]
-        )
         per_class.set_xticks(
             range(len(classes)),
             [str(c) for c in classes],
             rotation=90 if len(classes) > 12 else 0,
         )
-        if len(classes) <= 30:
-            per_class.bar_label(self.class_bars_)
-        per_class.set_ylim(0, max(class_counts + [1]) * 1.15)
+        per_class.set_ylim(0, highest_class * 1.15)
         per_class.yaxis.get_major_locator().set_params(integer=True)
         per_class.set_xlabel("true class")
         per_class.set_ylabel("new errors (h1 right, h2 wrong)")
         per_class.set_title("New errors by true class")
-
-        title = (
-            f"h2 vs h1 on {report.n_samples} samples: "
-            f"BTC = {_format_score(report.btc)} (h1's correct answers h2 keeps), "
-            f"BEC = {_format_score(report.bec)} (h2's errors h1 also made)"
-        )
-        if created:
-            self.title_ = figure.suptitle(title)
-        else:
-            self.title_ = regions.set_title(
-                title.replace(": ", ":\n", 1), fontsize="medium"
-            )
         self.ax_ = axes
         self.figure_ = figure
         return self
@@ -612,82 +765,418 @@ class CompatibilityDisplay:
     def from_predictions(
         cls,
         y_true: ArrayLike,
-        h1_pred: ArrayLike,
-        h2_pred: ArrayLike,
         *,
+        h1_pred: ArrayLike,
+        h2_pred: ArrayLike | Mapping[str, ArrayLike],
         labels: ArrayLike | None = None,
         zero_division: str | float = "warn",
+        ax: Any = None,
+        **kwargs: Any,
     ) -> CompatibilityDisplay:
-        """Build the display from true labels and both models' predictions.
+        """Draw the display from true labels and the models' predictions.
 
         Parameters
         ----------
         y_true : array-like of shape (n_samples,)
             True labels.
         h1_pred : array-like of shape (n_samples,)
-            Labels predicted by the old model h1.
-        h2_pred : array-like of shape (n_samples,)
-            Labels predicted by the new model h2.
+            Labels predicted by the old model h1. Keyword-only.
+        h2_pred : array-like of shape (n_samples,) or dict of str to array-like
+            Labels predicted by the new model h2, or by several candidate h2
+            models, by name (for example ``{"plain update": ..., "chosen":
+            ...}``). Keyword-only.
         labels : array-like, default=None
             Classes shown in the per-class panel; see
             :func:`bcsk.metrics.compatibility_report`.
         zero_division : {"warn", 0.0, 1.0, np.nan}, default="warn"
             Value of an undefined BTC or BEC; see
             :func:`bcsk.metrics.compatibility_report`.
+        ax : array-like of 2 matplotlib Axes, default=None
+            Axes to draw on; see :meth:`plot`.
+        **kwargs
+            Passed to :meth:`matplotlib.axes.Axes.bar`; see :meth:`plot`.
 
         Returns
         -------
         CompatibilityDisplay
-            The display, not yet plotted.
+            The display, drawn.
         """
-        report = compatibility_report(
-            y_true, h1_pred, h2_pred, labels=labels, zero_division=zero_division
-        )
-        return cls(report)
+        reports = {
+            name: compatibility_report(
+                y_true,
+                h1_pred=h1_pred,
+                h2_pred=pred,
+                labels=labels,
+                zero_division=zero_division,
+            )
+            for name, pred in _named(h2_pred, "h2_pred").items()
+        }
+        return cls(reports).plot(ax=ax, **kwargs)
 
     @classmethod
     def from_estimator(
         cls,
-        h2: Any,
+        estimator: Any,
         X: ArrayLike,
         y: ArrayLike,
         *,
-        h1: Any,
+        h1: Any = None,
         labels: ArrayLike | None = None,
         zero_division: str | float = "warn",
+        ax: Any = None,
+        **kwargs: Any,
     ) -> CompatibilityDisplay:
-        """Build the display from two fitted classifiers and labelled data.
+        """Draw the display for fitted classifiers on labelled data.
 
         Parameters
         ----------
-        h2 : fitted classifier
-            The new model; ``h2.predict(X)`` must return class labels.
+        estimator : fitted classifier or dict of str to fitted classifier
+            The new model h2, or several candidates by name; ``predict(X)``
+            must return class labels.
         X : array-like
             Input samples.
         y : array-like of shape (n_samples,)
             True labels of ``X``.
-        h1 : fitted classifier
-            The old model; ``h1.predict(X)`` must return class labels.
+        h1 : keras.Model, fitted scikit-learn classifier or callable, \
+default=None
+            The old model. By default each estimator's own h1, found as the
+            scorers find it (a :class:`~bcsk.BCCompatibleClassifier`, a
+            ``Pipeline`` ending in one, or a fitted search); see
+            :mod:`bcsk.scorers`.
         labels : array-like, default=None
             Classes shown in the per-class panel.
         zero_division : {"warn", 0.0, 1.0, np.nan}, default="warn"
             Value of an undefined BTC or BEC.
+        ax : array-like of 2 matplotlib Axes, default=None
+            Axes to draw on; see :meth:`plot`.
+        **kwargs
+            Passed to :meth:`matplotlib.axes.Axes.bar`; see :meth:`plot`.
 
         Returns
         -------
         CompatibilityDisplay
-            The display, not yet plotted.
+            The display, drawn.
         """
-        for name, model in (("h1", h1), ("h2", h2)):
+        from bcsk.scorers import _h1_labels
+
+        estimators = _named(estimator, "estimator")
+        reports = {}
+        for name, model in estimators.items():
             if not callable(getattr(model, "predict", None)):
                 raise TypeError(
-                    f"{name} must be a fitted classifier with a predict method; "
-                    f"got {type(model).__name__}."
+                    f"estimator must be a fitted classifier with a predict "
+                    f"method; got {type(model).__name__}."
                 )
+            reports[name] = compatibility_report(
+                y,
+                h1_pred=_h1_labels(h1, model, X, y),
+                h2_pred=model.predict(X),
+                labels=labels,
+                zero_division=zero_division,
+            )
+        return cls(reports).plot(ax=ax, **kwargs)
+
+
+class FlipCostDisplay:
+    """Accuracy against negative flips (or BTC) of an update gate, per cost.
+
+    One point per ``flip_cost`` of a :class:`~bcsk.gate.CompatibleUpdateClassifier`
+    (the gate keeps h1's label unless h2 is ``flip_cost`` times surer of its
+    own), joined in increasing order of the cost: ``flip_cost=1`` is h2 alone,
+    larger costs keep more of h1's answers. Points up and to the left (fewer
+    negative flips) are better.
+
+    Build it with :meth:`from_estimator` or :meth:`from_predictions` (both
+    draw), or from computed values, then call :meth:`plot`.
+
+    Parameters
+    ----------
+    flip_costs : array-like of shape (n_costs,)
+        The costs, each ``>= 1``.
+    accuracy : array-like of shape (n_costs,)
+        The gate's accuracy at each cost.
+    negative_flip_rate : array-like of shape (n_costs,)
+        Share of samples h1 labels correctly and the gate gets wrong.
+    btc : array-like of shape (n_costs,)
+        Share of h1's correct answers the gate keeps.
+    flip_cost : float, default=None
+        The cost of the gate being shown, marked on the curve.
+    h1_accuracy : float, default=None
+        Accuracy of h1, drawn as a horizontal reference line.
+
+    Attributes
+    ----------
+    ax_ : matplotlib Axes
+        The axes drawn on.
+    figure_ : matplotlib Figure
+        The figure holding ``ax_``.
+    line_ : matplotlib Line2D
+        The curve.
+    annotations_ : list of matplotlib Annotation
+        The cost written next to each point.
+    chosen_ : matplotlib PathCollection or None
+        The marker of ``flip_cost``; None when it is not given or not on the
+        curve.
+    h1_line_ : matplotlib Line2D or None
+        The h1 reference line; None without ``h1_accuracy``.
+
+    See Also
+    --------
+    bcsk.gate.CompatibleUpdateClassifierCV : Chooses ``flip_cost`` by
+        cross-validation.
+    CompatibilityTradeoffDisplay : Accuracy against BTC and BEC for many models.
+
+    Examples
+    --------
+    >>> from bcsk.plotting import FlipCostDisplay
+    >>> display = FlipCostDisplay(
+    ...     flip_costs=[1, 2, 3],
+    ...     accuracy=[0.91, 0.905, 0.89],
+    ...     negative_flip_rate=[0.030, 0.014, 0.009],
+    ...     btc=[0.966, 0.985, 0.990],
+    ...     flip_cost=2,
+    ... )
+    >>> display.plot()  # doctest: +SKIP
+    """
+
+    _METRICS = {
+        "negative_flip_rate": (
+            "negative flip rate: h1 right, gate wrong (lower is better)",
+            "Update gate: accuracy vs negative flips",
+        ),
+        "btc": (
+            f"{BTC_AXIS_LABEL.replace('h2', 'the gate')} (higher is better)",
+            "Update gate: accuracy vs BTC",
+        ),
+    }
+
+    def __init__(
+        self,
+        flip_costs: ArrayLike,
+        accuracy: ArrayLike,
+        negative_flip_rate: ArrayLike,
+        btc: ArrayLike,
+        *,
+        flip_cost: float | None = None,
+        h1_accuracy: float | None = None,
+    ) -> None:
+        self.flip_costs = flip_costs
+        self.accuracy = accuracy
+        self.negative_flip_rate = negative_flip_rate
+        self.btc = btc
+        self.flip_cost = flip_cost
+        self.h1_accuracy = h1_accuracy
+
+    def plot(
+        self,
+        ax: Any = None,
+        *,
+        metric: str = "negative_flip_rate",
+        annotate: bool = True,
+        **kwargs: Any,
+    ) -> FlipCostDisplay:
+        """Draw accuracy against ``metric``, one point per cost.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to draw on; by default a new figure.
+        metric : {"negative_flip_rate", "btc"}, default="negative_flip_rate"
+            What the horizontal axis shows.
+        annotate : bool, default=True
+            Whether to write each point's cost next to it.
+        **kwargs
+            Passed to :meth:`matplotlib.axes.Axes.plot` for the curve.
+
+        Returns
+        -------
+        FlipCostDisplay
+            The display, with ``ax_``, ``figure_`` and the drawn artists set.
+        """
+        if metric not in self._METRICS:
+            raise ValueError(
+                f"metric must be one of {sorted(self._METRICS)}, got {metric!r}."
+            )
+        data = {
+            name: np.asarray(getattr(self, name), dtype=float).ravel()
+            for name in ("flip_costs", "accuracy", "negative_flip_rate", "btc")
+        }
+        lengths = {name: len(values) for name, values in data.items()}
+        if len(set(lengths.values())) > 1:
+            raise ValueError(
+                "flip_costs, accuracy, negative_flip_rate and btc need one value "
+                f"per cost; got lengths {lengths}."
+            )
+        order = np.argsort(data["flip_costs"], kind="stable")
+        costs, accuracy = data["flip_costs"][order], data["accuracy"][order]
+        x = data[metric][order]
+
+        from matplotlib.ticker import PercentFormatter
+
+        plt = _pyplot()
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6.4, 4.8), layout="constrained")
+        style = {"marker": "o", "label": "gate, one point per flip_cost", **kwargs}
+        (self.line_,) = ax.plot(x, accuracy, **style)
+        self.annotations_ = []
+        if annotate:
+            for cost, xi, yi in zip(costs, x, accuracy, strict=True):
+                self.annotations_.append(
+                    ax.annotate(
+                        f"{cost:g}",
+                        (xi, yi),
+                        xytext=(4, 4),
+                        textcoords="offset points",
+                        fontsize="small",
+                    )
+                )
+        self.chosen_ = None
+        if self.flip_cost is not None:
+            hits = np.flatnonzero(np.isclose(costs, float(self.flip_cost)))
+            if hits.size:
+                self.chosen_ = ax.scatter(
+                    x[hits[:1]],
+                    accuracy[hits[:1]],
+                    s=160,
+                    facecolors="none",
+                    edgecolors="tab:red",
+                    linewidths=1.5,
+                    zorder=3,
+                    label=f"flip_cost={float(self.flip_cost):g} (this gate)",
+                )
+        self.h1_line_ = None
+        if self.h1_accuracy is not None:
+            self.h1_line_ = ax.axhline(
+                self.h1_accuracy,
+                color="0.25",
+                linestyle="--",
+                linewidth=1,
+                label=H1_LINE_LABEL,
+            )
+        xlabel, title = self._METRICS[metric]
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("accuracy")
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+        ax.margins(x=0.1, y=0.1)
+        ax.legend(loc="best", fontsize="small")
+        self.ax_ = ax
+        self.figure_ = ax.figure
+        return self
+
+    @classmethod
+    def from_predictions(
+        cls,
+        y_true: ArrayLike,
+        *,
+        h1_pred: ArrayLike,
+        h2_proba: ArrayLike,
+        classes: ArrayLike | None = None,
+        flip_costs: ArrayLike | None = None,
+        flip_cost: float | None = None,
+        metric: str = "negative_flip_rate",
+        annotate: bool = True,
+        ax: Any = None,
+        **kwargs: Any,
+    ) -> FlipCostDisplay:
+        """Compute the gate's curve from stored predictions and draw it.
+
+        Parameters
+        ----------
+        y_true : array-like of shape (n_samples,)
+            True labels.
+        h1_pred : array-like of shape (n_samples,)
+            Labels of the old model h1.
+        h2_proba : array-like of shape (n_samples, n_classes)
+            Probabilities of the new model h2, columns in the order of
+            ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            Labels of ``h2_proba``'s columns (``h2.classes_``); by default the
+            sorted labels of ``y_true``.
+        flip_costs : array-like of float, default=None
+            Costs to evaluate; by default
+            :data:`bcsk.gate.DEFAULT_FLIP_COSTS`, plus ``flip_cost``.
+        flip_cost : float, default=None
+            A cost to mark on the curve (added to ``flip_costs``).
+        metric, annotate, ax, **kwargs
+            See :meth:`plot`.
+
+        Returns
+        -------
+        FlipCostDisplay
+            The display, drawn.
+        """
+        from bcsk import gate
+
+        if classes is None:
+            classes = np.unique(np.asarray(y_true))
+        if flip_costs is None:
+            flip_costs = gate.DEFAULT_FLIP_COSTS
+        if flip_cost is not None:
+            flip_costs = [*np.ravel(flip_costs), flip_cost]
+        costs, scores = gate._flip_cost_curve(
+            y_true, h1_pred, h2_proba, classes, flip_costs
+        )
+        display = cls(
+            costs,
+            scores["accuracy"],
+            scores["negative_flip_rate"],
+            scores["btc"],
+            flip_cost=flip_cost,
+            h1_accuracy=scores["h1_accuracy"],
+        )
+        return display.plot(ax=ax, metric=metric, annotate=annotate, **kwargs)
+
+    @classmethod
+    def from_estimator(
+        cls,
+        estimator: Any,
+        X: ArrayLike,
+        y: ArrayLike,
+        *,
+        flip_costs: ArrayLike | None = None,
+        metric: str = "negative_flip_rate",
+        annotate: bool = True,
+        ax: Any = None,
+        **kwargs: Any,
+    ) -> FlipCostDisplay:
+        """Run a fitted gate's h1 and h2 once on ``X`` and draw its curve.
+
+        Parameters
+        ----------
+        estimator : fitted CompatibleUpdateClassifier
+            The gate, alone, as the last step of a ``Pipeline``, or a fitted
+            :class:`~bcsk.gate.CompatibleUpdateClassifierCV`. Its own
+            ``flip_cost`` is marked on the curve.
+        X : array-like of shape (n_samples, n_features)
+            Samples (held out from training).
+        y : array-like of shape (n_samples,)
+            Their true labels.
+        flip_costs : array-like of float, default=None
+            Costs to evaluate; by default
+            :data:`bcsk.gate.DEFAULT_FLIP_COSTS`. The gate's cost is added.
+        metric, annotate, ax, **kwargs
+            See :meth:`plot`.
+
+        Returns
+        -------
+        FlipCostDisplay
+            The display, drawn.
+        """
+        from bcsk import gate
+
+        h1_pred, h2_proba, classes, flip_cost = gate._gate_outputs(estimator, X)
         return cls.from_predictions(
             y,
-            h1.predict(X),
-            h2.predict(X),
-            labels=labels,
-            zero_division=zero_division,
+            h1_pred=h1_pred,
+            h2_proba=h2_proba,
+            classes=classes,
+            flip_costs=flip_costs,
+            flip_cost=flip_cost,
+            metric=metric,
+            annotate=annotate,
+            ax=ax,
+            **kwargs,
         )

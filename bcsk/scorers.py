@@ -1,29 +1,56 @@
-"""BTC and BEC scorers for ``GridSearchCV``, ``cross_val_score`` and friends.
+"""Compatibility scorers for ``GridSearchCV``, ``cross_val_score`` and friends.
 
-``btc_scorer`` and ``bec_scorer`` take h1 from the estimator being scored: a
+Scorers follow scikit-learn's conventions: ``scorer(estimator, X, y)`` returns
+a number where greater is better, so the metrics where lower is better are
+negated and their names start with ``neg_``, as ``neg_log_loss`` does.
+
+=============================  ===================================  ==========
+scorer                         metric                               key
+=============================  ===================================  ==========
+``btc_scorer``                 BTC (backward trust compatibility)   ``btc``
+``bec_scorer``                 BEC (backward error compatibility)   ``bec``
+``neg_nfr_scorer``             minus the negative flip rate         ``neg_nfr``
+``pfr_scorer``                 positive flip rate                   ``pfr``
+``neg_nfi_scorer``             minus the negative flip impact       ``neg_nfi``
+``neg_relative_nfr_scorer``    minus the relative NFR               ``neg_relative_nfr``
+=============================  ===================================  ==========
+
+These scorers take h1 from the estimator being scored: a
 :class:`~bcsk.BCCompatibleClassifier`, the last step of a ``Pipeline`` ending in
 one (h1 then sees X transformed by the preceding steps, exactly as during
-``fit``), or the ``best_estimator_`` of a fitted search. ``make_btc_scorer(h1)``
-and ``make_bec_scorer(h1)`` score any classifier against a given h1, which
-receives X as passed to the scorer.
+``fit``), or the ``best_estimator_`` of a fitted search. ``make_btc_scorer(h1)``,
+``make_bec_scorer(h1)`` and ``CompatibilityScorer(metric, h1=h1)`` score any
+classifier against a given h1, which receives X as passed to the scorer.
+
+:func:`compatibility_scoring` scores all of them and accuracy at once, with one
+prediction of h1 and one of h2 per call.
 
 This module imports no TensorFlow.
 """
 
 from __future__ import annotations
 
+import inspect
 import numbers
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from bcsk import _h1, scores
+from bcsk import _h1, _labels, metrics, scores
+from bcsk._labels import RegionCounts
 
 __all__ = [
     "CompatibilityScorer",
+    "MultimetricCompatibilityScorer",
     "btc_scorer",
     "bec_scorer",
+    "neg_nfr_scorer",
+    "pfr_scorer",
+    "neg_nfi_scorer",
+    "neg_relative_nfr_scorer",
     "make_btc_scorer",
     "make_bec_scorer",
     "compatibility_scoring",
@@ -45,67 +72,191 @@ def _reference_of(estimator, X):
     h1 = getattr(estimator, "h1", None)
     if h1 is None:
         raise ValueError(
-            f"Cannot find h1 on {type(estimator).__name__}: btc_scorer and "
-            "bec_scorer score a BCCompatibleClassifier (alone, as the last step of "
-            "a Pipeline, or as a search's best_estimator_). To score another "
-            "classifier, build a scorer with make_btc_scorer(h1) or "
-            "make_bec_scorer(h1)."
+            f"Cannot find h1 on {type(estimator).__name__}: without an h1 of "
+            "their own, bcsk's compatibility scorers (btc_scorer, bec_scorer, ...) "
+            "and CompatibilityDisplay.from_estimator take it from a "
+            "BCCompatibleClassifier (alone, as the last step of a Pipeline, or as "
+            "a search's best_estimator_). For another classifier, pass h1: "
+            "make_btc_scorer(h1), make_bec_scorer(h1), compatibility_scoring(h1) "
+            "or from_estimator(..., h1=h1)."
         )
     return h1, X, estimator.classes_
+
+
+def _h1_labels(h1, estimator, X, y) -> np.ndarray:
+    """h1's labels on ``X``: h1 given, or taken from the estimator (``h1=None``)."""
+    if h1 is None:
+        h1, X_h1, classes = _reference_of(estimator, X)
+    else:
+        X_h1 = X
+        classes = getattr(estimator, "classes_", None)
+        if classes is None:
+            classes = np.unique(y)
+    return _h1.h1_predict(h1, X_h1, classes)
+
+
+# BTC and BEC in the calling convention of the scorers (y_true first, the
+# predictions by keyword); bcsk.scores keeps BCML's positional order.
+def _backward_trust_compatibility(
+    y_true: ArrayLike,
+    *,
+    h1_pred: ArrayLike,
+    h2_pred: ArrayLike,
+    zero_division: str | float = "warn",
+) -> float:
+    """BTC; :func:`bcsk.scores.trust_compatibility_score` with keywords."""
+    return scores.trust_compatibility_score(
+        h1_pred, h2_pred, y_true, zero_division=zero_division
+    )
+
+
+def _backward_error_compatibility(
+    y_true: ArrayLike,
+    *,
+    h1_pred: ArrayLike,
+    h2_pred: ArrayLike,
+    zero_division: str | float = "warn",
+) -> float:
+    """BEC; :func:`bcsk.scores.error_compatibility_score` with keywords."""
+    return scores.error_compatibility_score(
+        h1_pred, h2_pred, y_true, zero_division=zero_division
+    )
+
+
+def _parameters(func: Callable) -> Mapping[str, inspect.Parameter] | None:
+    """The parameters of ``func``, or None when it has no signature to read."""
+    try:
+        return inspect.signature(func).parameters
+    except (TypeError, ValueError):  # a builtin without a signature
+        return None
 
 
 class CompatibilityScorer:
     """A scorer ``(estimator, X, y) -> float`` comparing h2 with h1 on ``X``.
 
+    Calls ``h1`` once and ``estimator.predict`` (h2) once.
+
     Parameters
     ----------
     score_func : callable
-        ``score_func(h1_labels, h2_labels, y_true) -> float``, e.g.
-        :func:`bcsk.scores.trust_compatibility_score`.
+        ``score_func(y_true, *, h1_pred, h2_pred) -> float``, the convention of
+        :mod:`bcsk.metrics` (for example
+        :func:`bcsk.metrics.negative_flip_rate`); it receives
+        ``zero_division=`` too when its signature has that parameter.
     h1 : object, optional
         The old model (Keras model, fitted scikit-learn classifier or callable).
         When omitted, h1 is taken from the scored estimator.
-    zero_division : {1.0, 0.0, np.nan, "warn"}, default=1.0
-        Score when the denominator is zero (h1 never right for BTC; h2 never
-        wrong for BEC). Scorers default to 1.0, the vacuous truth ("no trust was
-        broken", "no error is new"), so that a perfect fold neither warns nor
-        ranks last in a search.
-    """
+    zero_division : {None, 1.0, 0.0, np.nan, "warn"}, default=None
+        Score when the metric is undefined (its denominator is zero). ``None``
+        gives the metric's best value, the vacuous truth: 1.0 when greater is
+        better (BTC when h1 is never right: "no trust was broken"; BEC when h2
+        is never wrong: "no error is new"), 0.0 when lower is better (NFI and
+        the relative NFR are then 0/0: there is no new error). So a perfect
+        fold neither warns nor ranks last in a search.
+    greater_is_better : bool, default=True
+        Whether higher values of ``score_func`` are better. If False the
+        scorer returns minus the metric, as scikit-learn's ``neg_*`` scorers
+        do, so that a search still maximises it.
 
-    def __init__(self, score_func: Callable, h1=None, zero_division=1.0) -> None:
+    Examples
+    --------
+    The negative flip rate against a fixed h1, for any classifier:
+
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from bcsk.metrics import negative_flip_rate
+    >>> X, y = load_iris(return_X_y=True)
+    >>> h1 = LogisticRegression(max_iter=200).fit(X[::4], y[::4])
+    >>> h2 = DecisionTreeClassifier(max_depth=1, random_state=0).fit(X, y)
+    >>> scorer = CompatibilityScorer(
+    ...     negative_flip_rate, h1=h1, greater_is_better=False
+    ... )
+    >>> scorer
+    CompatibilityScorer(negative_flip_rate, h1=LogisticRegression, greater_is_better=False)
+    >>> round(scorer(h2, X, y), 4)  # minus the share of samples h2 breaks
+    -0.2533
+    """  # noqa: E501
+
+    def __init__(
+        self,
+        score_func: Callable[..., float],
+        h1: Any = None,
+        zero_division: str | float | None = None,
+        *,
+        greater_is_better: bool = True,
+    ) -> None:
+        parameters = _parameters(score_func)
+        if parameters is not None and not (
+            {"h1_pred", "h2_pred"} <= set(parameters)
+            or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+        ):
+            name = getattr(score_func, "__name__", repr(score_func))
+            raise TypeError(
+                f"score_func must be called as score_func(y_true, *, h1_pred, "
+                f"h2_pred), as the functions of bcsk.metrics are; {name} takes "
+                f"({', '.join(parameters)}). For BTC and BEC (bcsk.scores' order), "
+                "use btc_scorer and bec_scorer, or make_btc_scorer(h1) and "
+                "make_bec_scorer(h1)."
+            )
         self.score_func = score_func
         self.h1 = h1
         self.zero_division = zero_division
+        self.greater_is_better = greater_is_better
+
+    def _kwargs(self) -> dict[str, Any]:
+        parameters = _parameters(self.score_func)
+        if parameters is None or "zero_division" not in parameters:
+            return {}
+        zero_division = self.zero_division
+        if zero_division is None:
+            zero_division = 1.0 if self.greater_is_better else 0.0
+        return {"zero_division": zero_division}
 
     def __call__(self, estimator, X, y) -> float:
         """Score ``estimator`` (h2) against h1 on ``(X, y)``."""
-        if self.h1 is None:
-            h1, X_h1, classes = _reference_of(estimator, X)
-        else:
-            h1, X_h1 = self.h1, X
-            classes = getattr(estimator, "classes_", None)
-            if classes is None:
-                classes = np.unique(y)
-        h1_labels = _h1.h1_predict(h1, X_h1, classes)
-        return float(
+        h1_labels = _h1_labels(self.h1, estimator, X, y)
+        value = float(
             self.score_func(
-                h1_labels,
-                estimator.predict(X),
                 np.asarray(y),
-                zero_division=self.zero_division,
+                h1_pred=h1_labels,
+                h2_pred=estimator.predict(X),
+                **self._kwargs(),
             )
         )
+        # "+ 0.0" turns the -0.0 of a negated zero into 0.0.
+        return (value if self.greater_is_better else -value) + 0.0
 
     def __repr__(self) -> str:
         source = "estimator.h1" if self.h1 is None else type(self.h1).__name__
-        return f"CompatibilityScorer({self.score_func.__name__}, h1={source})"
+        name = getattr(self.score_func, "__name__", repr(self.score_func))
+        sign = "" if self.greater_is_better else ", greater_is_better=False"
+        return f"CompatibilityScorer({name}, h1={source}{sign})"
 
 
-btc_scorer = CompatibilityScorer(scores.trust_compatibility_score)
+btc_scorer = CompatibilityScorer(_backward_trust_compatibility)
 """Scorer for BTC (backward trust compatibility), h1 taken from the estimator."""
 
-bec_scorer = CompatibilityScorer(scores.error_compatibility_score)
+bec_scorer = CompatibilityScorer(_backward_error_compatibility)
 """Scorer for BEC (backward error compatibility), h1 taken from the estimator."""
+
+neg_nfr_scorer = CompatibilityScorer(
+    metrics.negative_flip_rate, greater_is_better=False
+)
+"""Scorer for minus the negative flip rate, h1 taken from the estimator."""
+
+pfr_scorer = CompatibilityScorer(metrics.positive_flip_rate)
+"""Scorer for the positive flip rate, h1 taken from the estimator."""
+
+neg_nfi_scorer = CompatibilityScorer(
+    metrics.negative_flip_impact, greater_is_better=False
+)
+"""Scorer for minus the negative flip impact, h1 taken from the estimator."""
+
+neg_relative_nfr_scorer = CompatibilityScorer(
+    metrics.relative_negative_flip_rate, greater_is_better=False
+)
+"""Scorer for minus the relative negative flip rate, h1 taken from the estimator."""
 
 
 def make_btc_scorer(h1, *, zero_division=1.0) -> CompatibilityScorer:
@@ -138,7 +289,7 @@ def make_btc_scorer(h1, *, zero_division=1.0) -> CompatibilityScorer:
     True
     """
     _h1.h1_kind(h1)
-    return CompatibilityScorer(scores.trust_compatibility_score, h1, zero_division)
+    return CompatibilityScorer(_backward_trust_compatibility, h1, zero_division)
 
 
 def make_bec_scorer(h1, *, zero_division=1.0) -> CompatibilityScorer:
@@ -156,11 +307,128 @@ def make_bec_scorer(h1, *, zero_division=1.0) -> CompatibilityScorer:
     CompatibilityScorer
     """
     _h1.h1_kind(h1)
-    return CompatibilityScorer(scores.error_compatibility_score, h1, zero_division)
+    return CompatibilityScorer(_backward_error_compatibility, h1, zero_division)
 
 
-def compatibility_scoring(h1=None) -> dict:
-    """Multi-metric scoring: ``{"accuracy", "btc", "bec"}``.
+# key -> (metric, greater is better, value from the region counts). The
+# undefined ratios get the metric's best value, as CompatibilityScorer's
+# zero_division=None does.
+_METRICS: dict[str, tuple[Callable[..., float], bool, Callable]] = {
+    "btc": (
+        _backward_trust_compatibility,
+        True,
+        lambda c: scores._btc_from_counts(c, 1.0),
+    ),
+    "bec": (
+        _backward_error_compatibility,
+        True,
+        lambda c: scores._bec_from_counts(c, 1.0),
+    ),
+    "neg_nfr": (metrics.negative_flip_rate, False, metrics._nfr_from_counts),
+    "pfr": (metrics.positive_flip_rate, True, metrics._pfr_from_counts),
+    "neg_nfi": (
+        metrics.negative_flip_impact,
+        False,
+        lambda c: metrics._nfi_from_counts(c, 0.0),
+    ),
+    "neg_relative_nfr": (
+        metrics.relative_negative_flip_rate,
+        False,
+        lambda c: metrics._relative_nfr_from_counts(c, 0.0),
+    ),
+}
+
+
+class MultimetricCompatibilityScorer(Mapping):
+    """Accuracy and every compatibility metric from one prediction per model.
+
+    Build it with :func:`compatibility_scoring`. Called by a search or a
+    cross-validation as ``scorer(estimator, X, y)``, it returns a dict of
+    scores (scikit-learn's "callable returning a dictionary" form of
+    ``scoring``): ``estimator.predict`` (h2) and h1 each run once, however many
+    metrics are reported.
+
+    It is also a read-only mapping from each key to its single-metric scorer
+    (``"accuracy"`` maps to scikit-learn's ``"accuracy"``), so that
+    ``cross_val_score(clf, X, y, scoring=scoring["btc"])`` and
+    ``{**scoring, "f1": "f1_macro"}`` work; a plain dict built this way calls
+    each scorer, and so each model, once per metric.
+
+    Parameters
+    ----------
+    h1 : object, optional
+        Score against this h1; by default h1 is taken from the estimator.
+
+    Attributes
+    ----------
+    h1 : object or None
+        The ``h1`` parameter.
+    """
+
+    def __init__(self, h1: Any = None) -> None:
+        self.h1 = h1
+
+    def __call__(self, estimator, X, y) -> dict[str, float]:
+        """Score ``estimator`` (h2) against h1 on ``(X, y)``, every metric at once.
+
+        Returns
+        -------
+        dict
+            One float per key of this mapping; greater is better for each.
+        """
+        h1_labels = _h1_labels(self.h1, estimator, X, y)
+        y_true, h1_pred, h2_pred = _labels.check_label_arrays(
+            (np.asarray(y), h1_labels, estimator.predict(X)),
+            ("y", "h1's predictions", "estimator.predict(X)"),
+        )
+        counts: RegionCounts = _labels.region_counts(
+            _labels.equal(h1_pred, y_true), _labels.equal(h2_pred, y_true)
+        )
+        results = {
+            "accuracy": (counts.both_right + counts.fixed_errors) / counts.n_samples
+        }
+        for key, (_, greater_is_better, from_counts) in _METRICS.items():
+            value = float(from_counts(counts))
+            results[key] = (value if greater_is_better else -value) + 0.0
+        return results
+
+    def __getitem__(self, key: str) -> CompatibilityScorer | str:
+        if key == "accuracy":
+            return "accuracy"
+        if key not in _METRICS:
+            raise KeyError(key)
+        score_func, greater_is_better, _ = _METRICS[key]
+        return CompatibilityScorer(
+            score_func, self.h1, greater_is_better=greater_is_better
+        )
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(["accuracy", *_METRICS])
+
+    def __len__(self) -> int:
+        return 1 + len(_METRICS)
+
+    def __repr__(self) -> str:
+        source = "estimator.h1" if self.h1 is None else type(self.h1).__name__
+        return f"MultimetricCompatibilityScorer({list(self)}, h1={source})"
+
+
+def compatibility_scoring(h1: Any = None) -> MultimetricCompatibilityScorer:
+    """Multi-metric scoring: accuracy and the compatibility metrics.
+
+    The keys, as in ``cv_results_`` (``mean_test_<key>``) and for ``refit=``:
+
+    ====================  ====================================================
+    key                   metric (greater is better for every key)
+    ====================  ====================================================
+    ``accuracy``          h2's accuracy
+    ``btc``               backward trust compatibility
+    ``bec``               backward error compatibility
+    ``neg_nfr``           minus the negative flip rate (new errors / samples)
+    ``pfr``               positive flip rate (fixed errors / samples)
+    ``neg_nfi``           minus the negative flip impact
+    ``neg_relative_nfr``  minus the relative negative flip rate
+    ====================  ====================================================
 
     Parameters
     ----------
@@ -169,17 +437,31 @@ def compatibility_scoring(h1=None) -> dict:
 
     Returns
     -------
-    dict
-        For ``scoring=`` of ``GridSearchCV`` or ``cross_validate``; results
-        appear as ``mean_test_accuracy``, ``mean_test_btc``, ``mean_test_bec``.
-    """
-    if h1 is None:
-        return {"accuracy": "accuracy", "btc": btc_scorer, "bec": bec_scorer}
-    return {
-        "accuracy": "accuracy",
-        "btc": make_btc_scorer(h1),
-        "bec": make_bec_scorer(h1),
-    }
+    MultimetricCompatibilityScorer
+        For ``scoring=`` of ``GridSearchCV`` or ``cross_validate``: it predicts
+        with h2 and with h1 once per fold for all the metrics. An undefined
+        ratio gets the metric's best value (see
+        :class:`CompatibilityScorer`).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import cross_validate
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> h1 = LogisticRegression(max_iter=200).fit(X[::4], y[::4])
+    >>> results = cross_validate(
+    ...     DecisionTreeClassifier(random_state=0), X, y, cv=3,
+    ...     scoring=compatibility_scoring(h1),
+    ... )
+    >>> sorted(k for k in results if k.startswith("test_"))  # doctest: +NORMALIZE_WHITESPACE
+    ['test_accuracy', 'test_bec', 'test_btc', 'test_neg_nfi', 'test_neg_nfr',
+     'test_neg_relative_nfr', 'test_pfr']
+    """  # noqa: E501
+    if h1 is not None:
+        _h1.h1_kind(h1)
+    return MultimetricCompatibilityScorer(h1)
 
 
 def best_accuracy_with_btc_at_least(

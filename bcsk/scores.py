@@ -9,7 +9,13 @@ breaks the trust that users placed in h1:
   made too, that is the probability that a mistake of the new model is not new.
 
 Both are built on :func:`compatibility_counts`, which splits the samples into
-the four regions of a 2 x 2 table (h1 right or wrong, h2 right or wrong).
+the four regions of a 2 x 2 table (h1 right or wrong, h2 right or wrong): both
+right, new errors (h1 right, h2 wrong), fixed errors (h1 wrong, h2 right) and
+both wrong.
+
+The functions keep BackwardCompatibilityML's positional order ``(h1, h2,
+expected)``, so that ported code runs unchanged; :mod:`bcsk.metrics` takes
+``y_true`` first and the predictions by keyword.
 
 This module needs NumPy only, so that scoring predictions does not pull in
 TensorFlow or scikit-learn.
@@ -17,14 +23,13 @@ TensorFlow or scikit-learn.
 
 from __future__ import annotations
 
-import math
-import numbers
-import warnings
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from bcsk import _labels
+from bcsk._labels import RegionCounts
 
 __all__ = [
     "compatibility_counts",
@@ -33,89 +38,6 @@ __all__ = [
 ]
 
 _SCORE_PARAMS = ("h1_output_labels", "h2_output_labels", "expected_labels")
-
-# Kinds of NumPy dtypes whose values compare like Python numbers.
-_NUMERIC_KINDS = frozenset("biufc")
-
-
-def _as_label_array(labels: ArrayLike) -> np.ndarray:
-    """Convert one label container to an array without changing its labels.
-
-    ``np.asarray`` turns ``[1, "a"]`` into the strings ``["1", "a"]`` and strips
-    trailing NUL characters from strings, so a list that is not purely numeric
-    is kept as Python objects: labels then compare exactly as they do in Python.
-    """
-    if isinstance(labels, np.ndarray):
-        return labels
-    array = np.asarray(labels)
-    if array.dtype.kind not in _NUMERIC_KINDS:
-        array = np.asarray(labels, dtype=object)
-    return array
-
-
-def _check_label_arrays(
-    arrays: Sequence[ArrayLike], names: Sequence[str]
-) -> list[np.ndarray]:
-    """Validate label arrays and return them as 1-D arrays of equal length.
-
-    Parameters
-    ----------
-    arrays : sequence of array-like
-        The label containers, in the caller's parameter order.
-    names : sequence of str
-        The caller's parameter names, used in error messages.
-
-    Returns
-    -------
-    list of ndarray
-        One 1-D array per input; column vectors of shape (n, 1) are ravelled.
-
-    Raises
-    ------
-    ValueError
-        If an input is not 1-D or a column vector, or the lengths differ.
-    """
-    converted = [_as_label_array(a) for a in arrays]
-    shapes = [a.shape for a in converted]
-    if any(
-        not (len(shape) == 1 or (len(shape) == 2 and shape[1] == 1)) for shape in shapes
-    ):
-        described = ", ".join(f"{n} {s}" for n, s in zip(names, shapes, strict=True))
-        hint = ""
-        if any(len(shape) == 2 and shape[1] > 1 for shape in shapes):
-            hint = (
-                " If you passed class probabilities or one-hot rows, pass their "
-                "argmax(axis=1) instead."
-            )
-        raise ValueError(
-            f"{_join(names)} must each hold one label per sample: a 1-D array or "
-            f"a column vector of shape (n_samples, 1); got shapes {described}." + hint
-        )
-    converted = [a.ravel() for a in converted]
-    lengths = [a.shape[0] for a in converted]
-    if len(set(lengths)) > 1:
-        described = ", ".join(f"{n}={k}" for n, k in zip(names, lengths, strict=True))
-        raise ValueError(
-            f"{_join(names)} must have the same number of samples; got lengths "
-            f"{described}. Pass the predictions of both models for exactly the "
-            "samples whose true labels you pass."
-        )
-    return converted
-
-
-def _join(names: Sequence[str]) -> str:
-    """Join parameter names as ``a, b and c``."""
-    return ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _equal(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Compare two label arrays elementwise with Python's ``==`` semantics."""
-    lk, rk = left.dtype.kind, right.dtype.kind
-    if (lk in _NUMERIC_KINDS and rk in _NUMERIC_KINDS) or (lk == rk and lk in "US"):
-        return np.asarray(left == right, dtype=bool)
-    # NumPy refuses to compare, say, integers with strings; objects fall back
-    # on each label's own __eq__, so 1 == "1" is simply False.
-    return np.asarray(left.astype(object) == right.astype(object), dtype=bool)
 
 
 def _correct_masks(
@@ -141,21 +63,10 @@ def _correct_masks(
     expected : ndarray
         The true labels as a 1-D array.
     """
-    h1, h2, expected = _check_label_arrays(
+    h1, h2, expected = _labels.check_label_arrays(
         (h1_output_labels, h2_output_labels, expected_labels), names
     )
-    return _equal(h1, expected), _equal(h2, expected), expected
-
-
-def _counts_from_masks(
-    h1_correct: np.ndarray, h2_correct: np.ndarray
-) -> tuple[int, int, int, int]:
-    """Count the four regions of the h1-right / h2-right table."""
-    both_correct = int(np.count_nonzero(h1_correct & h2_correct))
-    h1_only = int(np.count_nonzero(h1_correct & ~h2_correct))
-    h2_only = int(np.count_nonzero(~h1_correct & h2_correct))
-    both_wrong = int(h1_correct.shape[0]) - both_correct - h1_only - h2_only
-    return both_correct, h1_only, h2_only, both_wrong
+    return _labels.equal(h1, expected), _labels.equal(h2, expected), expected
 
 
 def compatibility_counts(
@@ -178,12 +89,12 @@ def compatibility_counts(
 
     Returns
     -------
-    both_correct : int
+    both_right : int
         Samples that h1 and h2 both label correctly.
-    h1_only_correct : int
+    new_errors : int
         Samples that h1 labels correctly and h2 gets wrong: the new errors
         (negative flips) that the update introduced.
-    h2_only_correct : int
+    fixed_errors : int
         Samples that h1 gets wrong and h2 labels correctly: the errors that
         the update fixed.
     both_wrong : int
@@ -212,82 +123,44 @@ def compatibility_counts(
     h1_correct, h2_correct, _ = _correct_masks(
         h1_output_labels, h2_output_labels, expected_labels
     )
-    return _counts_from_masks(h1_correct, h2_correct)
+    return tuple(_labels.region_counts(h1_correct, h2_correct))
 
 
-def _check_zero_division(zero_division: Any) -> None:
-    """Raise ``ValueError`` unless ``zero_division`` is "warn", 0, 1 or NaN."""
-    if isinstance(zero_division, str):
-        if zero_division == "warn":
-            return
-    elif isinstance(zero_division, numbers.Real) and not isinstance(
-        zero_division, bool
-    ):
-        value = float(zero_division)
-        if value in (0.0, 1.0) or math.isnan(value):
-            return
-    raise ValueError(
-        f"zero_division must be 'warn', 0.0, 1.0 or np.nan; got {zero_division!r}."
+def _counts(
+    h1_output_labels: ArrayLike,
+    h2_output_labels: ArrayLike,
+    expected_labels: ArrayLike,
+) -> RegionCounts:
+    """The four region counts, named, for the scores below."""
+    h1_correct, h2_correct, _ = _correct_masks(
+        h1_output_labels, h2_output_labels, expected_labels
     )
+    return _labels.region_counts(h1_correct, h2_correct)
 
 
-def _divide(
-    numerator: int,
-    denominator: int,
-    zero_division: str | float,
-    score_name: str,
-    empty_reason: str,
-) -> float:
-    """Divide two counts, replacing an undefined ratio by ``zero_division``.
-
-    ``empty_reason`` completes the warning: "... because <empty_reason>".
-    """
-    if denominator:
-        return numerator / denominator
-    if zero_division != "warn":
-        return float(zero_division)
-    # Imported here: scikit-learn takes seconds to import and is only needed
-    # on this rare path.
-    from sklearn.exceptions import UndefinedMetricWarning
-
-    warnings.warn(
-        f"{score_name} is ill-defined and being set to 0.0 because "
-        f"{empty_reason}, so its denominator is zero. Use `zero_division` "
-        "parameter to control this behavior.",
-        UndefinedMetricWarning,
-        # Point at the caller of the public score function.
-        stacklevel=4,
-    )
-    return 0.0
-
-
-def _btc_from_counts(
-    counts: tuple[int, int, int, int], zero_division: str | float
-) -> float:
+def _btc_from_counts(counts: RegionCounts, zero_division: str | float) -> float:
     """Compute BTC from the output of :func:`compatibility_counts`."""
-    both_correct, h1_only_correct, _, _ = counts
-    return _divide(
-        both_correct,
-        both_correct + h1_only_correct,
+    return _labels.divide(
+        counts.both_right,
+        counts.both_right + counts.new_errors,
         zero_division,
         "Backward trust compatibility (BTC)",
         "h1 (the old model) labels no sample correctly"
-        if sum(counts)
+        if counts.n_samples
         else "there are no samples",
     )
 
 
-def _bec_from_counts(
-    counts: tuple[int, int, int, int], zero_division: str | float
-) -> float:
+def _bec_from_counts(counts: RegionCounts, zero_division: str | float) -> float:
     """Compute BEC from the output of :func:`compatibility_counts`."""
-    _, h1_only_correct, _, both_wrong = counts
-    return _divide(
-        both_wrong,
-        both_wrong + h1_only_correct,
+    return _labels.divide(
+        counts.both_wrong,
+        counts.both_wrong + counts.new_errors,
         zero_division,
         "Backward error compatibility (BEC)",
-        "h2 (the new model) makes no errors" if sum(counts) else "there are no samples",
+        "h2 (the new model) makes no errors"
+        if counts.n_samples
+        else "there are no samples",
     )
 
 
@@ -355,8 +228,8 @@ def trust_compatibility_score(
     >>> trust_compatibility_score(h1_pred, h2_pred, y_true)
     0.5
     """
-    _check_zero_division(zero_division)
-    counts = compatibility_counts(h1_output_labels, h2_output_labels, expected_labels)
+    _labels.check_zero_division(zero_division)
+    counts = _counts(h1_output_labels, h2_output_labels, expected_labels)
     return _btc_from_counts(counts, zero_division)
 
 
@@ -440,6 +313,6 @@ def error_compatibility_score(
     >>> error_compatibility_score(h1_pred, y_true, y_true, zero_division=1.0)
     1.0
     """
-    _check_zero_division(zero_division)
-    counts = compatibility_counts(h1_output_labels, h2_output_labels, expected_labels)
+    _labels.check_zero_division(zero_division)
+    counts = _counts(h1_output_labels, h2_output_labels, expected_labels)
     return _bec_from_counts(counts, zero_division)

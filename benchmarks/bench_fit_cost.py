@@ -193,6 +193,14 @@ def run_bcsk_strict_imitation(case: Case) -> None:
     _run_bcsk(case, method="model", dissonance="strict_imitation")
 
 
+def run_bcsk_focal_distillation(case: Case) -> None:
+    _run_bcsk(case, method="model", dissonance="focal_distillation")
+
+
+def run_bcsk_logit_difference(case: Case) -> None:
+    _run_bcsk(case, method="model", dissonance="logit_difference")
+
+
 def run_per_step_model(case: Case) -> None:
     h2 = build_mlp(case.X.shape[1], case.n_classes, case.hidden)
     model = BCCompatibilityModel(
@@ -222,6 +230,14 @@ CONTENDERS = {
     "strict": (
         'BCCompatibleClassifier method="model" strict_imitation',
         run_bcsk_strict_imitation,
+    ),
+    "focal": (
+        'BCCompatibleClassifier method="model" focal_distillation',
+        run_bcsk_focal_distillation,
+    ),
+    "ldi": (
+        'BCCompatibleClassifier method="model" logit_difference',
+        run_bcsk_logit_difference,
     ),
     "per_step": ("BCCompatibilityModel per step (new_error)", run_per_step_model),
     "bc_fit": ('BCCompatibleClassifier method="bc_fit" new_error', run_bcsk_bc_fit),

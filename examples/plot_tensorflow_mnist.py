@@ -132,14 +132,17 @@ for lambda_c, labels in h2_labels.items():
 # trusted (higher BTC, fewer new errors), and more of its remaining mistakes
 # are ones users already knew from h1 (higher BEC), for a small cost in
 # accuracy, if any. The full report of the compatible update:
-print(compatibility_report(y_test, h1_labels, h2_labels[lambdas[-1]]))
+print(compatibility_report(y_test, h1_pred=h1_labels, h2_pred=h2_labels[lambdas[-1]]))
 
 # %%
 # Where the compatible h2 still breaks h1's answers
 # -------------------------------------------------
-# Left: test images by which model gets them right; the red bar is the new
-# errors. Right: the true digit of each new error.
+# Left: test images by which model gets them right, for the plain update
+# (``lambda_c=0``) and the most compatible one side by side. Right: the true
+# digit of each new error.
 display = CompatibilityDisplay.from_predictions(
-    y_test, h1_labels, h2_labels[lambdas[-1]]
-).plot()
+    y_test,
+    h1_pred=h1_labels,
+    h2_pred={f"lambda_c={lam:g}": h2_labels[lam] for lam in (lambdas[0], lambdas[-1])},
+)
 plt.show()

@@ -1,8 +1,8 @@
 """The command-line demo, ``python -m bcsk.demo``, run in-process in quick mode."""
 
-import contextlib
-import io
+import os
 import re
+import subprocess
 import sys
 
 import pytest
@@ -23,14 +23,31 @@ COLUMNS = (
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
+# What TensorFlow prints while it starts: absl's log lines and notice, and the
+# oneDNN / CUDA messages in any format.
+TF_START_UP = re.compile(r"oneDNN|cudart|cuda_|absl|^[IWE]\d{4} \d\d:", re.M)
+
+
+def _env_without_tf_log_level():
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    return {**env, "MPLBACKEND": "Agg"}
+
+
 def test_quick_run(tmp_path):
+    # The README's main job, as its own process: TensorFlow starts there, so
+    # its start-up lines would show on stderr if the demo let them through.
     # One test, not several sharing a fixture: under pytest-xdist a
     # module-scoped fixture would run the demo once per worker.
-    stdout = io.StringIO()
-    with contextlib.redirect_stdout(stdout):
-        code = demo.main(["--quick", "--output", str(tmp_path)])
-    out = stdout.getvalue()
-    assert code == 0, out
+    result = subprocess.run(
+        [sys.executable, "-m", "bcsk.demo", "--quick", "--output", str(tmp_path)],
+        env=_env_without_tf_log_level(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    out = result.stdout
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert not TF_START_UP.search(result.stderr), result.stderr[-3000:]
 
     # Progress: one line per candidate in both phases (2 candidates when quick).
     assert len(re.findall(r"^  \[\d/2\] lambda_c=.*CV accuracy", out, re.M)) == 2
@@ -60,6 +77,47 @@ def test_quick_run(tmp_path):
         data = path.read_bytes()
         assert data.startswith(PNG_SIGNATURE) and len(data) > 10_000
         assert str(path) in out
+
+
+@pytest.mark.parametrize("user_level", [None, "0"])
+def test_tensorflow_start_up_lines_only_when_asked_for(user_level):
+    # The quiet import in a fresh process (here TensorFlow is imported already).
+    env = _env_without_tf_log_level()
+    if user_level is not None:
+        env["TF_CPP_MIN_LOG_LEVEL"] = user_level
+    code = (
+        "import os; from bcsk import demo; demo._import_tensorflow_quietly(); "
+        "import tensorflow; print(os.environ['TF_CPP_MIN_LOG_LEVEL'])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    if user_level is None:
+        assert result.stdout.strip() == "3"
+        assert not TF_START_UP.search(result.stderr), result.stderr
+    else:
+        # The user's own setting is left alone, and so is TensorFlow's output.
+        assert result.stdout.strip() == user_level
+        assert TF_START_UP.search(result.stderr), result.stderr
+
+
+def test_log_line_pattern():
+    for line in [
+        "WARNING: All log messages before absl::InitializeLog() is called are "
+        "written to STDERR",
+        "I0000 00:00:1796134925.815833    4444 port.cc:153] oneDNN custom operations",
+        "E0000 00:00:1758131045.203198 3722035 cuda_dnn.cc:8579] Unable to register",
+        "2025-09-17 14:44:05.157831: I external/local_xla/xla/tsl/cuda/"
+        "cudart_stub.cc:32] Could not find cuda drivers on your machine",
+    ]:
+        assert demo._TF_LOG_LINE.match(line), line
+    for line in ["Traceback (most recent call last):", "UserWarning: something"]:
+        assert not demo._TF_LOG_LINE.match(line)
 
 
 def test_help_explains_btc_and_bec(capsys):

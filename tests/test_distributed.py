@@ -187,17 +187,21 @@ MIRRORED_SCRIPT = textwrap.dedent(
 
     CASES = {
         "new_error_model": new_error_model,
-        # Fast path: reweighted task loss.
+        # The estimator's path: h1's outputs travel with the batches.
         "estimator-new_error": lambda s: estimator(
             s, "new_error", "sparse_categorical_crossentropy", "model"
         ),
-        # Fast path: soft-target cross-entropy.
         "estimator-strict_imitation": lambda s: estimator(
             s, "strict_imitation", "sparse_categorical_crossentropy", "model"
         ),
-        # Per-step path: h1 called in every step, through BCCompatibilityModel.
         "estimator-kld-strict_imitation": lambda s: estimator(
             s, "strict_imitation", "kl_divergence", "model"
+        ),
+        "estimator-focal_distillation": lambda s: estimator(
+            s, "focal_distillation", "sparse_categorical_crossentropy", "model"
+        ),
+        "estimator-logit_difference": lambda s: estimator(
+            s, "logit_difference", "sparse_categorical_crossentropy", "model"
         ),
         # bc_fit's own training loop.
         "estimator-bc_fit-new_error": lambda s: estimator(
@@ -248,6 +252,8 @@ def mirrored_losses(tmp_path_factory):
         "estimator-new_error",
         "estimator-strict_imitation",
         "estimator-kld-strict_imitation",
+        "estimator-focal_distillation",
+        "estimator-logit_difference",
         "estimator-bc_fit-new_error",
     ],
 )

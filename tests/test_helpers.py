@@ -4,13 +4,20 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from _reference import objective
 
+from bcsk.dissonances import (
+    FocalDistillation,
+    LogitDifference,
+    NewError,
+    StrictImitation,
+)
 from bcsk.scores import error_compatibility_score, trust_compatibility_score
 from bcsk.tensorflow import helpers as tf_helpers
+from bcsk.tensorflow.loss import BCFocalDistillationLoss, BCLogitDifferenceLoss
 from bcsk.tensorflow.loss.new_error import BCBinaryCrossEntropyLoss, BCCrossEntropyLoss
 from bcsk.tensorflow.loss.strict_imitation import BCStrictImitationKLDivLoss
 
-EPS = 1e-7
 RTOL = 1e-5
 
 
@@ -19,44 +26,18 @@ def outputs(model, X):
     return keras.ops.convert_to_numpy(model(X, training=False))
 
 
-# --------------------------------------------------------------------------
-# NumPy reference
-# --------------------------------------------------------------------------
-
-
-def np_objective(kind, y, p1, p2, lambda_c, sample_weight=None):
-    """The objective for three loss classes, from the specification."""
-    p1, p2 = np.asarray(p1, np.float64), np.asarray(p2, np.float64)
-    n, k = p2.shape
-    onehot = np.eye(k)[y]
-    clipped = np.clip(p2, EPS, 1 - EPS)
-    if kind == "ce":  # new error, cross-entropy
-        task = -np.log(clipped[np.arange(n), y])
-        d = task
-    elif kind == "bce":  # new error, binary cross-entropy over the columns
-        task = -np.mean(
-            onehot * np.log(clipped) + (1 - onehot) * np.log(1 - clipped), 1
-        )
-        d = task
-    elif kind == "kld":  # strict imitation, KL divergence
-
-        def kl(t, p):
-            t, p = np.clip(t, EPS, 1), np.clip(p, EPS, 1)
-            return np.sum(t * np.log(t / p), axis=1)
-
-        task = kl(onehot, p2)
-        d = kl(p1, p2)
-    else:
-        raise AssertionError(kind)
-    c = (p1.argmax(axis=1) == y).astype(np.float64)
-    s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
-    return np.mean(s * task) + lambda_c * np.mean(s * c * d)
-
-
+# id -> (loss class, task family, dissonance with the parameters given to it)
 LOSS_KINDS = {
-    "ce": BCCrossEntropyLoss,
-    "bce": BCBinaryCrossEntropyLoss,
-    "kld": BCStrictImitationKLDivLoss,
+    "ce": (BCCrossEntropyLoss, "ce", NewError()),
+    "bce": (BCBinaryCrossEntropyLoss, "bce", NewError()),
+    "kld": (BCStrictImitationKLDivLoss, "kld", StrictImitation()),
+    "fd": (BCFocalDistillationLoss, "ce", FocalDistillation(temperature=2.0)),
+    "fd_logits": (
+        BCFocalDistillationLoss,
+        "ce",
+        FocalDistillation(beta=2.0, divergence="logits"),
+    ),
+    "ldi": (BCLogitDifferenceLoss, "ce", LogitDifference(margin=0.2)),
 }
 
 
@@ -166,7 +147,9 @@ def test_bcml_seed_runs_verbatim(images, image_h1, capsys):
     )
     assert logs["test_accuracy"][-1] == pytest.approx(np.mean(h2_labels == y_test))
     np.testing.assert_allclose(
-        logs["test_loss"][-1], np_objective("ce", y_test, p1, p2, 0.9), rtol=RTOL
+        logs["test_loss"][-1],
+        objective("new_error", "ce", y_test, p1, p2, 0.9),
+        rtol=RTOL,
     )
     for w_before, w_after in zip(h1_before, h1.get_weights(), strict=True):
         np.testing.assert_array_equal(w_before, w_after)
@@ -187,10 +170,11 @@ def test_list_of_batches_reports_objective(kind, weighted, small_data):
     p2 = outputs(h2, X)
     assert 0 < np.sum(p1.argmax(axis=1) == y) < len(y)
     sample_weight = w if weighted else None
-    expected = np_objective(kind, y, p1, p2, 0.8, sample_weight)
+    cls, family, dissonance = LOSS_KINDS[kind]
+    expected = objective(dissonance, family, y, p1, p2, 0.8, sample_weight)
     train = batches_of(X, y, w) if weighted else batches_of(X, y)
     test = batches_of(X, y, w) if weighted else batches_of(X, y)
-    bc_loss = LOSS_KINDS[kind](h1, h2, 0.8)
+    bc_loss = cls(h1, h2, 0.8, **dissonance.get_params())
     history = tf_helpers.bc_fit(
         h2,
         training_set=train,

@@ -1,6 +1,7 @@
 """BCML code keeps working with only the package prefix changed."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -99,3 +100,116 @@ def test_scores_do_not_import_tensorflow():
     result = json.loads(completed.stdout.strip().splitlines()[-1])
     assert result["score"] == pytest.approx(2 / 3)
     assert result["loaded"] == []
+
+
+# --------------------------------------------------------------------------
+# keras.models.load_model after a bare ``import bcsk``, in a fresh process
+# --------------------------------------------------------------------------
+
+SAVE_SCRIPT = """
+import sys
+import keras
+import numpy as np
+from bcsk.tensorflow.models import BCCompatibilityModel, BCNewErrorCompatibilityModel
+
+folder = sys.argv[1]
+keras.utils.set_random_seed(0)
+X = np.random.default_rng(0).normal(size=(8, 4)).astype("float32")
+y = np.arange(8) % 3
+h1 = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, "softmax")])
+wrapped = BCCompatibilityModel(
+    keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, "softmax")]),
+    h1=h1,
+    lambda_c=0.7,
+    dissonance="strict_imitation",
+)
+sequential = BCNewErrorCompatibilityModel(
+    [keras.Input((4,)), keras.layers.Dense(3, activation="softmax")],
+    h1=h1,
+    lambda_c=0.3,
+)
+for name, model in (("wrapped", wrapped), ("sequential", sequential)):
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd")
+    model.fit(X, y, epochs=1, verbose=0)
+    model.save(f"{folder}/{name}.keras")
+    np.save(f"{folder}/{name}.npy", model.predict(X, verbose=0))
+np.save(f"{folder}/X.npy", X)
+"""
+
+LOAD_SCRIPT = """
+import json, sys
+import bcsk
+
+# The only bcsk import; keras comes after it, as in a user's script.
+before = [m for m in ("keras", "tensorflow") if m in sys.modules]
+import keras
+import numpy as np
+
+folder = sys.argv[1]
+X = np.load(f"{folder}/X.npy")
+out = {"imported_by_bcsk": before}
+for name in ("wrapped", "sequential"):
+    model = keras.models.load_model(f"{folder}/{name}.keras")
+    same = np.allclose(model.predict(X, verbose=0), np.load(f"{folder}/{name}.npy"))
+    out[name] = [type(model).__name__, model.lambda_c, bool(same)]
+hooks = [type(f).__name__ for f in sys.meta_path if "Keras" in type(f).__name__]
+out["hooks_left"] = hooks
+print(json.dumps(out))
+"""
+
+
+# Warnings fail the scripts as they fail the tests (see pyproject.toml): a
+# registration that went wrong warns. Keras' own NumPy 2 deprecation excepted.
+WARNING_FLAGS = [
+    "-W",
+    "error",
+    "-W",
+    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning",
+]
+
+
+def _python(code, *args):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run(
+        [sys.executable, *WARNING_FLAGS, "-c", code, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+
+
+def test_load_model_after_bare_import_bcsk_in_a_fresh_process(tmp_path):
+    saved = _python(SAVE_SCRIPT, tmp_path)
+    assert saved.returncode == 0, saved.stderr[-3000:]
+    loaded = _python(LOAD_SCRIPT, tmp_path)
+    assert loaded.returncode == 0, loaded.stderr[-3000:]
+    result = json.loads(loaded.stdout.strip().splitlines()[-1])
+    assert result == {
+        "imported_by_bcsk": [],
+        "wrapped": ["BCCompatibilityModel", pytest.approx(0.7), True],
+        "sequential": ["BCNewErrorCompatibilityModel", pytest.approx(0.3), True],
+        # The import hook removes itself once the classes are registered.
+        "hooks_left": [],
+    }
+
+
+@pytest.mark.parametrize(
+    "first_import",
+    [
+        "import tensorflow",  # TensorFlow imports keras before it has finished
+        "import bcsk.dissonances",  # a bcsk module imports keras first
+        "from bcsk import BCCompatibleClassifier",
+    ],
+)
+def test_classes_are_registered_whatever_imports_keras(first_import):
+    code = (
+        "import sys, bcsk\n"
+        f"{first_import}\n"
+        "from keras.saving import get_registered_object\n"
+        "names = ['bcsk>BCCompatibilityModel', 'bcsk>BCNewErrorCompatibilityModel']\n"
+        "assert all(get_registered_object(n) is not None for n in names), names\n"
+        "assert not [f for f in sys.meta_path if 'Keras' in type(f).__name__]\n"
+    )
+    result = _python(code)
+    assert result.returncode == 0, result.stderr[-3000:]

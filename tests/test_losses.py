@@ -1,10 +1,9 @@
-"""The eight loss classes against an independent NumPy version of the objective.
+"""The loss classes against the NumPy oracle of the objective (``_reference``).
 
-Reference formulas (``c_i = 1`` where h1 is right, ``s_i`` the sample weight)::
-
-    L = mean_i[ s_i l(y_i, p2_i) ] + lambda_c * mean_i[ s_i c_i d_i ]
-
-The NumPy code below is written from that specification, not from bcsk.
+Every loss class computes ``L = mean_i[ s_i l_i ] + lambda_c * mean_i[ s_i w_i d_i ]``
+with its task-loss family and dissonance (``c_i = 1`` where h1 is right, ``s_i``
+the sample weight); ``tests/_reference.py`` computes the same from the
+formulas, in float64.
 """
 
 import math
@@ -13,11 +12,20 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from _reference import h1_correct, objective, sigmoid, softmax, task_loss
 
+from bcsk.dissonances import (
+    FocalDistillation,
+    LogitDifference,
+    NewError,
+    StrictImitation,
+)
 from bcsk.tensorflow.loss import (
     BCBinaryCrossEntropyLoss,
     BCCrossEntropyLoss,
+    BCFocalDistillationLoss,
     BCKLDivLoss,
+    BCLogitDifferenceLoss,
     BCNLLLoss,
     BCStrictImitationBinaryCrossEntropyLoss,
     BCStrictImitationCrossEntropyLoss,
@@ -25,117 +33,65 @@ from bcsk.tensorflow.loss import (
     BCStrictImitationNLLLoss,
 )
 
-EPS = 1e-7  # keras.backend.epsilon()
 RTOL = 1e-5
 N, K, N_FEATURES = 32, 4, 5
 
-# (class, task family, dissonance)
-LOSSES = [
-    (BCCrossEntropyLoss, "ce", "new_error"),
-    (BCNLLLoss, "nll", "new_error"),
-    (BCBinaryCrossEntropyLoss, "bce", "new_error"),
-    (BCKLDivLoss, "kld", "new_error"),
-    (BCStrictImitationCrossEntropyLoss, "ce", "strict_imitation"),
-    (BCStrictImitationNLLLoss, "nll", "strict_imitation"),
-    (BCStrictImitationBinaryCrossEntropyLoss, "bce", "strict_imitation"),
-    (BCStrictImitationKLDivLoss, "kld", "strict_imitation"),
-]
-LOSS_IDS = [cls.__name__ for cls, _, _ in LOSSES]
-LOSS_CLASSES = [cls for cls, _, _ in LOSSES]
-SPEC = {cls: (family, dissonance) for cls, family, dissonance in LOSSES}
+# id -> (class, task family, dissonance with the parameters given to the class)
+LOSSES = {
+    "BCCrossEntropyLoss": (BCCrossEntropyLoss, "ce", NewError()),
+    "BCNLLLoss": (BCNLLLoss, "nll", NewError()),
+    "BCBinaryCrossEntropyLoss": (BCBinaryCrossEntropyLoss, "bce", NewError()),
+    "BCKLDivLoss": (BCKLDivLoss, "kld", NewError()),
+    "BCStrictImitationCrossEntropyLoss": (
+        BCStrictImitationCrossEntropyLoss,
+        "ce",
+        StrictImitation(),
+    ),
+    "BCStrictImitationNLLLoss": (BCStrictImitationNLLLoss, "nll", StrictImitation()),
+    "BCStrictImitationBinaryCrossEntropyLoss": (
+        BCStrictImitationBinaryCrossEntropyLoss,
+        "bce",
+        StrictImitation(),
+    ),
+    "BCStrictImitationKLDivLoss": (
+        BCStrictImitationKLDivLoss,
+        "kld",
+        StrictImitation(),
+    ),
+    "BCFocalDistillationLoss": (BCFocalDistillationLoss, "ce", FocalDistillation()),
+    "BCFocalDistillationLoss-T3": (
+        BCFocalDistillationLoss,
+        "ce",
+        FocalDistillation(alpha=0.5, beta=2.0, temperature=3.0),
+    ),
+    "BCFocalDistillationLoss-logits": (
+        BCFocalDistillationLoss,
+        "ce",
+        FocalDistillation(beta=3.0, divergence="logits"),
+    ),
+    "BCLogitDifferenceLoss": (BCLogitDifferenceLoss, "ce", LogitDifference()),
+    "BCLogitDifferenceLoss-m0.1-p1.5": (
+        BCLogitDifferenceLoss,
+        "ce",
+        LogitDifference(margin=0.1, power=1.5),
+    ),
+}
+CASES = list(LOSSES)
 
 
-# --------------------------------------------------------------------------
-# NumPy reference
-# --------------------------------------------------------------------------
+def make_loss(case, h1, h2, lambda_c):
+    """The loss object of a case, built as BCML code builds it."""
+    cls, _, dissonance = LOSSES[case]
+    return cls(h1, h2, lambda_c, **dissonance.get_params())
 
 
-def np_softmax(z):
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+def expected_objective(case, y_idx, p1, p2, lambda_c, sample_weight=None):
+    _, family, dissonance = LOSSES[case]
+    return objective(dissonance, family, y_idx, p1, p2, lambda_c, sample_weight)
 
 
-def np_sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def two_columns(p):
-    """A single sigmoid column p as the distribution [1 - p, p]."""
-    p = np.asarray(p, dtype=np.float64)
-    return np.concatenate([1.0 - p, p], axis=1) if p.shape[1] == 1 else p
-
-
-def np_targets(y_idx, width):
-    """One-hot targets (or the 0/1 column for a single sigmoid unit)."""
-    if width == 1:
-        return y_idx.reshape(-1, 1).astype(np.float64)
-    return np.eye(width)[y_idx]
-
-
-def np_bce(t, p):
-    p = np.clip(p, EPS, 1 - EPS)
-    return -np.mean(t * np.log(p) + (1 - t) * np.log(1 - p), axis=1)
-
-
-def np_kl(t, p):
-    t = np.clip(two_columns(t), EPS, 1)
-    p = np.clip(two_columns(p), EPS, 1)
-    return np.sum(t * np.log(t / p), axis=1)
-
-
-def np_soft_ce(t, p):
-    """-sum_k t_k log p_k over the two-column view."""
-    t, p = two_columns(t), two_columns(p)
-    return -np.sum(t * np.log(np.clip(p, EPS, 1)), axis=1)
-
-
-def np_task(family, y_idx, p2):
-    width = p2.shape[1]
-    t = np_targets(y_idx, width)
-    if family == "ce":
-        if width == 1:
-            return np_bce(t, p2)
-        p = np.clip(p2 / p2.sum(axis=1, keepdims=True), EPS, 1 - EPS)
-        return -np.log(p[np.arange(len(y_idx)), y_idx])
-    if family == "nll":
-        p = np.clip(two_columns(p2), EPS, 1)
-        return -np.log(p[np.arange(len(y_idx)), y_idx])
-    if family == "bce":
-        return np_bce(t, p2)
-    if family == "kld":
-        return np_kl(t, p2)
-    raise AssertionError(family)
-
-
-def np_imitation(family, p1, p2):
-    if family in ("ce", "nll"):
-        return np_soft_ce(p1, p2)
-    if family == "bce":
-        return np_bce(p1, p2)
-    if family == "kld":
-        return np_kl(p1, p2)
-    raise AssertionError(family)
-
-
-def np_h1_correct(p1, y_idx):
-    pred = (p1[:, 0] >= 0.5).astype(int) if p1.shape[1] == 1 else p1.argmax(axis=1)
-    return (pred == y_idx).astype(np.float64)
-
-
-def np_objective(cls, y_idx, p1, p2, lambda_c, sample_weight=None):
-    """The objective from the specification, in float64."""
-    family, dissonance = SPEC[cls]
-    p1 = np.asarray(p1, dtype=np.float64)
-    p2 = np.asarray(p2, dtype=np.float64)
-    task = np_task(family, y_idx, p2)
-    if dissonance == "new_error":
-        d = task
-    else:
-        d = np_imitation(family, p1, p2)
-    c = np_h1_correct(p1, y_idx)
-    s = np.ones(len(y_idx)) if sample_weight is None else sample_weight
-    return np.mean(s * task) + lambda_c * np.mean(s * c * d)
+def task_mean(case, y_idx, p2):
+    return task_loss(LOSSES[case][1], y_idx, p2).mean()
 
 
 # --------------------------------------------------------------------------
@@ -146,12 +102,12 @@ def np_objective(cls, y_idx, p1, p2, lambda_c, sample_weight=None):
 def random_outputs(width, seed, n=N):
     rng = np.random.default_rng(seed)
     if width == 1:
-        p1 = np_sigmoid(2 * rng.normal(size=(n, 1)))
-        p2 = np_sigmoid(2 * rng.normal(size=(n, 1)))
+        p1 = sigmoid(2 * rng.normal(size=(n, 1)))
+        p2 = sigmoid(2 * rng.normal(size=(n, 1)))
         y = rng.integers(0, 2, size=n)
     else:
-        p1 = np_softmax(rng.normal(size=(n, width)))
-        p2 = np_softmax(rng.normal(size=(n, width)))
+        p1 = softmax(rng.normal(size=(n, width)))
+        p2 = softmax(rng.normal(size=(n, width)))
         y = rng.integers(0, width, size=n)
     return y, p1.astype("float32"), p2.astype("float32")
 
@@ -220,102 +176,125 @@ def value(tensor):
 # --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("cls", LOSS_CLASSES, ids=LOSS_IDS)
+@pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("fmt", ["int", "column", "float", "onehot"])
-def test_objective_matches_numpy(cls, fmt, softmax_models):
+def test_objective_matches_numpy(case, fmt, softmax_models):
     h1, h2 = softmax_models
     y_idx, p1, p2 = random_outputs(K, seed=7)
-    c = np_h1_correct(p1, y_idx)
+    c = h1_correct(p1, y_idx)
     assert 0 < c.sum() < N  # a mix of h1-correct and h1-wrong samples
-    loss = cls(h1, h2, lambda_c=0.7)
+    loss = make_loss(case, h1, h2, lambda_c=0.7)
     got = value(loss.objective(as_label_format(y_idx, fmt, K), p1, p2))
-    expected = np_objective(cls, y_idx, p1, p2, 0.7)
+    expected = expected_objective(case, y_idx, p1, p2, 0.7)
     np.testing.assert_allclose(got, expected, rtol=RTOL)
+    # The term is there: lambda_c = 0 gives the plain task loss, less.
+    assert expected > task_mean(case, y_idx, p2) + 1e-4
 
 
-@pytest.mark.parametrize("cls", LOSS_CLASSES, ids=LOSS_IDS)
-def test_objective_sample_weight(cls, softmax_models):
+@pytest.mark.parametrize("case", CASES)
+def test_objective_sample_weight(case, softmax_models):
     h1, h2 = softmax_models
     y_idx, p1, p2 = random_outputs(K, seed=8)
     w = np.random.default_rng(9).uniform(0, 3, size=N).astype("float32")
-    loss = cls(h1, h2, lambda_c=1.3)
+    loss = make_loss(case, h1, h2, lambda_c=1.3)
     got = value(loss.objective(y_idx, p1, p2, sample_weight=w))
-    expected = np_objective(cls, y_idx, p1, p2, 1.3, sample_weight=w)
+    expected = expected_objective(case, y_idx, p1, p2, 1.3, sample_weight=w)
     np.testing.assert_allclose(got, expected, rtol=RTOL)
     # The weights matter: the unweighted value is different.
-    assert not np.isclose(got, np_objective(cls, y_idx, p1, p2, 1.3), rtol=1e-3)
+    unweighted = expected_objective(case, y_idx, p1, p2, 1.3)
+    assert not np.isclose(got, unweighted, rtol=1e-3)
 
 
-@pytest.mark.parametrize("cls", LOSS_CLASSES, ids=LOSS_IDS)
-def test_objective_all_correct_batch(cls, softmax_models):
+@pytest.mark.parametrize("case", CASES)
+def test_objective_all_correct_batch(case, softmax_models):
     h1, h2 = softmax_models
     _, p1, p2 = random_outputs(K, seed=10)
     y_idx = p1.argmax(axis=1)  # h1 right everywhere
-    loss = cls(h1, h2, lambda_c=0.5)
+    assert h1_correct(p1, y_idx).all()
+    loss = make_loss(case, h1, h2, lambda_c=0.5)
     got = value(loss.objective(y_idx, p1, p2))
-    family, dissonance = SPEC[cls]
-    task = np_task(family, y_idx, p2.astype(np.float64))
-    d = task if dissonance == "new_error" else np_imitation(family, p1, p2)
-    np.testing.assert_allclose(got, task.mean() + 0.5 * d.mean(), rtol=RTOL)
+    np.testing.assert_allclose(
+        got, expected_objective(case, y_idx, p1, p2, 0.5), rtol=RTOL
+    )
 
 
-@pytest.mark.parametrize("cls", LOSS_CLASSES, ids=LOSS_IDS)
-def test_objective_all_wrong_batch_is_pure_task_loss(cls, softmax_models):
+@pytest.mark.parametrize("case", CASES)
+def test_objective_all_wrong_batch(case, softmax_models):
+    """c_i = 0 everywhere: BCML's two dissonances vanish, the others keep w = alpha
+    (focal distillation) or 1 (LDI)."""
     h1, h2 = softmax_models
     _, p1, p2 = random_outputs(K, seed=11)
     y_idx = (p1.argmax(axis=1) + 1) % K  # h1 wrong everywhere
-    loss = cls(h1, h2, lambda_c=0.9)
+    assert not h1_correct(p1, y_idx).any()
+    loss = make_loss(case, h1, h2, lambda_c=0.9)
     got = value(loss.objective(y_idx, p1, p2))
-    family, _ = SPEC[cls]
     assert math.isfinite(got)
-    expected = np_task(family, y_idx, p2.astype(np.float64)).mean()
-    np.testing.assert_allclose(got, expected, rtol=RTOL)
+    np.testing.assert_allclose(
+        got, expected_objective(case, y_idx, p1, p2, 0.9), rtol=RTOL
+    )
+    pure_task = task_mean(case, y_idx, p2)
+    if LOSSES[case][2].name in ("new_error", "strict_imitation"):
+        np.testing.assert_allclose(got, pure_task, rtol=RTOL)
+    else:
+        assert got > pure_task + 1e-4
 
 
-@pytest.mark.parametrize("cls", LOSS_CLASSES, ids=LOSS_IDS)
-def test_objective_lambda_zero_is_pure_task_loss(cls, softmax_models):
+@pytest.mark.parametrize("case", CASES)
+def test_saturated_all_wrong_batch_is_finite(case, softmax_models):
+    """One-hot h1 outputs and h2 probabilities of exactly 0 and 1: the clipping
+    keeps the value (and h2's gradient) finite, and equal to the oracle's."""
+    h1, h2 = softmax_models
+    y_idx = np.arange(N) % K
+    p1 = np.eye(K, dtype="float32")[(y_idx + 1) % K]  # confidently wrong
+    p2 = np.eye(K, dtype="float32")[(y_idx + 2) % K]
+    p2[::2] = np.eye(K, dtype="float32")[y_idx[::2]]  # right on half the rows
+    loss = make_loss(case, h1, h2, lambda_c=0.9)
+    p2_variable = tf.Variable(p2)
+    with tf.GradientTape() as tape:
+        got = loss.objective(y_idx, p1, p2_variable)
+    gradient = tape.gradient(got, p2_variable)
+    assert math.isfinite(value(got))
+    assert np.all(np.isfinite(keras.ops.convert_to_numpy(gradient)))
+    # Loosely: float32 rounds the clip bound 1 - 1e-7 to 1 - 1.19e-7, and
+    # log(1 - p) of a clipped p = 1 depends on that last digit.
+    np.testing.assert_allclose(
+        value(got), expected_objective(case, y_idx, p1, p2, 0.9), rtol=1e-2
+    )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_objective_lambda_zero_is_pure_task_loss(case, softmax_models):
     h1, h2 = softmax_models
     y_idx, p1, p2 = random_outputs(K, seed=12)
-    loss = cls(h1, h2, lambda_c=0)
+    loss = make_loss(case, h1, h2, lambda_c=0)
     got = value(loss.objective(y_idx, p1, p2))
-    family, _ = SPEC[cls]
-    expected = np_task(family, y_idx, p2.astype(np.float64)).mean()
-    np.testing.assert_allclose(got, expected, rtol=RTOL)
+    np.testing.assert_allclose(got, task_mean(case, y_idx, p2), rtol=RTOL)
     # ...and a positive lambda_c adds something (h1 is right on some samples).
-    assert value(cls(h1, h2, lambda_c=1.0).objective(y_idx, p1, p2)) > got
+    assert value(make_loss(case, h1, h2, lambda_c=1.0).objective(y_idx, p1, p2)) > got
 
 
-@pytest.mark.parametrize("cls", LOSS_CLASSES, ids=LOSS_IDS)
+@pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("fmt", ["int", "column", "float"])
-def test_objective_single_sigmoid_unit(cls, fmt, sigmoid_models):
+def test_objective_single_sigmoid_unit(case, fmt, sigmoid_models):
     h1, h2 = sigmoid_models
     y_idx, p1, p2 = random_outputs(1, seed=13)
-    c = np_h1_correct(p1, y_idx)
+    c = h1_correct(p1, y_idx)
     assert 0 < c.sum() < N
-    loss = cls(h1, h2, lambda_c=0.8)
+    loss = make_loss(case, h1, h2, lambda_c=0.8)
     got = value(loss.objective(as_label_format(y_idx, fmt, 1), p1, p2))
-    expected = np_objective(cls, y_idx, p1, p2, 0.8)
+    expected = expected_objective(case, y_idx, p1, p2, 0.8)
     np.testing.assert_allclose(got, expected, rtol=RTOL)
 
 
-def test_reference_sanity():
-    """The NumPy reference itself: hand-checked numbers for one sample."""
-    p1 = np.array([[0.7, 0.2, 0.1]])
-    p2 = np.array([[0.5, 0.3, 0.2]])
-    y = np.array([0])
-    np.testing.assert_allclose(np_task("ce", y, p2), [-np.log(0.5)])
-    np.testing.assert_allclose(np_task("nll", y, p2), [-np.log(0.5)])
-    expected_bce = -(np.log(0.5) + np.log(0.7) + np.log(0.8)) / 3
-    np.testing.assert_allclose(np_task("bce", y, p2), [expected_bce], rtol=1e-6)
-    np.testing.assert_allclose(np_task("kld", y, p2), [-np.log(0.5)], rtol=1e-5)
-    soft = -(0.7 * np.log(0.5) + 0.2 * np.log(0.3) + 0.1 * np.log(0.2))
-    np.testing.assert_allclose(np_imitation("ce", p1, p2), [soft])
-    kl = np.sum(p1 * np.log(p1 / p2))
-    np.testing.assert_allclose(np_imitation("kld", p1, p2), [kl])
-    # One sigmoid unit: p = 0.8, label 0 -> -log(0.2) for NLL.
-    np.testing.assert_allclose(
-        np_task("nll", np.array([0]), np.array([[0.8]])), [-np.log(0.2)]
-    )
+def test_single_sigmoid_unit_tie_is_class_zero(sigmoid_models):
+    """p1 = 0.5 predicts class 0: new error counts label 0, not label 1."""
+    h1, h2 = sigmoid_models
+    p1 = np.full((4, 1), 0.5, dtype="float32")
+    p2 = np.array([[0.3], [0.3], [0.6], [0.6]], dtype="float32")
+    y = np.array([0, 1, 0, 1])
+    got = value(BCCrossEntropyLoss(h1, h2, 1.0).objective(y, p1, p2))
+    task = task_loss("ce", y, p2)
+    np.testing.assert_allclose(got, task.mean() + (task[0] + task[2]) / 4, rtol=RTOL)
 
 
 # --------------------------------------------------------------------------
@@ -323,39 +302,41 @@ def test_reference_sanity():
 # --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("cls", LOSS_CLASSES, ids=LOSS_IDS)
+@pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("fmt", ["int", "column", "float", "onehot"])
-def test_call_matches_numpy(cls, fmt, softmax_models, softmax_outputs, x_batch):
+def test_call_matches_numpy(case, fmt, softmax_models, softmax_outputs, x_batch):
     h1, h2 = softmax_models
     p1, p2 = softmax_outputs
     y_idx = np.random.default_rng(14).integers(0, K, size=N)
-    loss = cls(h1, h2, lambda_c=0.6)
+    loss = make_loss(case, h1, h2, lambda_c=0.6)
     got = value(loss(x_batch, as_label_format(y_idx, fmt, K)))
-    expected = np_objective(cls, y_idx, p1, p2, 0.6)
+    expected = expected_objective(case, y_idx, p1, p2, 0.6)
     np.testing.assert_allclose(got, expected, rtol=RTOL)
 
 
-@pytest.mark.parametrize("cls", LOSS_CLASSES, ids=LOSS_IDS)
-def test_call_with_sample_weight(cls, softmax_models, softmax_outputs, x_batch):
+@pytest.mark.parametrize("case", CASES)
+def test_call_with_sample_weight(case, softmax_models, softmax_outputs, x_batch):
     h1, h2 = softmax_models
     p1, p2 = softmax_outputs
     y_idx = np.random.default_rng(15).integers(0, K, size=N)
     w = np.random.default_rng(16).uniform(0, 2, size=N).astype("float32")
-    loss = cls(h1, h2, lambda_c=0.6)
+    loss = make_loss(case, h1, h2, lambda_c=0.6)
     got = value(loss(x_batch, y_idx, w))
-    expected = np_objective(cls, y_idx, p1, p2, 0.6, sample_weight=w)
+    expected = expected_objective(case, y_idx, p1, p2, 0.6, sample_weight=w)
     np.testing.assert_allclose(got, expected, rtol=RTOL)
 
 
-@pytest.mark.parametrize("cls", LOSS_CLASSES, ids=LOSS_IDS)
+@pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("fmt", ["int", "column", "float"])
-def test_call_single_sigmoid_models(cls, fmt, sigmoid_models, sigmoid_outputs, x_batch):
+def test_call_single_sigmoid_models(
+    case, fmt, sigmoid_models, sigmoid_outputs, x_batch
+):
     h1, h2 = sigmoid_models
     p1, p2 = sigmoid_outputs
     y_idx = np.random.default_rng(17).integers(0, 2, size=N)
-    loss = cls(h1, h2, lambda_c=0.6)
+    loss = make_loss(case, h1, h2, lambda_c=0.6)
     got = value(loss(x_batch, as_label_format(y_idx, fmt, 1)))
-    expected = np_objective(cls, y_idx, p1, p2, 0.6)
+    expected = expected_objective(case, y_idx, p1, p2, 0.6)
     np.testing.assert_allclose(got, expected, rtol=RTOL)
 
 
@@ -364,12 +345,12 @@ def test_call_single_sigmoid_models(cls, fmt, sigmoid_models, sigmoid_outputs, x
 # --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("cls", LOSS_CLASSES, ids=LOSS_IDS)
-def test_gradients_never_reach_h1(cls, x_batch):
+@pytest.mark.parametrize("case", CASES)
+def test_gradients_never_reach_h1(case, x_batch):
     h1, h2 = dense_model(K, seed=5), dense_model(K, seed=6)
     assert h1.trainable
     y = np.random.default_rng(18).integers(0, K, size=N)
-    loss = cls(h1, h2, lambda_c=1.0)
+    loss = make_loss(case, h1, h2, lambda_c=1.0)
     with tf.GradientTape(persistent=True) as tape:
         value_ = loss(x_batch, y)
     h1_grads = tape.gradient(value_, h1.trainable_variables)
@@ -406,14 +387,14 @@ def recorded_model(width, seed):
     return model, recorder
 
 
-@pytest.mark.parametrize("cls", LOSS_CLASSES, ids=LOSS_IDS)
-def test_h2_called_once_in_training_mode_h1_in_inference(cls, x_batch):
+@pytest.mark.parametrize("case", CASES)
+def test_h2_called_once_in_training_mode_h1_in_inference(case, x_batch):
     h1, h1_recorder = recorded_model(K, seed=1)
     h2, h2_recorder = recorded_model(K, seed=2)
     h1_recorder.log["calls"].clear()
     h2_recorder.log["calls"].clear()
     y = np.random.default_rng(19).integers(0, K, size=N)
-    loss = cls(h1, h2, lambda_c=0.5)
+    loss = make_loss(case, h1, h2, lambda_c=0.5)
     loss(x_batch, y)
     assert h2_recorder.log["calls"] == [True]
     assert h1_recorder.log["calls"] == [False]
@@ -426,37 +407,37 @@ def test_h2_called_once_in_training_mode_h1_in_inference(cls, x_batch):
 # --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("cls", LOSS_CLASSES, ids=LOSS_IDS)
+@pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize(
     "lambda_c", [-0.1, float("nan"), float("inf"), "0.5", True, None]
 )
-def test_bad_lambda_c(cls, lambda_c, softmax_models):
+def test_bad_lambda_c(case, lambda_c, softmax_models):
     h1, h2 = softmax_models
     with pytest.raises(ValueError, match="lambda_c"):
-        cls(h1, h2, lambda_c=lambda_c)
+        make_loss(case, h1, h2, lambda_c=lambda_c)
 
 
-@pytest.mark.parametrize("cls", LOSS_CLASSES, ids=LOSS_IDS)
-def test_lambda_c_stored_as_float(cls, softmax_models):
+@pytest.mark.parametrize("case", CASES)
+def test_lambda_c_stored_as_float(case, softmax_models):
     h1, h2 = softmax_models
-    loss = cls(h1, h2, np.float32(0.25))
+    loss = make_loss(case, h1, h2, np.float32(0.25))
     assert loss.lambda_c == 0.25 and type(loss.lambda_c) is float
-    assert cls(h1, h2, 2).lambda_c == 2.0
+    assert make_loss(case, h1, h2, 2).lambda_c == 2.0
 
 
-@pytest.mark.parametrize("cls", LOSS_CLASSES, ids=LOSS_IDS)
-def test_missing_h1(cls, softmax_models):
+@pytest.mark.parametrize("case", CASES)
+def test_missing_h1(case, softmax_models):
     _, h2 = softmax_models
     with pytest.raises(ValueError, match="h1"):
-        cls(None, h2, 0.5)
+        make_loss(case, None, h2, 0.5)
 
 
-@pytest.mark.parametrize("cls", LOSS_CLASSES, ids=LOSS_IDS)
-def test_output_width_mismatch(cls, x_batch):
+@pytest.mark.parametrize("case", CASES)
+def test_output_width_mismatch(case, x_batch):
     h1, h2 = dense_model(5, seed=1), dense_model(3, seed=2)
     y = np.zeros(N, dtype="int64")
     with pytest.raises(ValueError) as excinfo:
-        loss = cls(h1, h2, 0.5)
+        loss = make_loss(case, h1, h2, 0.5)
         loss(x_batch, y)
     message = str(excinfo.value)
     assert "5" in message and "3" in message and "h1" in message
@@ -470,7 +451,7 @@ def test_output_width_mismatch(cls, x_batch):
 def test_xla_matches_eager(softmax_models, softmax_outputs, x_batch):
     """The whole loss path compiles with XLA and gives the eager values."""
     h1, h2 = softmax_models
-    losses = [cls(h1, h2, lambda_c=0.7) for cls in LOSS_CLASSES]
+    losses = [make_loss(case, h1, h2, lambda_c=0.7) for case in CASES]
     y = np.random.default_rng(20).integers(0, K, size=N).astype("int32")
     w = np.random.default_rng(21).uniform(0, 2, size=N).astype("float32")
 
@@ -483,7 +464,17 @@ def test_xla_matches_eager(softmax_models, softmax_outputs, x_batch):
     np.testing.assert_allclose(xla, eager, rtol=RTOL)
     p1, p2 = softmax_outputs
     expected = [
-        np_objective(cls, y, p1, p2, 0.7, sample_weight=w) for cls in LOSS_CLASSES
+        expected_objective(case, y, p1, p2, 0.7, sample_weight=w) for case in CASES
     ]
-    expected.append(np_objective(LOSS_CLASSES[0], y, p1, p2, 0.7))
+    expected.append(expected_objective(CASES[0], y, p1, p2, 0.7))
     np.testing.assert_allclose(xla, expected, rtol=RTOL)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_loss_class_holds_its_dissonance(case, softmax_models):
+    h1, h2 = softmax_models
+    loss = make_loss(case, h1, h2, 0.5)
+    assert loss.dissonance == LOSSES[case][2]
+    assert repr(loss) == (
+        f"{LOSSES[case][0].__name__}(lambda_c=0.5, dissonance={LOSSES[case][2]!r})"
+    )

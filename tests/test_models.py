@@ -1,8 +1,12 @@
 """Keras models trained by ``fit`` with the backward-compatibility objective.
 
-Expected loss values come from a NumPy version of the objective written here::
+Expected loss values come from the NumPy oracle ``tests/_reference.py``::
 
-    L = mean_i[ s_i l(y_i, p2_i) ] + lambda_c * mean_i[ s_i c_i d_i ]
+    L = mean_i[ s_i l(y_i, p2_i) ] + lambda_c * mean_i[ s_i w_i d_i ]
+
+With a zero learning rate and one batch holding every sample, the loss that
+``fit`` reports is the objective at the initial weights, and so is
+``evaluate``'s.
 """
 
 import json
@@ -11,24 +15,28 @@ import subprocess
 import sys
 import textwrap
 import time
+import zipfile
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from _reference import h1_correct, objective
 from sklearn.linear_model import LogisticRegression
 
+from bcsk.dissonances import FocalDistillation, LogitDifference, StrictImitation
 from bcsk.tensorflow import helpers as tf_helpers
 from bcsk.tensorflow import models
 from bcsk.tensorflow.loss import (
     BCCrossEntropyLoss,
+    BCFocalDistillationLoss,
+    BCLogitDifferenceLoss,
     BCStrictImitationBinaryCrossEntropyLoss,
     BCStrictImitationCrossEntropyLoss,
     BCStrictImitationKLDivLoss,
 )
 from bcsk.tensorflow.models import BCCompatibilityModel, BCNewErrorCompatibilityModel
 
-EPS = 1e-7
 RTOL = 1e-5
 
 
@@ -39,60 +47,15 @@ def outputs(model, X):
 
 N_EVAL = 128
 
-# --------------------------------------------------------------------------
-# NumPy reference of the objective
-# --------------------------------------------------------------------------
-
-
-def _f64(a):
-    return np.asarray(a, dtype=np.float64)
-
-
-def np_ce(y_idx, p):
-    """Cross-entropy of the true class (p2 rows are probabilities)."""
-    p = np.clip(_f64(p), EPS, 1 - EPS)
-    return -np.log(p[np.arange(len(y_idx)), y_idx])
-
-
-def np_soft_ce(t, p):
-    return -np.sum(_f64(t) * np.log(np.clip(_f64(p), EPS, 1 - EPS)), axis=1)
-
-
-def np_bce(t, p):
-    t, p = _f64(t), np.clip(_f64(p), EPS, 1 - EPS)
-    return -np.mean(t * np.log(p) + (1 - t) * np.log(1 - p), axis=1)
-
-
-def np_kl(t, p):
-    t, p = np.clip(_f64(t), EPS, 1), np.clip(_f64(p), EPS, 1)
-    return np.sum(t * np.log(t / p), axis=1)
-
-
-def np_correct(p1, y_idx):
-    p1 = _f64(p1)
-    pred = (p1[:, 0] >= 0.5).astype(int) if p1.shape[1] == 1 else p1.argmax(axis=1)
-    return (pred == y_idx).astype(np.float64)
-
-
-def np_objective(kind, dissonance, y_idx, p1, p2, lambda_c, sample_weight=None):
-    """``kind`` is the compiled loss: sparse_ce, categorical_ce, bce or kld."""
-    width = p2.shape[1]
-    if kind in ("sparse_ce", "categorical_ce"):
-        task = np_ce(y_idx, p2)
-        imitation = np_soft_ce(p1, p2)
-    elif kind == "bce":
-        targets = y_idx.reshape(-1, 1) if width == 1 else np.eye(width)[y_idx]
-        task = np_bce(targets, p2)
-        imitation = np_bce(p1, p2)
-    elif kind == "kld":
-        task = np_kl(np.eye(width)[y_idx], p2)
-        imitation = np_kl(p1, p2)
-    else:
-        raise AssertionError(kind)
-    d = task if dissonance == "new_error" else imitation
-    c = np_correct(p1, y_idx)
-    s = np.ones(len(y_idx)) if sample_weight is None else _f64(sample_weight)
-    return np.mean(s * task) + lambda_c * np.mean(s * c * d)
+# One object of each dissonance, with parameters off their defaults where that
+# changes the value.
+DISSONANCES = {
+    "new_error": "new_error",
+    "strict_imitation": "strict_imitation",
+    "fd": FocalDistillation(beta=2.0, temperature=2.0),
+    "fd_logits": FocalDistillation(alpha=0.5, divergence="logits"),
+    "ldi": LogitDifference(margin=0.2),
+}
 
 
 # --------------------------------------------------------------------------
@@ -239,7 +202,7 @@ def test_bcml_seed_snippet_runs_verbatim(image_data):
 def test_new_error_model_reports_objective(h1, eval_data):
     X, y = eval_data
     p1 = outputs(h1, X)
-    c = np_correct(p1, y)
+    c = h1_correct(p1, y)
     assert 0 < c.sum() < len(y)
     model = BCNewErrorCompatibilityModel(
         [keras.Input((64,)), keras.layers.Dense(10, activation="softmax")],
@@ -248,23 +211,28 @@ def test_new_error_model_reports_objective(h1, eval_data):
     )
     zero_lr_compile(model, "sparse_categorical_crossentropy")
     p2 = outputs(model, X)
-    expected = np_objective("sparse_ce", "new_error", y, p1, p2, 0.7)
+    expected = objective("new_error", "ce", y, p1, p2, 0.7)
     np.testing.assert_allclose(evaluate_all(model, X, y), expected, rtol=RTOL)
     np.testing.assert_allclose(first_epoch_loss(model, X, y), expected, rtol=RTOL)
     # Same value as the loss class on the same data.
     loss_class = float(BCCrossEntropyLoss(h1, model, 0.7)(X, y))
     np.testing.assert_allclose(loss_class, expected, rtol=RTOL)
     # lambda_c matters here: the plain task loss is smaller.
-    assert expected > np_objective("sparse_ce", "new_error", y, p1, p2, 0.0) + 1e-3
+    assert expected > objective("new_error", "ce", y, p1, p2, 0.0) + 1e-3
 
 
-# (compiled loss, dissonance, label kind, width, matching loss class)
+# id -> (compiled loss, dissonance, labels, width, task family, matching loss
+# class or None). Labels: "int" (n,), "column" (n, 1), "onehot" (n, 10), or
+# "binary" 0.0/1.0 floats for a single sigmoid unit.
+SCE_LOGITS = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+BCE_LOGITS = keras.losses.BinaryCrossentropy(from_logits=True)
 WRAPPER_CASES = {
     "new_error-sparse_ce": (
         "sparse_categorical_crossentropy",
         "new_error",
         "int",
         10,
+        "ce",
         BCCrossEntropyLoss,
     ),
     "strict-sparse_ce": (
@@ -272,13 +240,15 @@ WRAPPER_CASES = {
         "strict_imitation",
         "int",
         10,
+        "ce",
         BCStrictImitationCrossEntropyLoss,
     ),
     "strict-categorical_ce": (
         "categorical_crossentropy",
-        "strict_imitation",
+        StrictImitation(),
         "onehot",
         10,
+        "ce",
         BCStrictImitationCrossEntropyLoss,
     ),
     "strict-bce_sigmoid": (
@@ -286,6 +256,7 @@ WRAPPER_CASES = {
         "strict_imitation",
         "binary",
         1,
+        "bce",
         BCStrictImitationBinaryCrossEntropyLoss,
     ),
     "strict-kld": (
@@ -293,20 +264,112 @@ WRAPPER_CASES = {
         "strict_imitation",
         "onehot",
         10,
+        "kld",
         BCStrictImitationKLDivLoss,
     ),
+    "fd-sparse_ce": (
+        "sparse_categorical_crossentropy",
+        DISSONANCES["fd"],
+        "int",
+        10,
+        "ce",
+        BCFocalDistillationLoss,
+    ),
+    "fd_logits-column": (
+        keras.losses.SparseCategoricalCrossentropy(),
+        DISSONANCES["fd_logits"],
+        "column",
+        10,
+        "ce",
+        BCFocalDistillationLoss,
+    ),
+    "fd-categorical_ce": (
+        "categorical_crossentropy",
+        "focal_distillation",
+        "onehot",
+        10,
+        "ce",
+        BCFocalDistillationLoss,
+    ),
+    "fd-bce_sigmoid": (
+        "binary_crossentropy",
+        FocalDistillation(temperature=3.0),
+        "binary",
+        1,
+        "bce",
+        BCFocalDistillationLoss,
+    ),
+    "fd-kld": (
+        keras.losses.KLDivergence(),
+        DISSONANCES["fd"],
+        "onehot",
+        10,
+        "kld",
+        None,
+    ),
+    "ldi-sparse_ce": (
+        "sparse_categorical_crossentropy",
+        "logit_difference",
+        "int",
+        10,
+        "ce",
+        BCLogitDifferenceLoss,
+    ),
+    "ldi-categorical_ce": (
+        "categorical_crossentropy",
+        LogitDifference(margin=0.1, power=1),
+        "onehot",
+        10,
+        "ce",
+        BCLogitDifferenceLoss,
+    ),
+    "ldi-bce_sigmoid": (
+        keras.losses.BinaryCrossentropy(),
+        DISSONANCES["ldi"],
+        "binary",
+        1,
+        "bce",
+        BCLogitDifferenceLoss,
+    ),
+    # from_logits=True: h2 ends with a linear layer, z2 are its centred outputs.
+    "new_error-sparse_ce_logits": (SCE_LOGITS, "new_error", "int", 10, "ce", None),
+    "strict-sparse_ce_logits": (
+        SCE_LOGITS,
+        "strict_imitation",
+        "int",
+        10,
+        "ce",
+        None,
+    ),
+    "fd-sparse_ce_logits": (SCE_LOGITS, DISSONANCES["fd"], "int", 10, "ce", None),
+    "ldi-sparse_ce_logits": (SCE_LOGITS, DISSONANCES["ldi"], "int", 10, "ce", None),
+    "fd_logits-bce_sigmoid_logits": (
+        BCE_LOGITS,
+        DISSONANCES["fd_logits"],
+        "binary",
+        1,
+        "bce",
+        None,
+    ),
+    "ldi-bce_sigmoid_logits": (
+        BCE_LOGITS,
+        DISSONANCES["ldi"],
+        "binary",
+        1,
+        "bce",
+        None,
+    ),
 }
-KIND_OF = {
-    "new_error-sparse_ce": "sparse_ce",
-    "strict-sparse_ce": "sparse_ce",
-    "strict-categorical_ce": "categorical_ce",
-    "strict-bce_sigmoid": "bce",
-    "strict-kld": "kld",
-}
+
+
+def from_logits(loss):
+    return isinstance(loss, keras.losses.Loss) and loss.get_config().get(
+        "from_logits", False
+    )
 
 
 def wrapper_case(case, h1, binary_h1, eval_data):
-    loss, dissonance, labels, width, loss_cls = WRAPPER_CASES[case]
+    loss, dissonance, labels, width, _, _ = WRAPPER_CASES[case]
     X, y = eval_data
     if width == 1:
         y_idx = (y >= 5).astype(int)
@@ -314,47 +377,86 @@ def wrapper_case(case, h1, binary_h1, eval_data):
         reference = binary_h1
     else:
         y_idx = y
-        y_fit = np.eye(10, dtype="float32")[y] if labels == "onehot" else y
+        y_fit = {
+            "int": y,
+            "column": y.reshape(-1, 1).astype("int32"),
+            "onehot": np.eye(10, dtype="float32")[y],
+        }[labels]
         reference = h1
-    original = mlp(64, width, seed=11)
+    activation = "linear" if from_logits(loss) else None
+    original = mlp(64, width, seed=11, activation=activation)
     model = BCCompatibilityModel(
         original, h1=reference, lambda_c=0.8, dissonance=dissonance
     )
     zero_lr_compile(model, loss)
-    return model, original, reference, X, y_idx, y_fit, loss_cls
+    return model, original, reference, X, y_idx, y_fit
 
 
 @pytest.mark.parametrize("case", list(WRAPPER_CASES))
 def test_wrapper_reports_objective(case, h1, binary_h1, eval_data):
-    model, original, reference, X, y_idx, y_fit, loss_cls = wrapper_case(
+    loss, dissonance, _, _, family, loss_cls = WRAPPER_CASES[case]
+    model, original, reference, X, y_idx, y_fit = wrapper_case(
         case, h1, binary_h1, eval_data
     )
     p1 = outputs(reference, X)
     p2 = outputs(original, X)
-    c = np_correct(p1, y_idx)
+    c = h1_correct(p1, y_idx)
     assert 0 < c.sum() < len(y_idx)
-    dissonance = model.dissonance
-    expected = np_objective(KIND_OF[case], dissonance, y_idx, p1, p2, 0.8)
+    assert model.dissonance.name == getattr(dissonance, "name", dissonance)
+    logits = from_logits(loss)
+    expected = objective(
+        model.dissonance, family, y_idx, p1, p2, 0.8, from_logits=logits
+    )
+    plain = objective(model.dissonance, family, y_idx, p1, p2, 0, from_logits=logits)
+    assert expected > plain + 1e-4  # the term counts
     np.testing.assert_allclose(evaluate_all(model, X, y_fit), expected, rtol=RTOL)
     np.testing.assert_allclose(first_epoch_loss(model, X, y_fit), expected, rtol=RTOL)
-    loss_object = loss_cls(reference, original, 0.8)
+    if loss_cls is None:  # no loss class for logits, or FD with KL
+        return
+    params = model.dissonance.get_params()
+    loss_object = loss_cls(reference, original, 0.8, **params)
     np.testing.assert_allclose(float(loss_object(X, y_fit)), expected, rtol=RTOL)
     np.testing.assert_allclose(
         float(loss_object.objective(y_fit, p1, p2)), expected, rtol=RTOL
     )
 
 
-@pytest.mark.parametrize("dissonance", ["new_error", "strict_imitation"])
-def test_sample_weight_and_class_weight(dissonance, h1, eval_data):
+@pytest.mark.parametrize("name", list(DISSONANCES))
+def test_all_wrong_batch(name, h1, eval_data):
+    """h1 is wrong on every sample: c_i = 0, a finite loss, w_i = alpha or 1."""
+    X, _ = eval_data
+    p1 = outputs(h1, X)
+    y = (p1.argmax(axis=1) + 1) % 10
+    assert not h1_correct(p1, y).any()
+    original = mlp(64, 10, seed=21)
+    dissonance = DISSONANCES[name]
+    model = BCCompatibilityModel(original, h1=h1, lambda_c=2.0, dissonance=dissonance)
+    zero_lr_compile(model, "sparse_categorical_crossentropy")
+    p2 = outputs(original, X)
+    expected = objective(dissonance, "ce", y, p1, p2, 2.0)
+    got = evaluate_all(model, X, y)
+    assert np.isfinite(got) and np.isfinite(first_epoch_loss(model, X, y))
+    np.testing.assert_allclose(got, expected, rtol=RTOL)
+    np.testing.assert_allclose(first_epoch_loss(model, X, y), expected, rtol=RTOL)
+    plain = objective(dissonance, "ce", y, p1, p2, 0.0)
+    if name in ("new_error", "strict_imitation"):
+        np.testing.assert_allclose(got, plain, rtol=RTOL)
+    else:
+        assert got > plain + 1e-3
+
+
+@pytest.mark.parametrize("name", list(DISSONANCES))
+def test_sample_weight_and_class_weight(name, h1, eval_data):
     X, y = eval_data
+    dissonance = DISSONANCES[name]
     original = mlp(64, 10, seed=12)
     model = BCCompatibilityModel(original, h1=h1, lambda_c=1.5, dissonance=dissonance)
     zero_lr_compile(model, "sparse_categorical_crossentropy")
     p1 = outputs(h1, X)
     p2 = outputs(original, X)
     w = np.random.default_rng(0).uniform(0, 3, size=len(y)).astype("float32")
-    expected = np_objective("sparse_ce", dissonance, y, p1, p2, 1.5, sample_weight=w)
-    unweighted = np_objective("sparse_ce", dissonance, y, p1, p2, 1.5)
+    expected = objective(dissonance, "ce", y, p1, p2, 1.5, sample_weight=w)
+    unweighted = objective(dissonance, "ce", y, p1, p2, 1.5)
     assert not np.isclose(expected, unweighted, rtol=1e-3)
     got = evaluate_all(model, X, y, sample_weight=w)
     np.testing.assert_allclose(got, expected, rtol=RTOL)
@@ -364,7 +466,7 @@ def test_sample_weight_and_class_weight(dissonance, h1, eval_data):
 
     class_weight = {k: 0.5 + 0.25 * k for k in range(10)}
     s = np.array([class_weight[k] for k in y])
-    expected_cw = np_objective("sparse_ce", dissonance, y, p1, p2, 1.5, sample_weight=s)
+    expected_cw = objective(dissonance, "ce", y, p1, p2, 1.5, sample_weight=s)
     got_cw = first_epoch_loss(model, X, y, class_weight=class_weight)
     np.testing.assert_allclose(got_cw, expected_cw, rtol=RTOL)
 
@@ -389,7 +491,7 @@ def test_lambda_c_change_takes_effect(model_class, h1, eval_data):
     p2 = outputs(model, X)
 
     def expected(lam):
-        return np_objective("sparse_ce", dissonance, y, p1, p2, lam)
+        return objective(dissonance, "ce", y, p1, p2, lam)
 
     np.testing.assert_allclose(first_epoch_loss(model, X, y), expected(0.5), rtol=RTOL)
     np.testing.assert_allclose(evaluate_all(model, X, y), expected(0.5), rtol=RTOL)
@@ -403,6 +505,31 @@ def test_lambda_c_change_takes_effect(model_class, h1, eval_data):
         with pytest.raises(ValueError, match="lambda_c"):
             model.lambda_c = bad
     assert model.lambda_c == 0.0
+
+
+def test_reported_dissonance_is_the_one_the_loss_uses(h1, eval_data):
+    """Changing the parameters of a dissonance object after the model was built
+    must not leave ``model.dissonance`` saying one thing and the compiled loss
+    computing another (as lambda_c's setter takes care of for lambda_c)."""
+    X, y = eval_data
+    fd = FocalDistillation(temperature=1.0)
+    original = mlp(64, 10, seed=24)
+    model = BCCompatibilityModel(original, h1=h1, lambda_c=0.8, dissonance=fd)
+    zero_lr_compile(model, "sparse_categorical_crossentropy")
+    p1, p2 = outputs(h1, X), outputs(original, X)
+    first = evaluate_all(model, X, y)
+    np.testing.assert_allclose(first, objective(fd, "ce", y, p1, p2, 0.8), rtol=RTOL)
+    fd.set_params(temperature=4.0)
+    model.dissonance.set_params(temperature=4.0)
+    reported = model.dissonance
+    np.testing.assert_allclose(
+        evaluate_all(model, X, y), objective(reported, "ce", y, p1, p2, 0.8), rtol=RTOL
+    )
+    np.testing.assert_allclose(
+        first_epoch_loss(model, X, y),
+        objective(reported, "ce", y, p1, p2, 0.8),
+        rtol=RTOL,
+    )
 
 
 # --------------------------------------------------------------------------
@@ -514,7 +641,10 @@ def test_wrapper_trains_original_model(kind, h1, digits, tmp_path):
         )
 
 
-@pytest.mark.parametrize("model_class", ["new_error_model", "wrapper"])
+SAVED_FD = FocalDistillation(temperature=3, divergence="logits")
+
+
+@pytest.mark.parametrize("model_class", ["new_error_model", "wrapper", "wrapper_fd"])
 def test_save_load_round_trip(model_class, h1, digits, tmp_path):
     X, y = digits
     X, y = X[:256], y[:256]
@@ -533,7 +663,7 @@ def test_save_load_round_trip(model_class, h1, digits, tmp_path):
             functional_classifier(seed=19),
             h1=h1,
             lambda_c=0.3,
-            dissonance="strict_imitation",
+            dissonance="strict_imitation" if model_class == "wrapper" else SAVED_FD,
         )
     model.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
     model.fit(X, y, epochs=1, batch_size=64, verbose=0)
@@ -543,6 +673,7 @@ def test_save_load_round_trip(model_class, h1, digits, tmp_path):
     assert type(loaded) is type(model)
     assert loaded.lambda_c == 0.3
     assert loaded.dissonance == model.dissonance
+    assert type(loaded.dissonance) is type(model.dissonance)
     np.testing.assert_array_equal(
         loaded.predict(X, verbose=0), model.predict(X, verbose=0)
     )
@@ -550,6 +681,106 @@ def test_save_load_round_trip(model_class, h1, digits, tmp_path):
     # The loaded model computes the same objective (h1 and lambda_c restored).
     np.testing.assert_allclose(
         evaluate_all(loaded, X, y), evaluate_all(model, X, y), rtol=RTOL
+    )
+
+
+def test_from_config_accepts_a_dissonance_name(h1):
+    """Files saved by bcsk 0.1 hold the dissonance as a string."""
+    model = BCCompatibilityModel(mlp(64, 10), h1=h1, dissonance=SAVED_FD)
+    config = model.get_config()
+    assert config["dissonance"]["config"] == SAVED_FD.get_params()
+    for name in ("new_error", "strict_imitation", "logit_difference"):
+        rebuilt = BCCompatibilityModel.from_config({**config, "dissonance": name})
+        assert rebuilt.dissonance.name == name
+    del config["dissonance"]
+    assert BCCompatibilityModel.from_config(config).dissonance.name == "new_error"
+
+
+def run_script(source, folder, *args):
+    """Run ``source`` in a fresh interpreter; return the JSON of its RESULT line."""
+    script = folder / "script.py"
+    script.write_text(source)
+    completed = subprocess.run(
+        [sys.executable, str(script), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    line = next(
+        line for line in completed.stdout.splitlines() if line.startswith("RESULT ")
+    )
+    return json.loads(line[len("RESULT ") :])
+
+
+# Saved here; loaded, evaluated and described in a fresh interpreter.
+FRESH_LOAD_SCRIPT = textwrap.dedent(
+    """
+    import json, os, sys
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    import keras
+    import numpy as np
+    import bcsk.tensorflow  # registers bcsk's Keras classes for load_model
+
+    folder = sys.argv[1]
+    X = np.load(os.path.join(folder, "X.npy"))
+    y = np.load(os.path.join(folder, "y.npy"))
+    out = {}
+    for name in ("current", "string_config"):
+        model = keras.models.load_model(os.path.join(folder, name + ".keras"))
+        d = model.dissonance
+        out[name] = {
+            "class": type(d).__name__,
+            "params": d.get_params(),
+            "lambda_c": model.lambda_c,
+            "loss": float(model.evaluate(X, y, batch_size=len(X), verbose=0)),
+        }
+    print("RESULT " + json.dumps(out))
+    """
+)
+
+
+def with_string_dissonance(source, target, name):
+    """Copy a .keras file, its dissonance written as bcsk 0.1 wrote it: a name."""
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "config.json":
+                config = json.loads(data)
+                config["config"]["dissonance"] = name
+                data = json.dumps(config).encode()
+            zout.writestr(item, data)
+
+
+def test_fresh_process_load_keeps_the_dissonance(h1, eval_data, tmp_path):
+    X, y = eval_data
+    model = BCCompatibilityModel(
+        mlp(64, 10, seed=22), h1=h1, lambda_c=0.6, dissonance=SAVED_FD
+    )
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
+    here = evaluate_all(model, X, y)  # builds the model
+    model.save(tmp_path / "current.keras")
+    with_string_dissonance(
+        tmp_path / "current.keras", tmp_path / "string_config.keras", "new_error"
+    )
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    result = run_script(FRESH_LOAD_SCRIPT, tmp_path, str(tmp_path))
+    p1, p2 = outputs(h1, X), outputs(model, X)
+
+    current = result["current"]
+    assert current["class"] == "FocalDistillation"
+    assert FocalDistillation(**current["params"]) == SAVED_FD
+    assert current["lambda_c"] == 0.6
+    expected = objective(SAVED_FD, "ce", y, p1, p2, 0.6)
+    np.testing.assert_allclose(current["loss"], here, rtol=RTOL)
+    np.testing.assert_allclose(current["loss"], expected, rtol=RTOL)
+
+    old = result["string_config"]
+    assert old["class"] == "NewError" and old["params"] == {}
+    np.testing.assert_allclose(
+        old["loss"], objective("new_error", "ce", y, p1, p2, 0.6), rtol=RTOL
     )
 
 
@@ -617,7 +848,7 @@ def test_width_mismatch_raises_at_first_fit(model_class):
 
 MIRRORED_SCRIPT = textwrap.dedent(
     """
-    import json, os
+    import json, os, sys
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     import tensorflow as tf
     cpu = tf.config.list_physical_devices("CPU")[0]
@@ -626,6 +857,7 @@ MIRRORED_SCRIPT = textwrap.dedent(
     )
     import keras
     import numpy as np
+    from bcsk import dissonances
     from bcsk.tensorflow.models import BCCompatibilityModel
 
     rng = np.random.default_rng(0)
@@ -655,10 +887,13 @@ MIRRORED_SCRIPT = textwrap.dedent(
 
     mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     result = {"replicas": mirrored.num_replicas_in_sync}
-    for dissonance in ("new_error", "strict_imitation"):
-        result[dissonance] = {
-            "single": reported(dissonance, tf.distribute.get_strategy()),
-            "mirrored": reported(dissonance, mirrored),
+    # name -> a dissonance name, or [class name, parameters]
+    for key, spec in json.loads(sys.argv[1]).items():
+        if isinstance(spec, list):
+            spec = getattr(dissonances, spec[0])(**spec[1])
+        result[key] = {
+            "single": reported(spec, tf.distribute.get_strategy()),
+            "mirrored": reported(spec, mirrored),
         }
     result["y"] = y.tolist()
     print("RESULT " + json.dumps(result))
@@ -667,29 +902,22 @@ MIRRORED_SCRIPT = textwrap.dedent(
 
 
 def test_mirrored_strategy_reports_single_device_loss(tmp_path):
-    script = tmp_path / "mirrored.py"
-    script.write_text(MIRRORED_SCRIPT)
+    specs = {
+        key: d if isinstance(d, str) else [type(d).__name__, d.get_params()]
+        for key, d in DISSONANCES.items()
+    }
     started = time.perf_counter()
-    completed = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )
+    result = run_script(MIRRORED_SCRIPT, tmp_path, json.dumps(specs))
     elapsed = time.perf_counter() - started
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    line = next(
-        line for line in completed.stdout.splitlines() if line.startswith("RESULT ")
-    )
-    result = json.loads(line[len("RESULT ") :])
     assert result["replicas"] == 2
     y = np.array(result["y"])
-    for dissonance in ("new_error", "strict_imitation"):
-        single_loss, p1, p2 = result[dissonance]["single"]
-        mirrored_loss, _, _ = result[dissonance]["mirrored"]
+    assert set(result) == {"replicas", "y", *DISSONANCES}
+    for key, dissonance in DISSONANCES.items():
+        single_loss, p1, p2 = result[key]["single"]
+        mirrored_loss, _, _ = result[key]["mirrored"]
         p1, p2 = np.array(p1), np.array(p2)
-        expected = np_objective("sparse_ce", dissonance, y, p1, p2, 0.9)
+        expected = objective(dissonance, "ce", y, p1, p2, 0.9)
+        assert expected > objective(dissonance, "ce", y, p1, p2, 0.0) + 1e-4
         np.testing.assert_allclose(single_loss, expected, rtol=RTOL)
         np.testing.assert_allclose(mirrored_loss, single_loss, rtol=RTOL)
     print(f"mirrored subprocess took {elapsed:.1f} s")

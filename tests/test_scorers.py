@@ -4,13 +4,17 @@ Every score a search or a cross-validation reports is checked against a hand
 computation with :mod:`bcsk.scores` on the same predictions.
 """
 
+import math
+
 import keras
 import numpy as np
 import pytest
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.datasets import load_wine
+from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import get_scorer
 from sklearn.model_selection import (
     GridSearchCV,
     StratifiedKFold,
@@ -19,16 +23,36 @@ from sklearn.model_selection import (
 )
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier
 
-from bcsk import BCCompatibleClassifier, scores
+from bcsk import BCCompatibleClassifier, metrics, scores
 from bcsk.scorers import (
+    CompatibilityScorer,
+    MultimetricCompatibilityScorer,
     bec_scorer,
     best_accuracy_with_btc_at_least,
     btc_scorer,
     compatibility_scoring,
     make_bec_scorer,
     make_btc_scorer,
+    neg_nfi_scorer,
+    neg_nfr_scorer,
+    neg_relative_nfr_scorer,
+    pfr_scorer,
 )
+
+# Every key of compatibility_scoring(), the metric it reports, and its sign.
+KEYS = ["accuracy", "btc", "bec", "neg_nfr", "pfr", "neg_nfi", "neg_relative_nfr"]
+FLIP_SCORERS = {
+    "neg_nfr": (neg_nfr_scorer, metrics.negative_flip_rate, -1),
+    "pfr": (pfr_scorer, metrics.positive_flip_rate, 1),
+    "neg_nfi": (neg_nfi_scorer, metrics.negative_flip_impact, -1),
+    "neg_relative_nfr": (
+        neg_relative_nfr_scorer,
+        metrics.relative_negative_flip_rate,
+        -1,
+    ),
+}
 
 CV = StratifiedKFold(2, shuffle=True, random_state=0)
 # Three wine features (alcohol, malic acid, alcalinity of ash): no model gets
@@ -70,6 +94,19 @@ def hand_btc(h1, h2, X_h1, X, y):
 
 def hand_bec(h1, h2, X_h1, X, y):
     return scores.error_compatibility_score(h1.predict(X_h1), h2.predict(X), y)
+
+
+def hand_all(h1, h2, X_h1, X, y):
+    """Every key of compatibility_scoring(), computed with the public metrics."""
+    h1_pred, h2_pred = h1.predict(X_h1), h2.predict(X)
+    values = {
+        "accuracy": float(np.mean(h2_pred == y)),
+        "btc": scores.trust_compatibility_score(h1_pred, h2_pred, y),
+        "bec": scores.error_compatibility_score(h1_pred, h2_pred, y),
+    }
+    for key, (_, metric, sign) in FLIP_SCORERS.items():
+        values[key] = sign * metric(y, h1_pred=h1_pred, h2_pred=h2_pred)
+    return values
 
 
 @pytest.fixture(scope="module")
@@ -117,10 +154,13 @@ def test_search_reports_btc_and_bec(search, h1):
         for lam in (0.0, 2.0)
         for hidden in (8, 16)
     ]
-    for name in ("accuracy", "btc", "bec"):
+    for name in KEYS:
         values = results[f"mean_test_{name}"]
         assert values.shape == (4,)
-        assert np.all((values >= 0) & (values <= 1))
+        if name.startswith("neg_"):  # lower is better: negated, as neg_log_loss
+            assert np.all(values <= 0)
+        else:
+            assert np.all((values >= 0) & (values <= 1))
         assert np.all(np.isfinite(results[f"std_test_{name}"]))
     assert search.best_estimator_.h1 is h1  # shared by every clone, never copied
 
@@ -139,6 +179,8 @@ def test_search_split_score_matches_hand_computation(search, scaled, h1):
     assert results["split0_test_bec"][candidate] == pytest.approx(
         hand_bec(h1, h2, X[test], X[test], y[test])
     )
+    for key, value in hand_all(h1, h2, X[test], X[test], y[test]).items():
+        assert results[f"split0_test_{key}"][candidate] == pytest.approx(value)
 
 
 def test_refit_callable_picks_what_hand_computation_picks(search):
@@ -237,6 +279,17 @@ def test_cross_val_score_and_cross_validate_agree(scaled, h1):
         assert h2.h1 is h1
         assert btc_fold == pytest.approx(hand_btc(h1, h2, X[test], X[test], y[test]))
         assert bec_fold == pytest.approx(hand_bec(h1, h2, X[test], X[test], y[test]))
+    # The flip scorers take h1 from the estimator too; each key matches its
+    # single scorer and the hand computation, fold by fold.
+    neg_nfr = cross_val_score(clf, X, y, cv=CV, scoring=neg_nfr_scorer)
+    np.testing.assert_allclose(results["test_neg_nfr"], neg_nfr)
+    for fold, ((_, test), h2) in enumerate(
+        zip(CV.split(X, y), results["estimator"], strict=True)
+    ):
+        for key, value in hand_all(h1, h2, X[test], X[test], y[test]).items():
+            assert results[f"test_{key}"][fold] == pytest.approx(value)
+        for key, (scorer, _, _) in FLIP_SCORERS.items():
+            assert scorer(h2, X[test], y[test]) == results[f"test_{key}"][fold]
 
 
 def test_make_scorers_with_any_classifier(scaled, h1):
@@ -282,6 +335,163 @@ def test_btc_scorer_needs_an_h1(scaled):
         make_btc_scorer(None)
     with pytest.raises(TypeError, match="h1 must be a Keras model"):
         make_bec_scorer(42)
+
+
+# --------------------------------------------------------------------------
+# Flip-rate scorers, and one prediction per fold
+# --------------------------------------------------------------------------
+
+
+def test_flip_scorers_through_cross_val_score_with_given_h1(scaled, h1):
+    X, y = scaled
+    forest = RandomForestClassifier(n_estimators=5, max_depth=2, random_state=0)
+    scoring = compatibility_scoring(h1)
+    results = cross_validate(
+        forest, X, y, cv=CV, scoring=scoring, return_estimator=True
+    )
+    for key, (_, metric, sign) in FLIP_SCORERS.items():
+        # The mapping gives each key's single scorer, against the same h1.
+        single = cross_val_score(forest, X, y, cv=CV, scoring=scoring[key])
+        np.testing.assert_allclose(results[f"test_{key}"], single)
+        by_hand = CompatibilityScorer(metric, h1=h1, greater_is_better=sign > 0)
+        assert cross_val_score(forest, X, y, cv=CV, scoring=by_hand) == pytest.approx(
+            single
+        )
+    for (_, test), h2, fold in zip(
+        CV.split(X, y), results["estimator"], range(2), strict=True
+    ):
+        for key, value in hand_all(h1, h2, X[test], X[test], y[test]).items():
+            assert results[f"test_{key}"][fold] == pytest.approx(value)
+    # Lower NFR is better: its scorer is minus the metric.
+    assert np.all(results["test_neg_nfr"] < 0)
+
+
+def test_refit_on_negated_metric_picks_the_fewest_flips(scaled, h1):
+    X, y = scaled
+    search = GridSearchCV(
+        DecisionTreeClassifier(random_state=0),
+        {"max_depth": [1, 2, 3, None]},
+        scoring=compatibility_scoring(h1),
+        refit="neg_nfr",
+        cv=CV,
+    ).fit(X, y)
+    nfr = -search.cv_results_["mean_test_neg_nfr"]
+    assert search.best_index_ == int(np.argmin(nfr))
+    assert search.cv_results_["rank_test_neg_nfr"][search.best_index_] == 1
+    assert search.best_score_ == pytest.approx(-nfr.min())
+
+
+def test_multimetric_scorer_equals_the_single_scorers(scaled, h1):
+    X, y = scaled
+    forest = RandomForestClassifier(n_estimators=5, max_depth=2, random_state=0)
+    forest.fit(X[::2], y[::2])
+    scoring = compatibility_scoring(h1)
+    assert isinstance(scoring, MultimetricCompatibilityScorer)
+    assert list(scoring) == KEYS and len(scoring) == len(KEYS)
+    values = scoring(forest, X, y)
+    assert list(values) == KEYS
+    for key in KEYS:
+        assert values[key] == get_scorer(scoring[key])(forest, X, y)
+    assert values == hand_all(h1, forest, X, X, y)
+    with pytest.raises(KeyError):
+        scoring["f1"]
+    assert "MultimetricCompatibilityScorer" in repr(scoring)
+    assert repr(neg_nfr_scorer) == (
+        "CompatibilityScorer(negative_flip_rate, h1=estimator.h1, "
+        "greater_is_better=False)"
+    )
+
+
+CALLS = {"h1": 0, "h2": 0}
+
+
+class CountingClassifier(ClassifierMixin, BaseEstimator):
+    """A depth-limited tree that counts its predictions, with an ``h1`` param."""
+
+    def __init__(self, h1=None, max_depth=1):
+        self.h1 = h1
+        self.max_depth = max_depth
+
+    def fit(self, X, y):
+        self.tree_ = DecisionTreeClassifier(max_depth=self.max_depth, random_state=0)
+        self.tree_.fit(X, y)
+        self.classes_ = self.tree_.classes_
+        return self
+
+    def predict(self, X):
+        CALLS["h2"] += 1
+        return self.tree_.predict(X)
+
+
+@pytest.fixture
+def counting(scaled, h1):
+    """h1 as a callable that counts its calls (clone keeps a function as is)."""
+
+    def counted_h1(X):
+        CALLS["h1"] += 1
+        return h1.predict_proba(X)
+
+    CALLS.update(h1=0, h2=0)
+    return CountingClassifier(h1=counted_h1)
+
+
+def test_compatibility_scoring_predicts_once_per_fold(scaled, counting):
+    X, y = scaled
+    n_candidates, n_folds = 2, CV.get_n_splits()
+    search = GridSearchCV(
+        counting,
+        {"max_depth": [1, 2]},
+        scoring=compatibility_scoring(),
+        refit=False,
+        cv=CV,
+    ).fit(X, y)
+    assert CALLS == {"h1": n_candidates * n_folds, "h2": n_candidates * n_folds}
+    assert len([k for k in search.cv_results_ if k.startswith("mean_test_")]) == 7
+
+    # The same metrics as a plain dict: every scorer predicts on its own.
+    CALLS.update(h1=0, h2=0)
+    cross_validate(counting, X, y, cv=CV, scoring=dict(compatibility_scoring()))
+    assert CALLS == {"h1": 6 * n_folds, "h2": 7 * n_folds}
+
+    # bcsk 0.1's dict of three scorers: three predictions of h2, two of h1.
+    CALLS.update(h1=0, h2=0)
+    old = {"accuracy": "accuracy", "btc": btc_scorer, "bec": bec_scorer}
+    cross_validate(counting, X, y, cv=CV, scoring=old)
+    assert CALLS == {"h1": 2 * n_folds, "h2": 3 * n_folds}
+
+
+def test_undefined_ratios_score_their_best_value():
+    # h2 is perfect: BEC, NFI and the relative NFR are 0/0. Their scorers give
+    # the best value (1 for BEC, 0 for the negated ones, never -0.0), silently.
+    X = np.zeros((4, 1))
+    y = np.array([0, 1, 0, 1])
+    h2 = CountingClassifier().fit(np.array([[0], [1], [0], [1]]), y)
+    perfect = CountingClassifier().fit(X, y)
+    perfect.predict = lambda X: y
+    h1 = DummyClassifier(strategy="most_frequent").fit(X, y)
+    values = compatibility_scoring(h1)(perfect, X, y)
+    assert values["bec"] == 1.0
+    assert values["neg_nfi"] == 0.0 and math.copysign(1, values["neg_nfi"]) == 1
+    assert values["neg_relative_nfr"] == 0.0
+    for key in ("bec", "neg_nfi", "neg_relative_nfr"):
+        assert compatibility_scoring(h1)[key](perfect, X, y) == values[key]
+    # zero_division given to a single scorer is passed to the metric.
+    scorer = CompatibilityScorer(
+        metrics.negative_flip_impact, h1=h1, zero_division=1.0, greater_is_better=False
+    )
+    assert scorer(perfect, X, y) == -1.0
+    # NFR takes no zero_division: it is defined for any sample.
+    assert CompatibilityScorer(metrics.negative_flip_rate, h1=h1)(h2, X, y) == 0.0
+
+
+def test_scorer_refuses_functions_in_bcml_order():
+    # bcsk.scores' (h1, h2, expected) would be called with the wrong arguments.
+    with pytest.raises(TypeError, match=r"score_func\(y_true, \*, h1_pred, h2_pred\)"):
+        CompatibilityScorer(scores.trust_compatibility_score)
+    with pytest.raises(TypeError, match="make_btc_scorer"):
+        CompatibilityScorer(lambda a, b, c: 0.0)
+    # Any function with the keywords (or **kwargs) is accepted.
+    CompatibilityScorer(lambda y_true, **kwargs: 0.0)
 
 
 # --------------------------------------------------------------------------

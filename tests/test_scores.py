@@ -24,8 +24,8 @@ from bcsk.scores import (
 #   h2         0  0  1  1  2  1   -> right on 0, 2, 4    (3 right, 3 wrong)
 #
 #   both right: 0, 4        -> 2
-#   h1 only right: 1, 5     -> 2 (new errors)
-#   h2 only right: 2        -> 1 (fixed errors)
+#   new errors: 1, 5        -> 2 (h1 right, h2 wrong)
+#   fixed errors: 2         -> 1 (h1 wrong, h2 right)
 #   both wrong: 3           -> 1
 #
 #   BTC = both right / h1 right = 2 / 4 = 0.5
@@ -74,7 +74,7 @@ def test_identical_models_are_fully_compatible():
 
 def test_string_labels():
     # y: cat dog bird cat; h1 right on 0, 1, 3; h2 right on 0, 2.
-    # both right {0}; h1 only {1, 3}; h2 only {2}; both wrong {}.
+    # both right {0}; new errors {1, 3}; fixed errors {2}; both wrong {}.
     y = ["cat", "dog", "bird", "cat"]
     h1 = ["cat", "dog", "dog", "cat"]
     h2 = ["cat", "cat", "bird", "dog"]
@@ -234,8 +234,8 @@ def test_scores_match_python_loop(lists):
     btc, bec = _reference(h1, h2, y)
     assert _same(trust_compatibility_score(h1, h2, y, zero_division=np.nan), btc)
     assert _same(error_compatibility_score(h1, h2, y, zero_division=np.nan), bec)
-    both, h1_only, h2_only, wrong = compatibility_counts(h1, h2, y)
-    assert both + h1_only + h2_only + wrong == len(y)
+    both, new, fixed, wrong = compatibility_counts(h1, h2, y)
+    assert both + new + fixed + wrong == len(y)
 
 
 @given(label_lists)

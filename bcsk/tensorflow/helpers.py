@@ -18,8 +18,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from bcsk import scores
-from bcsk.tensorflow import _objective
+from bcsk import _objective, scores
 
 __all__ = ["bc_fit"]
 

@@ -8,34 +8,20 @@ keep working. h1 is called once per step, in inference mode.
 
 from __future__ import annotations
 
+import copy
+
 import keras
 from keras import ops
 
-from bcsk.tensorflow import _objective
+from bcsk import _objective
+from bcsk.dissonances import CompatibilityTerm, Dissonance, get_dissonance
 from bcsk.tensorflow._training import build_training_state
 
 __all__ = ["BCCompatibilityModel", "BCNewErrorCompatibilityModel"]
 
 
-def imitation_loss_for(compiled_loss, n_outputs: int) -> keras.losses.Loss:
-    """The divergence from h1 that matches the loss the model was compiled with.
-
-    Cross-entropy losses (and any loss bcsk does not recognise) imitate h1 with a
-    soft-target cross-entropy, binary cross-entropy with h1's probabilities as
-    targets, KL divergence with ``KL(p1 || p2)``. A ``keras.losses.Loss`` object
-    (rather than a hand-made mean) scales the term correctly under
-    ``tf.distribute`` strategies.
-    """
-    kind, from_logits = _objective.loss_kind(compiled_loss)
-    if n_outputs == 1 or kind == "binary_crossentropy":
-        return keras.losses.BinaryCrossentropy(from_logits=from_logits)
-    if kind == "kl_divergence":
-        return keras.losses.KLDivergence()
-    return keras.losses.CategoricalCrossentropy(from_logits=from_logits)
-
-
 class BCObjectiveMixin:
-    """The backward-compatibility objective, shared by both model classes.
+    """The backward-compatibility objective, shared by the model classes.
 
     h1 is stored outside Keras' layer tracking: its variables never appear in
     ``weights`` or ``trainable_weights`` of the model being trained, so no
@@ -56,9 +42,14 @@ class BCObjectiveMixin:
                 "bcsk.BCCompatibleClassifier, which accepts those as h1."
             )
         object.__setattr__(self, "_h1", h1)
+        self._set_objective(lambda_c, dissonance)
+
+    def _set_objective(self, lambda_c, dissonance) -> None:
         object.__setattr__(self, "_lambda_c", _objective.validate_lambda_c(lambda_c))
+        # A private copy: the compiled steps hold its parameters as constants,
+        # so a later change to the caller's object must not go unnoticed.
         object.__setattr__(
-            self, "_dissonance", _objective.validate_dissonance(dissonance)
+            self, "_dissonance", copy.deepcopy(get_dissonance(dissonance))
         )
 
     @property
@@ -67,9 +58,16 @@ class BCObjectiveMixin:
         return self._h1
 
     @property
-    def dissonance(self) -> str:
-        """``"new_error"`` or ``"strict_imitation"``."""
-        return self._dissonance
+    def dissonance(self) -> Dissonance:
+        """The dissonance (a copy; assign a new one to change it between fits)."""
+        return copy.deepcopy(self._dissonance)
+
+    @dissonance.setter
+    def dissonance(self, value: str | Dissonance) -> None:
+        object.__setattr__(self, "_dissonance", copy.deepcopy(get_dissonance(value)))
+        # As for lambda_c: the compiled steps must be traced again.
+        self.train_function = None
+        self.test_function = None
 
     @property
     def lambda_c(self) -> float:
@@ -96,16 +94,20 @@ class BCObjectiveMixin:
         build_training_state(self)
         return super().fit(*args, **kwargs)
 
+    def _h1_reference(self, x, y_pred):
+        """h1's output on the batch, and ``c_i`` (``None``: derived from it)."""
+        return self._h1(x, training=False), None
+
     def compute_loss(
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True
     ):
-        """Compiled loss plus ``lambda_c`` times the dissonance on h1-correct samples.
+        """Compiled loss plus ``lambda_c`` times the weighted dissonance.
 
-        New error reweights the compiled per-sample loss by
-        ``1 + lambda_c * c_i``, which is exactly
-        ``mean(l) + lambda_c * mean(c * l)`` and works for any compiled loss.
-        Strict imitation adds a divergence of ``y_pred`` from h1's output,
-        weighted by ``lambda_c * c_i``.
+        The compiled loss (with regularisation losses) is Keras' own; the
+        compatibility term ``lambda_c * mean_i[ s_i w_i d_i ]`` is a
+        :class:`bcsk.dissonances.CompatibilityTerm` built from the dissonance
+        and the compiled loss, reduced and scaled by Keras as the compiled loss
+        is.
         """
         if y is None or y_pred is None:
             return super().compute_loss(x, y, y_pred, sample_weight, training=training)
@@ -114,31 +116,24 @@ class BCObjectiveMixin:
                 f"{type(self).__name__} supports single-output classifiers; this "
                 "model returns several outputs."
             )
-        h1_output = ops.stop_gradient(
-            ops.cast(self._h1(x, training=False), y_pred.dtype)
-        )
+        total = super().compute_loss(x, y, y_pred, sample_weight, training=training)
+        if self._lambda_c == 0:
+            return total
+        h1_output, correct = self._h1_reference(x, y_pred)
+        h1_output = ops.stop_gradient(ops.cast(h1_output, y_pred.dtype))
         _objective.check_same_width(h1_output, y_pred)
-        correct = _objective.h1_correct(h1_output, y, y_pred.dtype)
-        weight = ops.ones_like(correct)
-        if sample_weight is not None:
-            weight = ops.reshape(ops.cast(sample_weight, y_pred.dtype), (-1,))
-        if self._dissonance == "new_error":
-            return super().compute_loss(
-                x,
-                y,
-                y_pred,
-                weight * (1.0 + self._lambda_c * correct),
-                training=training,
-            )
-        task = super().compute_loss(x, y, y_pred, sample_weight, training=training)
+        if correct is None:
+            correct = _objective.h1_correct(h1_output, y, y_pred.dtype)
         # Built while tracing the step (not per batch); follows a re-compile.
-        imitation_loss = imitation_loss_for(
-            getattr(self, "loss", None), _objective.output_width(y_pred)
+        term = CompatibilityTerm(
+            self._dissonance,
+            _objective.compiled_task_loss(
+                getattr(self, "loss", None), _objective.output_width(y_pred)
+            ),
         )
-        imitation = imitation_loss(
-            h1_output, y_pred, sample_weight=self._lambda_c * correct * weight
+        return total + self._lambda_c * term(
+            (y, h1_output, correct), y_pred, sample_weight=sample_weight
         )
-        return task + imitation
 
     def _compatibility_config(self) -> dict:
         return {
@@ -168,9 +163,12 @@ class BCCompatibilityModel(BCObjectiveMixin, keras.Model):
         of this model's weights.
     lambda_c : float, default=0.5
         Weight of the compatibility term, ``>= 0``.
-    dissonance : {"new_error", "strict_imitation"}, default="new_error"
-        ``"new_error"`` counts the compiled loss again on samples h1 gets right;
-        ``"strict_imitation"`` makes h2's output imitate h1's output there.
+    dissonance : str or Dissonance, default="new_error"
+        What h2 pays for disagreeing with h1: a name (``"new_error"``,
+        ``"strict_imitation"``, ``"focal_distillation"``,
+        ``"logit_difference"``) or an object of :mod:`bcsk.dissonances` such as
+        ``FocalDistillation(temperature=2)``. Saved with the model, parameters
+        included.
     **kwargs
         Passed to :class:`keras.Model` (e.g. ``name``).
 
@@ -190,7 +188,7 @@ class BCCompatibilityModel(BCObjectiveMixin, keras.Model):
         original_model: keras.Model,
         h1: keras.Model | None = None,
         lambda_c: float = 0.5,
-        dissonance: str = "new_error",
+        dissonance: str | Dissonance = "new_error",
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -221,7 +219,7 @@ class BCCompatibilityModel(BCObjectiveMixin, keras.Model):
             "name": self.name,
             "trainable": self.trainable,
             "original_model": keras.saving.serialize_keras_object(self.original_model),
-            "dissonance": self._dissonance,
+            "dissonance": keras.saving.serialize_keras_object(self._dissonance),
             **self._compatibility_config(),
         }
 
@@ -235,7 +233,12 @@ class BCCompatibilityModel(BCObjectiveMixin, keras.Model):
         h1 = keras.saving.deserialize_keras_object(
             config.pop("h1"), custom_objects=custom_objects
         )
-        return cls(original_model, h1=h1, **config)
+        dissonance = config.pop("dissonance", "new_error")
+        if isinstance(dissonance, dict):  # a name (str) in files saved by bcsk 0.1
+            dissonance = keras.saving.deserialize_keras_object(
+                dissonance, custom_objects=custom_objects
+            )
+        return cls(original_model, h1=h1, dissonance=dissonance, **config)
 
 
 @keras.saving.register_keras_serializable(package="bcsk")
@@ -309,3 +312,77 @@ class BCNewErrorCompatibilityModel(BCObjectiveMixin, keras.Sequential):
         if build_input_shape and not model.built:
             model.build(build_input_shape)
         return model
+
+
+class ReferenceInputModel(BCObjectiveMixin, keras.Model):
+    """h2 trained against h1's outputs computed before the fit (the estimator's path).
+
+    The inputs are the triple ``(x, h1_output, correct)``: h1 ran once on the
+    whole training set, and its outputs travel with the batches, so no training
+    step calls h1. Private to :class:`bcsk.BCCompatibleClassifier`, never saved
+    (the estimator keeps the original model).
+    """
+
+    def __init__(self, original_model: keras.Model, lambda_c, dissonance) -> None:
+        super().__init__()
+        self.original_model = original_model
+        self._set_objective(lambda_c, dissonance)
+
+    def call(self, inputs, training=None):
+        """Run the original model on ``x``."""
+        return self.original_model(inputs[0], training=training)
+
+    def _h1_reference(self, x, y_pred):
+        return x[1], x[2]
+
+
+class ReferenceInputPathModel(keras.Model):
+    """k copies of h2 trained at once, copy ``j`` with its own ``lambda_c``.
+
+    The inputs are the triple ``(x, h1_output, correct)`` of
+    :class:`ReferenceInputModel`. The loss is the sum over copies of each
+    copy's objective, ``mean_i[s_i l_ij] + lambda_j mean_i[s_i w_i d_ij]``;
+    no copy's objective depends on another copy's weights, so the gradient of
+    the sum with respect to copy ``j``'s weights is exactly the gradient of
+    copy ``j``'s own objective, and an optimizer whose update of a weight
+    depends only on that weight's gradient (SGD, Adam, RMSprop, ...) trains
+    every copy as its own fit would. Private to
+    :class:`bcsk.BCCompatibleClassifierCV`, never saved.
+    """
+
+    def __init__(self, originals, lambda_cs, dissonance) -> None:
+        super().__init__()
+        self.originals = list(originals)
+        object.__setattr__(
+            self, "_lambda_cs", [_objective.validate_lambda_c(v) for v in lambda_cs]
+        )
+        object.__setattr__(self, "_dissonance", get_dissonance(dissonance))
+
+    def call(self, inputs, training=None):
+        """Every copy's output on ``x``, as a list."""
+        return [model(inputs[0], training=training) for model in self.originals]
+
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
+    ):
+        """The sum of the copies' objectives (each copy's compiled loss is Keras')."""
+        if y is None or y_pred is None:
+            return super().compute_loss(x, y, y_pred, sample_weight, training=training)
+        # One compiled loss applied to every output, with Keras' own reduction;
+        # it also adds every copy's regularisation losses.
+        total = super().compute_loss(
+            x, [y] * len(y_pred), y_pred, sample_weight, training=training
+        )
+        h1_output, correct = x[1], x[2]
+        task = _objective.compiled_task_loss(
+            getattr(self, "loss", None), _objective.output_width(y_pred[0])
+        )
+        term = CompatibilityTerm(self._dissonance, task)
+        for lambda_c, prediction in zip(self._lambda_cs, y_pred, strict=True):
+            if lambda_c == 0:
+                continue
+            reference = ops.cast(h1_output, prediction.dtype)
+            total = total + lambda_c * term(
+                (y, reference, correct), prediction, sample_weight=sample_weight
+            )
+        return total

@@ -1,6 +1,10 @@
 """Backward-compatibility loss classes (BCML's ``tensorflow.loss`` package)."""
 
 from bcsk.tensorflow.loss._base import BCLoss
+from bcsk.tensorflow.loss.distillation import (
+    BCFocalDistillationLoss,
+    BCLogitDifferenceLoss,
+)
 from bcsk.tensorflow.loss.new_error import (
     BCBinaryCrossEntropyLoss,
     BCCrossEntropyLoss,
@@ -24,4 +28,6 @@ __all__ = [
     "BCStrictImitationNLLLoss",
     "BCStrictImitationBinaryCrossEntropyLoss",
     "BCStrictImitationKLDivLoss",
+    "BCFocalDistillationLoss",
+    "BCLogitDifferenceLoss",
 ]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from bcsk.tensorflow import _objective
+from bcsk import _objective
+from bcsk.dissonances import Dissonance, NewError, weighted_values
 
 
 def cross_entropy(y, probabilities):
@@ -60,17 +61,15 @@ def kl_divergence(targets, probabilities):
 class BCLoss:
     """Backward-compatibility loss: task loss plus ``lambda_c`` times a dissonance.
 
-    The value is::
+    The value is the objective of :mod:`bcsk.dissonances`::
 
-        mean_i[ s_i l(y_i, h2(x_i)) ] + lambda_c * mean_i[ s_i c_i d_i ]
+        mean_i[ s_i l(y_i, h2(x_i)) ] + lambda_c * mean_i[ s_i w_i d_i ]
 
-    with ``c_i = 1`` where h1 predicts sample ``i`` correctly (argmax, or
-    ``p >= 0.5`` for a single sigmoid unit), ``s_i`` the sample weight (1 by
-    default) and ``d_i`` the dissonance of the subclass. Both means run over the
-    whole batch, so the loss does not grow with the batch size.
-
-    Subclasses set :attr:`dissonance_kind` and implement :meth:`task_loss` and,
-    for strict imitation, :meth:`imitation_loss`.
+    with ``s_i`` the sample weight (1 by default) and ``d_i``, ``w_i`` the
+    dissonance of the subclass (:attr:`dissonance_class`, built from
+    ``**params``). Both means run over the whole batch, so the loss does not
+    grow with the batch size. Subclasses combine a task-loss family (which
+    defines :meth:`task_loss` and :meth:`imitation_loss`) with this class.
 
     Parameters
     ----------
@@ -82,11 +81,14 @@ class BCLoss:
         ``training=True``.
     lambda_c : float
         Weight of the dissonance, ``>= 0``.
+    **params
+        Parameters of the dissonance (e.g. ``temperature=2.0`` for focal
+        distillation).
     """
 
-    dissonance_kind = "new_error"
+    dissonance_class: type[Dissonance] = NewError
 
-    def __init__(self, h1, h2, lambda_c: float) -> None:
+    def __init__(self, h1, h2, lambda_c: float, **params) -> None:
         if h1 is None or h2 is None:
             raise ValueError(
                 f"{type(self).__name__} needs both models: pass the trained "
@@ -95,6 +97,15 @@ class BCLoss:
         self.h1 = h1
         self.h2 = h2
         self.lambda_c = _objective.validate_lambda_c(lambda_c)
+        valid = self.dissonance_class._param_names()
+        unknown = sorted(set(params) - set(valid))
+        if unknown:
+            raise ValueError(
+                f"{type(self).__name__} got unknown parameter(s) {unknown}; its "
+                f"dissonance {self.dissonance_class.__name__} takes {valid or 'none'}."
+            )
+        self.dissonance = self.dissonance_class(**params).validate()
+        self._task = _objective.TaskLoss(self.task_loss, self.imitation_loss)
         # BCML's loss objects carry a __name__, and bc_fit prints it.
         self.__name__ = type(self).__name__
 
@@ -105,12 +116,6 @@ class BCLoss:
     def imitation_loss(self, h1_output, h2_output):
         """Per-sample divergence of h2's output from h1's output, shape ``(n,)``."""
         raise NotImplementedError
-
-    def dissonance(self, y, h1_output, h2_output):
-        """Per-sample dissonance ``d_i`` before masking by ``c_i``."""
-        if self.dissonance_kind == "new_error":
-            return self.task_loss(y, h2_output)
-        return self.imitation_loss(h1_output, h2_output)
 
     def objective(self, y, h1_output, h2_output, sample_weight=None):
         """The loss value from precomputed model outputs.
@@ -130,17 +135,13 @@ class BCLoss:
         tensor
             Scalar loss.
         """
-        _objective.check_same_width(h1_output, h2_output)
-        dtype = h2_output.dtype
-        h1_output = ops.stop_gradient(ops.cast(h1_output, dtype))
-        weight = ops.cast(_objective.h1_correct(h1_output, y), dtype)
         task = self.task_loss(y, h2_output)
-        dissonance = self.dissonance(y, h1_output, h2_output)
+        term = weighted_values(self.dissonance, self._task, y, h1_output, h2_output)
         if sample_weight is not None:
-            sample_weight = ops.reshape(ops.cast(sample_weight, dtype), (-1,))
+            sample_weight = ops.reshape(ops.cast(sample_weight, task.dtype), (-1,))
             task = task * sample_weight
-            weight = weight * sample_weight
-        return ops.mean(task) + self.lambda_c * ops.mean(weight * dissonance)
+            term = term * sample_weight
+        return ops.mean(task) + self.lambda_c * ops.mean(term)
 
     def __call__(self, x, y, sample_weight=None):
         """Run h1 and h2 on a batch and return the loss (call inside a tape)."""
@@ -149,12 +150,15 @@ class BCLoss:
         return self.objective(y, h1_output, h2_output, sample_weight)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(lambda_c={self.lambda_c})"
+        return (
+            f"{type(self).__name__}(lambda_c={self.lambda_c}, "
+            f"dissonance={self.dissonance!r})"
+        )
 
 
 # The four task losses. Each family pairs a task loss on the labels with the
-# matching divergence from h1's output; the new-error and strict-imitation
-# modules combine them with BCLoss.
+# matching divergence from h1's output; the loss modules combine them with
+# BCLoss and a dissonance.
 
 
 class CrossEntropyFamily:

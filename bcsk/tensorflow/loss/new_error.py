@@ -12,6 +12,7 @@ Use it as in BackwardCompatibilityML::
                       epochs=6, bc_loss=bc_loss, optimizer=optimizer)
 """
 
+from bcsk.dissonances import NewError
 from bcsk.tensorflow.loss._base import (
     BCLoss,
     BinaryCrossEntropyFamily,
@@ -31,7 +32,7 @@ class BCCrossEntropyLoss(CrossEntropyFamily, BCLoss):
     parameters, the label formats and the exact formula.
     """
 
-    dissonance_kind = "new_error"
+    dissonance_class = NewError
 
 
 class BCNLLLoss(NLLFamily, BCLoss):
@@ -42,7 +43,7 @@ class BCNLLLoss(NLLFamily, BCLoss):
     parameters, the label formats and the exact formula.
     """
 
-    dissonance_kind = "new_error"
+    dissonance_class = NewError
 
 
 class BCBinaryCrossEntropyLoss(BinaryCrossEntropyFamily, BCLoss):
@@ -53,7 +54,7 @@ class BCBinaryCrossEntropyLoss(BinaryCrossEntropyFamily, BCLoss):
     parameters, the label formats and the exact formula.
     """
 
-    dissonance_kind = "new_error"
+    dissonance_class = NewError
 
 
 class BCKLDivLoss(KLDivFamily, BCLoss):
@@ -64,4 +65,4 @@ class BCKLDivLoss(KLDivFamily, BCLoss):
     parameters, the label formats and the exact formula.
     """
 
-    dissonance_kind = "new_error"
+    dissonance_class = NewError

@@ -12,6 +12,7 @@ uses h1's probabilities as its targets; KL divergence uses ``KL(p1 || p2)``.
 truth instead, which made them new-error losses under another name.)
 """
 
+from bcsk.dissonances import StrictImitation
 from bcsk.tensorflow.loss._base import (
     BCLoss,
     BinaryCrossEntropyFamily,
@@ -36,7 +37,7 @@ class BCStrictImitationCrossEntropyLoss(CrossEntropyFamily, BCLoss):
     correctly. See :class:`BCLoss` for the parameters and the formula.
     """
 
-    dissonance_kind = "strict_imitation"
+    dissonance_class = StrictImitation
 
 
 class BCStrictImitationNLLLoss(NLLFamily, BCLoss):
@@ -47,7 +48,7 @@ class BCStrictImitationNLLLoss(NLLFamily, BCLoss):
     correctly. See :class:`BCLoss` for the parameters and the formula.
     """
 
-    dissonance_kind = "strict_imitation"
+    dissonance_class = StrictImitation
 
 
 class BCStrictImitationBinaryCrossEntropyLoss(BinaryCrossEntropyFamily, BCLoss):
@@ -58,7 +59,7 @@ class BCStrictImitationBinaryCrossEntropyLoss(BinaryCrossEntropyFamily, BCLoss):
     correctly. See :class:`BCLoss` for the parameters and the formula.
     """
 
-    dissonance_kind = "strict_imitation"
+    dissonance_class = StrictImitation
 
 
 class BCStrictImitationKLDivLoss(KLDivFamily, BCLoss):
@@ -69,4 +70,4 @@ class BCStrictImitationKLDivLoss(KLDivFamily, BCLoss):
     correctly. See :class:`BCLoss` for the parameters and the formula.
     """
 
-    dissonance_kind = "strict_imitation"
+    dissonance_class = StrictImitation

@@ -1,0 +1,427 @@
+"""The fence around scikeras: every use of its internals, and every workaround.
+
+bcsk's estimator is a scikeras ``KerasClassifier`` (scikeras 0.13, pinned
+``>=0.13,<0.14``). scikeras is unmaintained, and bcsk needs more of it than
+its public API: the hook where it hands validated, encoded arrays to Keras,
+the rows it keeps, its random state, its routed ``fit__*`` parameters. All of
+that lives here, in :class:`ScikerasClassifier`, with contract tests in
+``tests/test_scikeras_adapter.py`` that pin what bcsk relies on. Lifting the
+pin means rerunning those tests against the new scikeras and adapting this
+module alone.
+
+The estimator subclasses :class:`ScikerasClassifier` and implements one
+method, :meth:`ScikerasClassifier._train`, which scikeras' ``fit`` must call
+exactly once per fit. If a scikeras release stopped routing through its
+``_fit_keras_model`` hook, ``fit`` would otherwise train a plain model and
+ignore ``lambda_c`` silently; here it raises instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import random
+import threading
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+import scipy.sparse
+from scikeras._utils import route_params
+from scikeras.utils.random_state import tensorflow_random_state
+from scikeras.wrappers import KerasClassifier
+from sklearn.utils import ClassifierTags, _safe_indexing
+
+# TensorFlow has no public getter for op determinism; see _restore_op_determinism.
+from tensorflow.python.framework import config as tf_config
+
+SCIKERAS_PIN = "scikeras>=0.13,<0.14"
+
+
+@dataclasses.dataclass
+class FitInputs:
+    """What one call of ``fit`` or ``partial_fit`` passes down to :meth:`_train`.
+
+    Attributes
+    ----------
+    X : array-like
+        The ``X`` the user passed (a DataFrame keeps its column names for a
+        scikit-learn h1), before scikeras' validation.
+    rows : ndarray or None
+        The rows of ``X`` that scikeras kept (it drops zero-weight samples);
+        ``None`` when it kept them all.
+    trained : bool
+        Whether the training hook ran.
+    """
+
+    X: Any
+    rows: np.ndarray | None = None
+    trained: bool = False
+
+
+# -- reproducible initial weights ------------------------------------------------
+
+
+class _ThreadLocalRandom:
+    """Stands in for the ``random`` module inside Keras' seed generator.
+
+    Keras draws the seed of every unseeded initializer from Python's global
+    ``random`` (``keras.src.random.seed_generator.make_default_seed``), and
+    scikeras makes a seeded fit reproducible by seeding that global generator.
+    Any other thread drawing from it at the same time (a dask worker's
+    communication, a threaded joblib backend, a second fit) changes the seeds
+    the model is built with. While :func:`keras_seeds` is active in a thread,
+    Keras' draws in that thread come from a generator of its own.
+    """
+
+    def __init__(self, module) -> None:
+        self._module = module
+        self._local = threading.local()
+
+    def __getattr__(self, name: str):
+        generator = getattr(self._local, "generator", None)
+        return getattr(self._module if generator is None else generator, name)
+
+
+_install_lock = threading.Lock()
+
+
+def _keras_random() -> _ThreadLocalRandom:
+    from keras.src.random import seed_generator
+
+    with _install_lock:
+        if not isinstance(seed_generator.python_random, _ThreadLocalRandom):
+            seed_generator.python_random = _ThreadLocalRandom(
+                seed_generator.python_random
+            )
+    return seed_generator.python_random
+
+
+@contextlib.contextmanager
+def keras_seeds(seed: int | None):
+    """Keras' unseeded initializers in this thread draw from ``Random(seed)``."""
+    if seed is None:
+        yield
+        return
+    local = _keras_random()._local
+    previous = getattr(local, "generator", None)
+    local.generator = random.Random(seed)
+    try:
+        yield
+    finally:
+        local.generator = previous
+
+
+# scikeras seeds a fit by setting process-wide state (Python's, NumPy's and
+# TensorFlow's global seeds, op determinism) and restoring it afterwards, and
+# Keras draws the op seeds of its shuffling from TensorFlow's global seed. Two
+# seeded fits running at once in threads of one process (joblib's threading
+# backend, a dask worker with several threads) would change each other's
+# seeds; they take turns instead. Reentrant: a fit inside a fit (an h1 or a
+# callback that fits) in the same thread does not wait for itself.
+_seeded_lock = threading.RLock()
+
+
+def _seeded_turn(seed):
+    """Hold the turn of seeded fits in this process (no-op without seed)."""
+    return contextlib.nullcontext() if seed is None else _seeded_lock
+
+
+@contextlib.contextmanager
+def _restore_op_determinism():
+    """Undo the op determinism that a seeded scikeras fit leaves switched on.
+
+    scikeras 0.13 sets ``TF_DETERMINISTIC_OPS`` before asking TensorFlow whether
+    determinism was already on; until something switches it explicitly,
+    TensorFlow answers from that variable, so scikeras never switches it off
+    again, and every later unseeded random op in the process fails ("Random ops
+    require a seed"). Only a fresh process shows it (see the contract tests).
+    """
+    was_enabled = tf_config.is_op_determinism_enabled()
+    try:
+        yield
+    finally:
+        if not was_enabled and tf_config.is_op_determinism_enabled():
+            tf_config.disable_op_determinism()
+
+
+def _snapshot(model) -> tuple:
+    """The values of a model's variables and of its optimizer's (if compiled)."""
+    optimizer = getattr(model, "optimizer", None)
+    slots = None if optimizer is None else [v.numpy() for v in optimizer.variables]
+    return [v.numpy() for v in model.variables], slots
+
+
+def _restore(model, snapshot: tuple) -> None:
+    """Put back what :func:`_snapshot` saw.
+
+    The model's variables always (a model from ``initialize`` is compiled
+    by the fit that failed, so its optimizer may be new); the optimizer's when
+    it existed before.
+    """
+    weights, slots = snapshot
+    optimizer = getattr(model, "optimizer", None)
+    pairs = [(model.variables, weights)]
+    if optimizer is not None and slots is not None:
+        pairs.append((optimizer.variables, slots))
+    for variables, values in pairs:
+        if len(variables) == len(values):
+            for variable, value in zip(variables, values, strict=True):
+                variable.assign(value)
+
+
+class ScikerasClassifier(KerasClassifier):
+    """``KerasClassifier`` with scikeras' private hooks turned into bcsk's.
+
+    Subclasses implement :meth:`_train`; scikeras' ``fit`` calls it once, with
+    the validated and encoded arrays.
+    """
+
+    # -- scikit-learn protocol ------------------------------------------------
+
+    def __sklearn_tags__(self):
+        # scikeras lists ClassifierMixin after BaseEstimator, so on
+        # scikit-learn >= 1.6 its tags say "not a classifier" and
+        # cross-validation silently stops stratifying. Say it explicitly.
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "classifier"
+        tags.classifier_tags = ClassifierTags()
+        tags.target_tags.required = True
+        return tags
+
+    # -- the training hook ----------------------------------------------------
+
+    def _train(
+        self, X, y, sample_weight, *, warm_start, epochs, initial_epoch, fit_kwargs
+    ) -> None:
+        """Train ``model_`` on validated, encoded arrays (subclasses implement)."""
+        raise NotImplementedError
+
+    def _fit_keras_model(
+        self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
+    ) -> None:
+        # scikeras' hook: X, y and sample_weight are validated, encoded and
+        # free of zero-weight samples here.
+        inputs = self.__dict__.get("_fit_inputs")
+        if inputs is not None:
+            inputs.trained = True
+        if not isinstance(X, np.ndarray):
+            # scikeras' way to multi-input models: a feature_encoder that
+            # splits X into a list or dict of arrays. h1's outputs, the
+            # training step and bc_fit's batches take one array.
+            raise ValueError(
+                f"{type(self).__name__} trains models with one input array, but "
+                f"its feature_encoder gave {type(X).__name__}: multi-input models "
+                "are not supported. Give h2 (and h1) one input and split it "
+                "inside the model (e.g. with keras.layers.Lambda or ops slicing)."
+            )
+        # scikeras resets classes_ to None on a warm start; its encoder knows them.
+        self.classes_ = np.asarray(self.target_encoder_.classes_)
+        self._train(
+            X,
+            y,
+            sample_weight,
+            warm_start=warm_start,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            fit_kwargs=kwargs,
+        )
+
+    def _keras_fit(self, model, X, y, sample_weight, **fit) -> None:
+        """``model.fit`` the way scikeras runs it.
+
+        Routed ``fit__*`` parameters, callbacks, the random state and
+        ``history_`` (kept across warm starts) are scikeras'. ``X`` may be a
+        tuple of arrays (scikeras reads ``X.shape`` only for ``batch_size=-1``,
+        which is resolved here).
+        """
+        for name in ("batch_size", "validation_batch_size"):
+            if self._fit_args().get(name) == -1 and name not in fit:
+                fit[name] = len(y)
+        h2 = self.model_
+        self.model_ = model
+        try:
+            KerasClassifier._fit_keras_model(self, X, y, sample_weight, **fit)
+        finally:
+            self.model_ = h2
+
+    def _fit_args(self) -> dict:
+        """The routed ``Model.fit`` arguments (``fit__*`` over the plain ones)."""
+        return route_params(
+            self.get_params(),
+            destination="fit",
+            pass_filter=self._fit_kwargs,
+            strict=True,
+        )
+
+    @property
+    def _seed(self) -> int | None:
+        """The integer seed of this fit (scikeras' ``_random_state``)."""
+        return self._random_state
+
+    def _seeded(self):
+        """The context scikeras trains in for a seeded fit (no-op without seed)."""
+        if self._random_state is None:
+            return contextlib.nullcontext()
+        return tensorflow_random_state(self._random_state)
+
+    def _merge_history(self, history: dict, warm_start: bool, initial_epoch: int):
+        """Add a training loop's per-epoch figures to ``history_`` as scikeras does."""
+        if not warm_start or not hasattr(self, "history_") or initial_epoch == 0:
+            self.history_ = defaultdict(list)
+        for key, values in history.items():
+            self.history_[key] += values
+
+    def _build_keras_model(self):
+        # See _ThreadLocalRandom: the initial weights of a seeded fit must not
+        # depend on what other threads draw from Python's global random.
+        # initialize() builds outside fit: undo scikeras' op determinism here too.
+        with (
+            _seeded_turn(self._random_state),
+            _restore_op_determinism(),
+            keras_seeds(self._random_state),
+        ):
+            return super()._build_keras_model()
+
+    # -- fit, partial_fit: nothing half done, nothing silently skipped ----------
+
+    def _check_fit_inputs(self, X, y) -> None:
+        if scipy.sparse.issparse(X):
+            # scikeras lets sparse X through, and TensorFlow then fails deep
+            # inside its input pipeline; say so up front instead.
+            raise TypeError(
+                f"{type(self).__name__} does not accept sparse X (got "
+                f"{type(X).__name__}): pass a dense array, e.g. X.toarray()."
+            )
+        # scikeras would train several outputs (and fail on them deep inside
+        # bcsk); refuse a list of targets or a 2-D y of several columns here.
+        several = isinstance(y, (list, tuple)) and len(y) > 0 and np.ndim(y[0]) > 0
+        shape = getattr(y, "shape", None)
+        if several or (shape is not None and len(shape) == 2 and shape[1] > 1):
+            raise ValueError(
+                f"{type(self).__name__} trains single-output classifiers: pass y "
+                "as one class label per sample (multi-output y, a list of "
+                "targets or a 2-D y, is not supported; for one-hot rows pass "
+                "y.argmax(axis=1), and loss='categorical_crossentropy' still "
+                "trains on one-hot targets)."
+            )
+
+    def _run_fit(self, fit, X, y, sample_weight=None, **kwargs):
+        self._check_fit_inputs(X, y)
+        if sample_weight is not None:
+            # KerasClassifier multiplies class weights into sample_weight in
+            # place: never let that reach the caller's array.
+            sample_weight = np.array(sample_weight, dtype=float)
+        # A fit that fails part-way must not leave a half-trained estimator:
+        # restore the attributes and, on a warm start, the weights it had.
+        saved = dict(self.__dict__)
+        if "history_" in saved:
+            # scikeras extends history_'s lists in place on a warm start.
+            saved["history_"] = defaultdict(
+                list, {key: list(values) for key, values in saved["history_"].items()}
+            )
+        model = saved.get("model_")
+        weights = None if model is None else _snapshot(model)
+        inputs = self._fit_inputs = FitInputs(X)
+        try:
+            with _seeded_turn(self.random_state), _restore_op_determinism():
+                fit(X, y, sample_weight=sample_weight, **kwargs)
+            if not inputs.trained:
+                raise RuntimeError(
+                    f"scikeras did not call the training hook of {type(self).__name__}"
+                    f" (KerasClassifier._fit_keras_model): the model would have been "
+                    f"trained without the compatibility objective. bcsk supports "
+                    f"{SCIKERAS_PIN}; install a supported scikeras."
+                )
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            if weights is not None:
+                _restore(model, weights)
+            raise
+        finally:
+            self.__dict__.pop("_fit_inputs", None)
+        return self
+
+    def _check_model_compatibility(self, y) -> None:
+        # scikeras counts model_.outputs, which a subclassed Keras 3 model (one
+        # with its own call) does not have: stock scikeras fails there with
+        # "AttributeError: ... has no attribute 'outputs'". bcsk trains one
+        # output (multi-output y is refused in _check_fit_inputs), so skip the
+        # count for such a model and keep scikeras' loss check.
+        try:
+            self.model_.outputs  # noqa: B018 (an attribute that may be absent)
+        except AttributeError:
+            expected = self.__dict__.pop("n_outputs_expected_", None)
+            try:
+                super()._check_model_compatibility(y)
+            finally:
+                if expected is not None:
+                    self.n_outputs_expected_ = expected
+            return
+        super()._check_model_compatibility(y)
+
+    def _user_rows(self, X):
+        """The rows of the user's own ``X`` that were trained on, if usable.
+
+        A scikit-learn h1 given a DataFrame needs the DataFrame (its column
+        names matter to it); scikeras has replaced it with a NumPy array by the
+        time the training hook runs. Returns ``X`` itself when the user's ``X``
+        is not a DataFrame.
+        """
+        inputs = self.__dict__.get("_fit_inputs")
+        raw = None if inputs is None else inputs.X
+        if not hasattr(raw, "columns"):
+            return X
+        raw = raw if inputs.rows is None else _safe_indexing(raw, inputs.rows)
+        return raw if raw.shape[0] == X.shape[0] else X
+
+    def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
+        # scikeras refuses, after a float32 fit, float64 or integer X at predict
+        # time ("casting is not safe"); cast numbers to the dtype seen in fit.
+        if not reset and X is not None and hasattr(self, "X_dtype_"):
+            if not scipy.sparse.issparse(X):
+                array = np.asarray(X)
+                if array.dtype.kind in "biuf" and self.X_dtype_.kind == "f":
+                    X = array.astype(self.X_dtype_, copy=False)
+        return super()._validate_data(X, y, reset=reset, y_numeric=y_numeric)
+
+    def _validate_sample_weight(self, X, y, sample_weight):
+        # scikeras drops zero-weight samples; note which rows it keeps so that
+        # h1's outputs on the user's X line up with the training rows.
+        inputs = self.__dict__.get("_fit_inputs")
+        if inputs is not None:
+            weights = np.asarray(sample_weight, dtype=float).reshape(-1)
+            if weights.size == len(y):
+                inputs.rows = np.flatnonzero(weights != 0)
+        return super()._validate_sample_weight(X, y, sample_weight)
+
+    # -- prediction -----------------------------------------------------------
+
+    def predict_proba(self, X, **kwargs) -> np.ndarray:
+        """Class probabilities, shape ``(n_samples, n_classes)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+        **kwargs
+            Passed to ``Model.predict`` (prefer ``predict__*`` parameters).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        proba = np.asarray(super().predict_proba(X, **kwargs))
+        n_samples, n_classes = len(np.asarray(X)), len(self.classes_)
+        # scikeras squeezes the result, so one sample would come back 1-D.
+        if proba.size != n_samples * n_classes:
+            raise ValueError(
+                f"The model returns {proba.size // max(n_samples, 1)} probabilities "
+                f"per sample but there are {n_classes} classes: its output layer "
+                "must have one unit per class (or one sigmoid unit for 2 classes)."
+            )
+        return np.reshape(proba, (n_samples, n_classes))
+
+
+__all__ = ["FitInputs", "SCIKERAS_PIN", "ScikerasClassifier", "keras_seeds"]

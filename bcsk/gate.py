@@ -1,0 +1,850 @@
+r"""The update gate: keep h1's answer unless h2 is clearly more confident.
+
+Retraining h2 with a compatibility objective is one way to avoid new errors;
+deciding at prediction time is the other (Träuble et al., NeurIPS 2021,
+"Backward-compatible prediction updates"). The gate serves h2 but keeps the
+old model h1's label ``y1`` unless h2 gives its own most probable label ``y2``
+more than ``flip_cost`` times the probability it gives ``y1``:
+
+.. math::
+
+    \hat y(x) = \begin{cases}
+        y_2 & \text{if } p_2(y_2 \mid x) > c \, p_2(y_1 \mid x)
+              \text{ or } y_1 \notin \text{classes of } h_2, \\
+        y_1 & \text{otherwise,}
+    \end{cases}
+
+with ``c = flip_cost >= 1``. No training is involved, so any h2 with
+``predict_proba`` works, trained with bcsk's objective or not.
+
+* :func:`gate_predictions`: the rule on arrays (stored predictions).
+* :class:`CompatibleUpdateClassifier`: the rule as a scikit-learn classifier
+  around h2, for ``Pipeline``, ``GridSearchCV`` and bcsk's scorers.
+* :class:`CompatibleUpdateClassifierCV`: chooses ``flip_cost`` by
+  cross-validation, evaluating a whole grid of costs on each fold's held-out
+  predictions (one fit of h2 per fold).
+
+The picture of the trade-off is :class:`bcsk.plotting.FlipCostDisplay`. This
+module imports no TensorFlow (a Keras h1 imports it when h1 is first called).
+"""
+
+from __future__ import annotations
+
+import numbers
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.stats import rankdata
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    _fit_context,
+    clone,
+)
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import check_cv
+from sklearn.utils import _safe_indexing, get_tags
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+)
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import (
+    _check_method_params,
+    _num_samples,
+    check_array,
+    check_is_fitted,
+    indexable,
+)
+
+from bcsk import _h1
+from bcsk._labels import equal as _equal
+
+__all__ = [
+    "CompatibleUpdateClassifier",
+    "CompatibleUpdateClassifierCV",
+    "gate_predictions",
+    "DEFAULT_FLIP_COSTS",
+]
+
+DEFAULT_FLIP_COSTS = (1.0, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0)
+"""The grid of ``flip_cost`` values searched and plotted by default."""
+
+# fit checks h1 on this many training rows (that it runs on X and that its
+# labels are labels of y), not on all of them: the gate is meant to be cheap.
+_H1_PROBE_ROWS = 1000
+
+# Mean CV accuracies are means of multiples of 1/n_test: compare with slack.
+_ACCURACY_SLACK = 1e-12
+
+_FLIP_COST_HINT = (
+    "flip_cost is how many times more probable h2 must find its own label than "
+    "h1's before the gate replaces h1's label: 1 serves h2's predictions, larger "
+    "values keep more of h1's answers, inf keeps every h1 label h2 knows. Pass a "
+    "number >= 1, for example flip_cost=2.0."
+)
+_ESTIMATOR_HINT = (
+    "The gate compares h2's probabilities for its own label and for h1's, so h2 "
+    "needs predict_proba. For a classifier without it, calibrate it: "
+    "sklearn.calibration.CalibratedClassifierCV(h2) (or, for SVC, "
+    "SVC(probability=True))."
+)
+_PARAMETER_HINTS = {
+    "flip_cost": _FLIP_COST_HINT,
+    "estimator": _ESTIMATOR_HINT,
+    "max_accuracy_drop": (
+        "max_accuracy_drop is the accuracy (a fraction, 0.005 = half a point) the "
+        "gate may lose against h2 alone (flip_cost=1) in cross-validation."
+    ),
+    "cv": (
+        "Pass a number of folds, a splitter, an iterable of (train, test) "
+        "indices, or 'prefit' to tune a fitted h2 on held-out data."
+    ),
+}
+
+
+# -- the rule ------------------------------------------------------------------
+
+
+def _positions(labels: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Index of each label in ``classes``, ``-1`` where the label is absent."""
+    labels, classes = np.asarray(labels), np.asarray(classes)
+    kinds = {labels.dtype.kind, classes.dtype.kind}
+    comparable = kinds <= set("biuf") or (len(kinds) == 1 and kinds <= set("US"))
+    if comparable and classes.size and np.all(classes[:-1] < classes[1:]):
+        index = np.searchsorted(classes, labels).clip(max=classes.size - 1)
+        return np.where(classes[index] == labels, index, -1)
+    # Mixed or object labels (or unsorted classes): Python's == semantics.
+    lookup: dict = {}
+    for i, label in enumerate(classes.tolist()):
+        lookup.setdefault(label, i)
+    return np.fromiter(
+        (lookup.get(label, -1) for label in labels.tolist()),
+        dtype=np.intp,
+        count=labels.shape[0],
+    )
+
+
+def _gate_indices(
+    h1_positions: np.ndarray, proba: np.ndarray, flip_costs
+) -> np.ndarray:
+    """Column of the gate's label, shape ``(len(flip_costs), n_samples)``.
+
+    One pass over the probabilities serves every cost: the flipped set only
+    shrinks as ``flip_cost`` grows.
+    """
+    rows = np.arange(proba.shape[0])
+    top = np.argmax(proba, axis=1)  # first of the tied maxima
+    p_top = proba[rows, top]
+    known = h1_positions >= 0
+    p_h1 = np.where(known, proba[rows, np.maximum(h1_positions, 0)], 0.0)
+    out = np.empty((len(flip_costs), proba.shape[0]), dtype=np.intp)
+    for k, cost in enumerate(flip_costs):
+        # inf * 0 is NaN; an infinite cost flips only labels h2 does not know.
+        flip = ~known if np.isinf(cost) else ~known | (p_top > cost * p_h1)
+        out[k] = np.where(flip, top, h1_positions)
+    return out
+
+
+def _check_flip_cost(value, name: str = "flip_cost") -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or np.isnan(value)
+        or value < 1
+    ):
+        raise ValueError(
+            f"{name} must be a number >= 1 (inf allowed), got {value!r}. "
+            f"{_FLIP_COST_HINT}"
+        )
+    return float(value)
+
+
+def _check_proba(proba, n_samples: int, n_classes: int, source: str) -> np.ndarray:
+    proba = np.asarray(proba, dtype=np.float64)
+    if proba.ndim != 2 or proba.shape != (n_samples, n_classes):
+        raise ValueError(
+            f"{source} must have shape (n_samples, n_classes) = ({n_samples}, "
+            f"{n_classes}), one column per class in the order of classes; got "
+            f"{proba.shape}."
+        )
+    if not np.isfinite(proba).all() or (proba < 0).any():
+        raise ValueError(
+            f"{source} holds NaN, infinite or negative values; the gate needs "
+            "class probabilities (any non-negative scores, row by row, work)."
+        )
+    return proba
+
+
+def _as_labels(labels, name: str) -> np.ndarray:
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels.ravel()
+    if labels.ndim != 1:
+        raise ValueError(
+            f"{name} must be one label per sample (1-D); got shape {labels.shape}."
+        )
+    return labels
+
+
+def gate_predictions(*, h1_pred, h2_proba, classes, flip_cost: float = 2.0):
+    r"""Keep h1's labels unless h2 is more than ``flip_cost`` times as confident.
+
+    For each sample, with ``y1`` h1's label, ``y2`` the most probable of
+    ``classes`` under h2 and ``p2`` h2's probabilities, the gate returns
+
+    .. math::
+
+        \hat y = y_2 \text{ if } p_2(y_2) > c \, p_2(y_1)
+        \text{ or } y_1 \notin \text{classes}, \text{ else } y_1 .
+
+    Ties: ``y2`` is the first of the classes tied for the highest probability
+    (``np.argmax``), and the comparison is strict, so a tie keeps ``y1``. With
+    ``flip_cost=1`` the gate therefore returns a most probable label of h2 for
+    every sample: ``classes[argmax]``, except where h1's label ties with it
+    for the highest probability, where h1's label is kept. Probabilities are
+    compared in float64.
+
+    Parameters
+    ----------
+    h1_pred : array-like of shape (n_samples,)
+        Labels of the old model h1. A label that is not in ``classes`` is
+        replaced by h2's label.
+    h2_proba : array-like of shape (n_samples, n_classes)
+        h2's probabilities, one column per class in the order of ``classes``
+        (``h2.predict_proba(X)``). Rows need not sum to 1: the rule only
+        compares two entries of a row.
+    classes : array-like of shape (n_classes,)
+        The labels of ``h2_proba``'s columns (``h2.classes_``).
+    flip_cost : float, default=2.0
+        ``c >= 1``. 1 gives h2's labels; ``np.inf`` keeps every h1 label that
+        is in ``classes``.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+        The gate's labels, drawn from ``classes`` (so of its dtype).
+
+    Examples
+    --------
+    h2 is sure on the first sample, hesitant on the second, and does not know
+    h1's label on the third:
+
+    >>> from bcsk.gate import gate_predictions
+    >>> gate_predictions(
+    ...     h1_pred=[0, 0, 7],
+    ...     h2_proba=[[0.1, 0.9], [0.4, 0.6], [0.3, 0.7]],
+    ...     classes=[0, 1],
+    ...     flip_cost=2.0,
+    ... )
+    array([1, 0, 1])
+    """
+    cost = _check_flip_cost(flip_cost)
+    classes = np.asarray(classes)
+    h1_pred = _as_labels(h1_pred, "h1_pred")
+    proba = _check_proba(h2_proba, h1_pred.shape[0], classes.shape[0], "h2_proba")
+    return classes[_gate_indices(_positions(h1_pred, classes), proba, [cost])[0]]
+
+
+def _path_scores(y_true, h1_pred, proba, classes, flip_costs) -> dict:
+    """Accuracy, negative flip rate, BTC and BEC of the gate, per flip cost.
+
+    Undefined ratios are 1.0, as in bcsk's scorers: BTC when h1 is never
+    right, BEC when the gate is never wrong.
+    """
+    y_true = _as_labels(y_true, "y")
+    h1_pred = _as_labels(h1_pred, "h1's labels")
+    labels = classes[_gate_indices(_positions(h1_pred, classes), proba, flip_costs)]
+    right = _equal(labels, np.broadcast_to(y_true, labels.shape))
+    h1_right = _equal(h1_pred, y_true)
+    n_h1_right = np.count_nonzero(h1_right)
+    n_wrong = np.count_nonzero(~right, axis=1)
+    kept = np.count_nonzero(right & h1_right, axis=1)
+    shared_errors = np.count_nonzero(~right & ~h1_right, axis=1)
+    return {
+        "accuracy": right.mean(axis=1),
+        "negative_flip_rate": np.count_nonzero(h1_right & ~right, axis=1)
+        / y_true.shape[0],
+        "btc": kept / n_h1_right if n_h1_right else np.ones(len(flip_costs)),
+        "bec": np.divide(
+            shared_errors,
+            n_wrong,
+            out=np.ones(len(flip_costs)),
+            where=n_wrong > 0,
+        ),
+    }
+
+
+def _flip_cost_curve(y_true, h1_pred, h2_proba, classes, flip_costs) -> tuple:
+    """The gate's scores over a grid of costs (for the Display).
+
+    Returns
+    -------
+    costs : ndarray
+        The sorted, de-duplicated costs.
+    scores : dict
+        As :func:`_path_scores`, plus ``"h1_accuracy"``.
+    """
+    classes = np.asarray(classes)
+    y_true = _as_labels(y_true, "y_true")
+    h1_pred = _as_labels(h1_pred, "h1_pred")
+    if h1_pred.shape[0] != y_true.shape[0]:
+        raise ValueError(
+            f"y_true and h1_pred must have the same length; got {y_true.shape[0]} "
+            f"and {h1_pred.shape[0]}."
+        )
+    costs = DEFAULT_FLIP_COSTS if flip_costs is None else flip_costs
+    costs = np.unique(
+        [_check_flip_cost(c, "each of flip_costs") for c in np.ravel(costs)]
+    )
+    proba = _check_proba(h2_proba, y_true.shape[0], classes.shape[0], "h2_proba")
+    scores = _path_scores(y_true, h1_pred, proba, classes, costs)
+    scores["h1_accuracy"] = float(np.mean(_equal(h1_pred, y_true)))
+    return costs, scores
+
+
+def _gate_outputs(estimator, X) -> tuple:
+    """h1's labels, h2's probabilities, the classes and the cost of a fitted gate.
+
+    ``estimator`` is a gate, a Pipeline ending in one, or a fitted
+    :class:`CompatibleUpdateClassifierCV`; h1 and h2 each run once on ``X``.
+    """
+    while True:
+        if isinstance(estimator, CompatibleUpdateClassifierCV):
+            check_is_fitted(estimator, "best_estimator_")
+            estimator = estimator.best_estimator_
+        elif hasattr(estimator, "steps"):  # a Pipeline: the gate sees transformed X
+            if len(estimator.steps) > 1:
+                X = estimator[:-1].transform(X)
+            estimator = estimator.steps[-1][1]
+        else:
+            break
+    if not isinstance(estimator, CompatibleUpdateClassifier):
+        raise TypeError(
+            "Expected a fitted CompatibleUpdateClassifier (alone, as the last step "
+            "of a Pipeline, or a CompatibleUpdateClassifierCV); got "
+            f"{type(estimator).__name__}. For other models, use from_predictions "
+            "with h1's labels and h2's predict_proba."
+        )
+    check_is_fitted(estimator, "estimator_")
+    classes = np.asarray(estimator.classes_)
+    h1_pred = _h1.h1_predict(estimator.h1, _for_h1(X), classes)
+    return h1_pred, estimator.predict_proba(X), classes, estimator.flip_cost
+
+
+# -- the estimators ---------------------------------------------------------------
+
+
+class _BaseGate(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+    """What both gates share: h1 handling, h2's probabilities, clone, tags."""
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict_proba"])],
+        "h1": "no_validation",  # checked in fit, with bcsk's own messages
+    }
+
+    def _validate_params(self) -> None:
+        # scikit-learn's message says what was expected; add how to fix it.
+        try:
+            super()._validate_params()
+        except InvalidParameterError as exc:
+            message = str(exc)
+            for name, hint in _PARAMETER_HINTS.items():
+                if f"The '{name}' parameter" in message:
+                    raise InvalidParameterError(f"{message} {hint}") from None
+            raise
+
+    def __sklearn_clone__(self):
+        return _h1.clone_sharing_h1(self)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = get_tags(self.estimator).input_tags.sparse
+        return tags
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """h2's class labels (the gate's labels are drawn from them)."""
+        return self.estimator_.classes_
+
+    def predict_proba(self, X) -> np.ndarray:
+        """h2's class probabilities; the gate changes labels, not probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples, as h2 receives them.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.predict_proba(X)
+
+    def _finish_fit(self, estimator, X) -> None:
+        """Check h1 against the fitted h2 on a few rows, then store h2."""
+        classes = np.asarray(estimator.classes_)
+        n_probe = min(_num_samples(X), _H1_PROBE_ROWS)
+        probe = X
+        if n_probe < _num_samples(X):
+            (probe,) = indexable(X)  # sparse matrices become CSR, sliceable
+            probe = _safe_indexing(probe, np.arange(n_probe))
+        labels = _h1.h1_predict(self.h1, _for_h1(probe), classes)
+        known = getattr(self.h1, "classes_", None)
+        candidates = labels if known is None else np.asarray(known)
+        if not (_positions(_as_labels(candidates, "h1's labels"), classes) >= 0).any():
+            shown = ", ".join(
+                repr(v) for v in list(dict.fromkeys(candidates.tolist()))[:10]
+            )
+            shown = f"[{shown}]"
+            where = (
+                f"predicts {shown} on the first {n_probe} training samples"
+                if known is None
+                else f"knows the classes {shown}"
+            )
+            raise ValueError(
+                f"h1's labels share none with the classes of y {classes.tolist()}: "
+                f"h1 {where}. h1 and y must use the same labels (same values and "
+                "type, e.g. both the integers 0..9, or both strings)."
+            )
+        self.estimator_ = estimator
+        for name in ("n_features_in_", "feature_names_in_"):
+            if hasattr(estimator, name):
+                setattr(self, name, getattr(estimator, name))
+
+
+def _for_h1(X):
+    """``X`` as h1 receives it: as given, or as an array if it has no shape.
+
+    A DataFrame keeps its columns; a list or an ``__array__`` object becomes
+    an array (a Keras h1 and bcsk's h1 checks need a shape).
+    """
+    return X if hasattr(X, "shape") else np.asarray(X)
+
+
+def _fit_params(fit_params: dict, sample_weight) -> dict:
+    if sample_weight is not None:
+        fit_params = {**fit_params, "sample_weight": sample_weight}
+    return fit_params
+
+
+class CompatibleUpdateClassifier(_BaseGate):
+    """Serve h2, but keep h1's answer unless h2 is ``flip_cost`` times surer.
+
+    A meta-estimator around the new model h2 (``estimator``) in the manner of
+    :class:`sklearn.model_selection.FixedThresholdClassifier`: ``fit`` trains
+    a clone of h2, ``predict`` applies the gate (:func:`gate_predictions`):
+    h1's label ``y1`` unless ``p2(y2) > flip_cost * p2(y1)``, where ``y2`` is
+    h2's most probable label. A tie keeps ``y1``; an h1 label h2 does not know
+    gives ``y2``. ``predict_proba`` is h2's.
+
+    Every negative flip of the gate (h1 right, gate wrong) is one of h2's own
+    (h1 right, ``argmax`` of h2 wrong), and the flipped samples only shrink as
+    ``flip_cost`` grows.
+
+    Parameters
+    ----------
+    estimator : classifier with predict_proba
+        The new model h2, cloned and fitted by ``fit``. Wrap an already
+        trained h2 in :class:`sklearn.frozen.FrozenEstimator` to use it as it
+        is (``fit`` then trains nothing).
+    h1 : keras.Model, fitted scikit-learn classifier, callable or object with predict
+        The old model: a Keras model or a callable ``X -> probabilities`` (one
+        column per class of h2, in the order of ``classes_``), a fitted
+        scikit-learn classifier, or any object whose ``predict`` returns
+        labels (the rule needs only h1's labels). h1 receives the same ``X``
+        as h2 (in a ``Pipeline``, the output of the preceding steps) and is
+        never trained, modified, copied or cloned.
+    flip_cost : float, default=2.0
+        How many times more probable than h1's label h2's label must be to
+        replace it; ``>= 1``. 1 serves h2's predictions (up to ties, see
+        :func:`gate_predictions`); ``np.inf`` keeps every h1 label h2 knows.
+        Use :class:`CompatibleUpdateClassifierCV` to choose it.
+
+    Attributes
+    ----------
+    estimator_ : classifier
+        The fitted h2.
+    classes_ : ndarray of shape (n_classes,)
+        h2's class labels.
+    n_features_in_ : int
+        Number of features seen by h2 during fit (if h2 records it).
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Feature names seen by h2 during fit (if h2 records them).
+
+    See Also
+    --------
+    CompatibleUpdateClassifierCV : Chooses ``flip_cost`` by cross-validation.
+    bcsk.plotting.FlipCostDisplay : Accuracy against negative flips per cost.
+    bcsk.estimator.BCCompatibleClassifier : Compatibility at training time.
+
+    Notes
+    -----
+    Serving the gate means serving both models: each prediction runs h1 and
+    h2 (latency and memory of both), and h1 must be kept in service as long
+    as the gate is. ``fit`` runs h1 on up to 1,000 training rows to check
+    that it accepts ``X`` and that its labels are labels of ``y``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from bcsk.gate import CompatibleUpdateClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X = X / 16
+    >>> h1 = LogisticRegression(max_iter=500).fit(X[:200], y[:200])
+    >>> h2 = LogisticRegression(max_iter=500)
+    >>> gate = CompatibleUpdateClassifier(h2, h1=h1, flip_cost=3.0)
+    >>> gate.fit(X[200:1200], y[200:1200]).predict(X[1200:1205]).shape
+    (5,)
+
+    New errors (h1 right, the served model wrong) of h2 alone and of the gate:
+
+    >>> X_test, y_test = X[1200:], y[1200:]
+    >>> h1_right = h1.predict(X_test) == y_test
+    >>> plain = (h1_right & (gate.estimator_.predict(X_test) != y_test)).sum()
+    >>> gated = (h1_right & (gate.predict(X_test) != y_test)).sum()
+    >>> bool(gated <= plain)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseGate._parameter_constraints,
+        "flip_cost": [Interval(Real, 1, None, closed="both")],
+    }
+
+    def __init__(self, estimator, *, h1=None, flip_cost: float = 2.0) -> None:
+        self.estimator = estimator
+        self.h1 = h1
+        self.flip_cost = flip_cost
+
+    @_fit_context(
+        # estimator (h2) is not validated here; its own fit validates itself.
+        prefer_skip_nested_validation=False
+    )
+    def fit(self, X, y, sample_weight=None, **fit_params) -> CompatibleUpdateClassifier:
+        """Fit a clone of h2 (a ``FrozenEstimator`` is used as it is).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training samples.
+        y : array-like of shape (n_samples,)
+            Labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Passed to h2's ``fit`` when given.
+        **fit_params : dict
+            Passed to h2's ``fit``.
+
+        Returns
+        -------
+        self
+        """
+        _h1.h1_kind(self.h1)  # a missing or unusable h1 fails before h2 trains
+        estimator = clone(self.estimator)
+        estimator.fit(X, y, **_fit_params(fit_params, sample_weight))
+        self._finish_fit(estimator, X)
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        """h1's label unless h2 is ``flip_cost`` times surer of its own.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples; both h2 and h1 receive them.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels drawn from ``classes_``.
+        """
+        check_is_fitted(self, "estimator_")
+        proba = self.estimator_.predict_proba(X)  # h2 first: it validates X
+        classes = np.asarray(self.classes_)
+        h1_pred = _h1.h1_predict(self.h1, _for_h1(X), classes)
+        proba = _check_proba(
+            proba, h1_pred.shape[0], classes.shape[0], "h2's predict_proba"
+        )
+        cost = float(self.flip_cost)
+        return classes[_gate_indices(_positions(h1_pred, classes), proba, [cost])[0]]
+
+
+def _score_fold(estimator, X, y, h1, train, test, fit_params, flip_costs) -> dict:
+    """Fit h2 on one fold (unless prefit) and score every cost on its test part."""
+    if train is not None:
+        estimator.fit(
+            _safe_indexing(X, train),
+            _safe_indexing(y, train),
+            **_check_method_params(X, fit_params, indices=train),
+        )
+    X_test, y_test = _safe_indexing(X, test), _safe_indexing(y, test)
+    classes = np.asarray(estimator.classes_)
+    h1_pred = _h1.h1_predict(h1, _for_h1(X_test), classes)
+    proba = _check_proba(
+        estimator.predict_proba(X_test),
+        _num_samples(X_test),
+        classes.shape[0],
+        "h2's predict_proba",
+    )
+    return _path_scores(np.asarray(y_test), h1_pred, proba, classes, flip_costs)
+
+
+# Keys of cv_results_, named and signed as bcsk's scorers (compatibility_scoring):
+# greater is better for each, so the negative flip rate is negated (neg_nfr).
+_CV_METRICS = {
+    "accuracy": "accuracy",
+    "neg_nfr": "negative_flip_rate",
+    "btc": "btc",
+    "bec": "bec",
+}
+
+
+class CompatibleUpdateClassifierCV(_BaseGate):
+    """The update gate with ``flip_cost`` chosen by cross-validation.
+
+    In the manner of :class:`sklearn.model_selection.TunedThresholdClassifierCV`.
+    The gate needs no training per cost, so each fold fits h2 once and scores
+    the whole grid ``flip_costs`` on that fold's held-out predictions. The
+    rule: among the costs whose mean CV accuracy is at least the accuracy of
+    h2 alone (``flip_cost=1``) minus ``max_accuracy_drop``, take the one with
+    the lowest mean negative flip rate; ties go to the higher accuracy, then
+    to the smaller cost. ``flip_cost=1`` always qualifies, so a cost is always
+    chosen. Then h2 is refitted on all the data (unless ``cv="prefit"``).
+
+    Parameters
+    ----------
+    estimator : classifier with predict_proba
+        The new model h2.
+    h1 : keras.Model, fitted scikit-learn classifier, callable or object with predict
+        The old model; see :class:`CompatibleUpdateClassifier`. It receives the
+        ``X`` passed to ``fit`` and ``predict``.
+    flip_costs : array-like of float, default=None
+        Costs to evaluate, each ``>= 1``; 1 is always added (the reference).
+        ``None`` means :data:`DEFAULT_FLIP_COSTS` ``(1, 1.25, 1.5, 2, 3, 5,
+        10)``.
+    max_accuracy_drop : float, default=0.005
+        Accuracy (a fraction: 0.005 is half a point) the gate may lose against
+        h2 alone, in mean CV accuracy.
+    cv : int, cross-validation generator, iterable or "prefit", default=None
+        Splits of the training data; ``None`` is 5-fold stratified. With
+        ``"prefit"``, h2 must be fitted (for example a
+        :class:`~sklearn.frozen.FrozenEstimator`) and ``fit``'s data, which h2
+        must not have been trained on, is one validation set.
+    n_jobs : int, default=None
+        Folds fitted in parallel (joblib); ``None`` means 1.
+
+    Attributes
+    ----------
+    flip_cost_ : float
+        The chosen cost.
+    best_index_ : int
+        Its row in ``cv_results_``.
+    cv_results_ : dict of ndarray
+        In :class:`~sklearn.model_selection.GridSearchCV`'s layout, one row per
+        cost in increasing order: ``params``, ``param_flip_cost`` and, for
+        ``accuracy``, ``neg_nfr`` (the negative flip rate, negated as in
+        :func:`~bcsk.compatibility_scoring`), ``btc`` and ``bec``,
+        ``split<i>_test_<name>``, ``mean_test_<name>``, ``std_test_<name>``
+        and ``rank_test_<name>`` (rank 1 is the highest value). Works with
+        ``CompatibilityTradeoffDisplay.from_cv_results(...,
+        lambda_param="flip_cost")``.
+    best_estimator_ : CompatibleUpdateClassifier
+        The fitted gate with ``flip_cost=flip_cost_``; ``predict`` uses it.
+    estimator_ : classifier
+        The fitted h2 (``best_estimator_.estimator_``).
+    n_splits_ : int
+        Number of CV splits.
+    classes_ : ndarray of shape (n_classes,)
+        h2's class labels.
+    n_features_in_ : int
+        Number of features seen by h2 during fit (if h2 records it).
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Feature names seen by h2 during fit (if h2 records them).
+
+    See Also
+    --------
+    CompatibleUpdateClassifier : The gate with a given ``flip_cost``.
+
+    Notes
+    -----
+    The scores are unweighted even when ``fit`` gets ``sample_weight`` (it
+    goes to h2's ``fit``). An already trained h2 evaluated with ``cv=5``
+    would be scored on data it may have been trained on: use
+    ``cv="prefit"`` with held-out data instead.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from bcsk.gate import CompatibleUpdateClassifierCV
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X = X / 16
+    >>> h1 = LogisticRegression(max_iter=500).fit(X[:200], y[:200])
+    >>> search = CompatibleUpdateClassifierCV(
+    ...     LogisticRegression(max_iter=500), h1=h1, max_accuracy_drop=0.01, cv=3
+    ... ).fit(X[200:], y[200:])
+    >>> search.cv_results_["param_flip_cost"].tolist()
+    [1.0, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0]
+    >>> bool(search.flip_cost_ >= 1)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseGate._parameter_constraints,
+        "flip_costs": ["array-like", None],
+        "max_accuracy_drop": [Interval(Real, 0, 1, closed="both")],
+        "cv": ["cv_object", StrOptions({"prefit"})],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self,
+        estimator,
+        *,
+        h1=None,
+        flip_costs=None,
+        max_accuracy_drop: float = 0.005,
+        cv=None,
+        n_jobs=None,
+    ) -> None:
+        self.estimator = estimator
+        self.h1 = h1
+        self.flip_costs = flip_costs
+        self.max_accuracy_drop = max_accuracy_drop
+        self.cv = cv
+        self.n_jobs = n_jobs
+
+    def _grid(self) -> np.ndarray:
+        costs = DEFAULT_FLIP_COSTS if self.flip_costs is None else self.flip_costs
+        values = [_check_flip_cost(c, "each of flip_costs") for c in np.ravel(costs)]
+        return np.unique([1.0, *values])
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(
+        self, X, y, sample_weight=None, **fit_params
+    ) -> CompatibleUpdateClassifierCV:
+        """Score every cost by cross-validation, choose one, refit h2.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training samples (with ``cv="prefit"``, held-out validation data).
+        y : array-like of shape (n_samples,)
+            Labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Passed to h2's ``fit`` when given (the scores stay unweighted).
+        **fit_params : dict
+            Passed to h2's ``fit``.
+
+        Returns
+        -------
+        self
+        """
+        _h1.h1_kind(self.h1)
+        costs = self._grid()
+        fit_params = _fit_params(fit_params, sample_weight)
+        # Splitting needs finite class labels: say so before any fold fails.
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        check_array(y, ensure_2d=False, dtype=None, input_name="y")
+        check_classification_targets(y)
+        X, y = indexable(X, y)
+        if self.cv == "prefit":
+            try:
+                check_is_fitted(self.estimator)
+            except NotFittedError:
+                raise NotFittedError(
+                    "cv='prefit' uses h2 as it is, so the estimator must be "
+                    "fitted: pass FrozenEstimator(h2) with a trained h2, or use a "
+                    "number of folds."
+                ) from None
+            splits = [(None, np.arange(_num_samples(X)))]
+        else:
+            splits = list(check_cv(self.cv, y, classifier=True).split(X, y))
+        folds = Parallel(n_jobs=self.n_jobs)(
+            delayed(_score_fold)(
+                self.estimator if train is None else clone(self.estimator),
+                X,
+                y,
+                self.h1,
+                train,
+                test,
+                fit_params,
+                costs,
+            )
+            for train, test in splits
+        )
+        self.cv_results_ = _cv_results(costs, folds)
+        self.n_splits_ = len(splits)
+        self.best_index_ = self._select(self.cv_results_)
+        self.flip_cost_ = float(costs[self.best_index_])
+
+        if self.cv == "prefit":
+            h2 = self.estimator
+        else:
+            h2 = clone(self.estimator).fit(X, y, **fit_params)
+        best = CompatibleUpdateClassifier(
+            self.estimator, h1=self.h1, flip_cost=self.flip_cost_
+        )
+        best._finish_fit(h2, X)
+        self.best_estimator_ = best
+        for name in ("estimator_", "n_features_in_", "feature_names_in_"):
+            if hasattr(best, name):
+                setattr(self, name, getattr(best, name))
+        return self
+
+    def _select(self, results: dict) -> int:
+        accuracy = results["mean_test_accuracy"]
+        flips = -results["mean_test_neg_nfr"]
+        reference = accuracy[0]  # flip_cost=1, the smallest cost of the grid
+        eligible = np.flatnonzero(
+            accuracy >= reference - self.max_accuracy_drop - _ACCURACY_SLACK
+        )
+        # Fewest flips, then highest accuracy, then smallest cost (lexsort
+        # sorts by its last key first; indices already increase with cost).
+        order = np.lexsort((eligible, -accuracy[eligible], flips[eligible]))
+        return int(eligible[order[0]])
+
+    def predict(self, X) -> np.ndarray:
+        """The gate's labels with the chosen ``flip_cost_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples; both h2 and h1 receive them.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.predict(X)
+
+
+def _cv_results(costs: np.ndarray, folds: list[dict]) -> dict:
+    """``cv_results_`` in GridSearchCV's layout, one row per cost."""
+    results: dict = {
+        "params": [{"flip_cost": float(c)} for c in costs],
+        "param_flip_cost": np.ma.MaskedArray(
+            costs.astype(float), mask=np.zeros(costs.shape, dtype=bool)
+        ),
+    }
+    for name, score in _CV_METRICS.items():
+        sign = -1.0 if name.startswith("neg_") else 1.0
+        scores = sign * np.array([fold[score] for fold in folds], dtype=float)
+        for i, split in enumerate(scores):
+            results[f"split{i}_test_{name}"] = split
+        mean = scores.mean(axis=0)
+        results[f"mean_test_{name}"] = mean
+        results[f"std_test_{name}"] = scores.std(axis=0)
+        results[f"rank_test_{name}"] = rankdata(-mean, method="min").astype(np.int32)
+    return results

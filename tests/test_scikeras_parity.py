@@ -1,0 +1,544 @@
+"""Every scikeras feature, run on bcsk and on stock ``KerasClassifier``.
+
+``BCCompatibleClassifier`` promises to behave as scikeras' ``KerasClassifier``
+apart from the compatibility objective. Each test here runs one scikeras
+feature on both (``kind`` is ``"bcsk"`` or ``"scikeras"``) and asserts the
+same outcome, or, where they differ on purpose, each one's outcome:
+
+* ``predict_proba`` of a model whose output width is not the number of
+  classes: stock scikeras returns the wrongly shaped array; bcsk raises.
+* ``predict_proba`` of one sample: stock scikeras squeezes it to 1-D; bcsk
+  keeps ``(1, n_classes)`` as scikit-learn does.
+* A subclassed ``keras.Model`` with its own ``call``: stock scikeras 0.13
+  cannot fit it (it reads ``model_.outputs``); bcsk can.
+* Multi-output y (a list of targets, a 2-D y): stock scikeras fails with
+  unrelated errors; bcsk says it is not supported. One-hot y, which stock
+  scikeras trains, is refused by bcsk with the fix to apply.
+* Multi-input models (scikeras' way: a ``feature_encoder`` that splits X into
+  a list): stock scikeras trains them; bcsk refuses them with a clear error.
+  A list or dict X is refused by both (scikeras validates X as one array).
+* ``class_weight=`` with ``sample_weight``: stock scikeras multiplies the
+  class weights into the caller's array; bcsk leaves it untouched.
+* A one-class y: stock scikeras trains a one-unit softmax; bcsk refuses.
+"""
+
+import keras
+import numpy as np
+import pytest
+from scikeras.wrappers import KerasClassifier
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils.class_weight import compute_sample_weight
+
+from bcsk import BCCompatibleClassifier
+
+N = 200
+KINDS = ["bcsk", "scikeras"]
+CLASS_WEIGHT = {label: 1.0 + label for label in range(10)}
+
+
+def build(meta, hidden=8):
+    return keras.Sequential(
+        [
+            keras.Input((meta["n_features_in_"],)),
+            keras.layers.Dense(hidden, activation="relu"),
+            keras.layers.Dense(meta["n_classes_"], activation="softmax"),
+        ]
+    )
+
+
+def build_wide(meta):
+    """Two output units more than there are classes."""
+    return keras.Sequential(
+        [
+            keras.Input((meta["n_features_in_"],)),
+            keras.layers.Dense(meta["n_classes_"] + 2, activation="softmax"),
+        ]
+    )
+
+
+def build_two_inputs(meta):
+    left, right = keras.Input((32,)), keras.Input((32,))
+    joined = keras.layers.Concatenate()([left, right])
+    output = keras.layers.Dense(meta["n_classes_"], activation="softmax")(joined)
+    return keras.Model([left, right], output)
+
+
+class CallModel(keras.Model):
+    """A subclassed model with its own ``call`` (no symbolic outputs)."""
+
+    def __init__(self, n_classes, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden = keras.layers.Dense(8, activation="relu")
+        self.out = keras.layers.Dense(n_classes, activation="softmax")
+
+    def call(self, inputs):
+        return self.out(self.hidden(inputs))
+
+
+class FunctionalSubclass(keras.Model):
+    """A subclass of keras.Model built the functional way."""
+
+    def __init__(self, n_features, n_classes, **kwargs):
+        inputs = keras.Input((n_features,))
+        outputs = keras.layers.Dense(n_classes, activation="softmax")(inputs)
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+
+
+def _split(X):
+    return [X[:, :32], X[:, 32:]]
+
+
+class TwoInputsKerasClassifier(KerasClassifier):
+    """scikeras' documented way to multi-input models: split X in the encoder."""
+
+    @property
+    def feature_encoder(self):
+        return FunctionTransformer(_split)
+
+
+class TwoInputsBCClassifier(BCCompatibleClassifier):
+    @property
+    def feature_encoder(self):
+        return FunctionTransformer(_split)
+
+
+DEFAULTS = dict(
+    model=build,
+    loss="sparse_categorical_crossentropy",
+    optimizer="adam",
+    epochs=1,
+    batch_size=64,
+    random_state=0,
+    verbose=0,
+    run_eagerly=True,
+)
+
+
+@pytest.fixture(scope="module")
+def data(digits):
+    X, y = digits
+    return X[:N], y[:N]
+
+
+@pytest.fixture
+def make(digits_h1):
+    """``make(kind, **params)``: bcsk (h1, lambda_c=0.5) or stock scikeras."""
+
+    def make(kind, cls=None, **params):
+        params = {**DEFAULTS, **params}
+        if kind == "bcsk":
+            cls = cls or BCCompatibleClassifier
+            return cls(h1=digits_h1, lambda_c=0.5, **params)
+        return (cls or KerasClassifier)(**params)
+
+    return make
+
+
+def zero_lr(make, kind, **params):
+    """One full batch, no update: the reported loss is the initial objective."""
+    return make(
+        kind,
+        optimizer=keras.optimizers.SGD,
+        optimizer__learning_rate=0.0,
+        batch_size=N,
+        shuffle=False,
+        **params,
+    )
+
+
+@pytest.fixture
+def model_calls(monkeypatch):
+    """Keyword arguments of every ``keras.Model.fit`` and ``predict`` call."""
+    calls = {"fit": [], "predict": []}
+    for name in calls:
+        method = getattr(keras.Model, name)
+
+        def recorded(model, *args, _method=method, _name=name, **kwargs):
+            calls[_name].append(kwargs)
+            return _method(model, *args, **kwargs)
+
+        monkeypatch.setattr(keras.Model, name, recorded)
+    return calls
+
+
+def weights_of(model):
+    return [np.array(w) for w in model.get_weights()]
+
+
+def changed(before, after):
+    return any(not np.array_equal(b, a) for b, a in zip(before, after, strict=True))
+
+
+# --------------------------------------------------------------------------
+# initialize, warm_start, partial_fit
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_initialize_then_fit(kind, make, data):
+    X, y = data
+    clf = make(kind).initialize(X, y)
+    initialized = clf.model_
+    assert clf.predict(X[:5]).shape == (5,)
+    assert clf.predict_proba(X[:5]).shape == (5, 10)
+    clf.fit(X, y)
+    # Without warm_start, fit builds a new model.
+    assert clf.model_ is not initialized
+    assert len(clf.history_["loss"]) == 1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_initialize_then_warm_fit_trains_the_initialized_model(kind, make, data):
+    X, y = data
+    clf = make(kind, warm_start=True).initialize(X, y)
+    model, before = clf.model_, weights_of(clf.model_)
+    clf.fit(X, y)
+    assert clf.model_ is model
+    assert changed(before, weights_of(clf.model_))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_warm_start_continues(kind, make, data):
+    X, y = data
+    clf = make(kind, warm_start=True, run_eagerly=False).fit(X, y)
+    model, after_first = clf.model_, weights_of(clf.model_)
+    clf.fit(X, y)
+    assert clf.model_ is model
+    assert changed(after_first, weights_of(clf.model_))
+    # scikeras starts history_ again at epoch 0, and continues it from a
+    # later initial_epoch.
+    assert len(clf.history_["loss"]) == 1
+    clf.fit(X, y, initial_epoch=1, epochs=1)
+    assert len(clf.history_["loss"]) == 2
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_partial_fit_with_classes(kind, make, data):
+    X, y = data
+    first = y < 5
+    clf = make(kind).partial_fit(X[first], y[first], classes=np.arange(10))
+    np.testing.assert_array_equal(clf.classes_, np.arange(10))
+    assert clf.predict_proba(X[:3]).shape == (3, 10)
+    model = clf.model_
+    clf.partial_fit(X, y)
+    assert clf.model_ is model
+    assert clf.current_epoch == 2
+    assert set(clf.predict(X)) <= set(range(10))
+
+
+# --------------------------------------------------------------------------
+# Routed parameters
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_routed_fit_parameters(kind, make, data, model_calls):
+    X, y = data
+    clf = make(kind, fit__batch_size=16, fit__shuffle=False, fit__validation_split=0.25)
+    clf.fit(X, y)
+    (call,) = model_calls["fit"]
+    assert (call["batch_size"], call["shuffle"], call["validation_split"]) == (
+        16,
+        False,
+        0.25,
+    )
+    assert len(clf.history_["val_loss"]) == 1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_batch_size_minus_one_is_all_samples(kind, make, data, model_calls):
+    X, y = data
+    make(kind, batch_size=-1).fit(X, y).predict(X)
+    assert model_calls["fit"][0]["batch_size"] == N
+    assert model_calls["predict"][0]["batch_size"] == N
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_predict_batch_size(kind, make, data, model_calls):
+    X, y = data
+    clf = make(kind, predict__batch_size=7).fit(X, y)
+    clf.predict(X[:20])
+    clf.predict_proba(X[:20])
+    assert [call["batch_size"] for call in model_calls["predict"]] == [7, 7]
+    assert model_calls["fit"][0]["batch_size"] == 64
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_predict_callbacks(kind, make, data):
+    X, y = data
+
+    class CountBatches(keras.callbacks.Callback):
+        batches = 0
+
+        def on_predict_batch_end(self, batch, logs=None):
+            CountBatches.batches += 1
+
+    clf = make(kind, predict__callbacks=[CountBatches()], predict__batch_size=50)
+    clf.fit(X, y).predict(X)
+    assert CountBatches.batches == N // 50
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_compile_and_optimizer_parameters(kind, make, data):
+    X, y = data
+    clf = make(
+        kind,
+        compile__metrics=["accuracy"],
+        optimizer=keras.optimizers.Adam,
+        optimizer__learning_rate=0.125,
+        loss=keras.losses.SparseCategoricalCrossentropy,
+        loss__from_logits=False,
+    ).fit(X, y)
+    assert isinstance(clf.model_.optimizer, keras.optimizers.Adam)
+    assert float(clf.model_.optimizer.learning_rate) == 0.125
+    assert isinstance(clf.model_.loss, keras.losses.SparseCategoricalCrossentropy)
+    assert set(clf.history_) == {"loss", "accuracy"}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_validation_data(kind, make, data):
+    X, y = data
+    clf = make(kind).fit(X[:150], y[:150], validation_data=(X[150:], y[150:]))
+    assert len(clf.history_["val_loss"]) == 1
+    clf = make(kind, fit__validation_data=(X[150:], y[150:])).fit(X[:150], y[:150])
+    assert len(clf.history_["val_loss"]) == 1
+
+
+# --------------------------------------------------------------------------
+# Callbacks
+# --------------------------------------------------------------------------
+
+
+def _early_stopping():
+    # Stops after the second epoch: no epoch improves the loss by 100.
+    return keras.callbacks.EarlyStopping(monitor="loss", min_delta=100, patience=0)
+
+
+CALLBACKS = {
+    "instance": lambda: dict(callbacks=[_early_stopping()]),
+    "routed": lambda: dict(
+        callbacks=keras.callbacks.EarlyStopping,
+        callbacks__monitor="loss",
+        callbacks__min_delta=100,
+        callbacks__patience=0,
+    ),
+    "fit__callbacks": lambda: dict(fit__callbacks=[_early_stopping()]),
+    "dict": lambda: dict(callbacks={"stop": _early_stopping()}),
+}
+
+
+@pytest.mark.parametrize("how", list(CALLBACKS))
+@pytest.mark.parametrize("kind", KINDS)
+def test_early_stopping(kind, how, make, data):
+    X, y = data
+    clf = make(kind, epochs=5, **CALLBACKS[how]()).fit(X, y)
+    assert len(clf.history_["loss"]) == 2
+
+
+# --------------------------------------------------------------------------
+# Class weights
+# --------------------------------------------------------------------------
+
+CLASS_WEIGHTS = {
+    "param": (dict(class_weight=CLASS_WEIGHT), {}),
+    "fit__class_weight": (dict(fit__class_weight=CLASS_WEIGHT), {}),
+    "fit_kwarg": ({}, dict(class_weight=CLASS_WEIGHT)),
+}
+
+
+@pytest.mark.parametrize("how", list(CLASS_WEIGHTS))
+@pytest.mark.parametrize("kind", KINDS)
+def test_class_weight_weighs_the_loss_as_sample_weights(kind, how, make, data):
+    X, y = data
+    params, fit_kwargs = CLASS_WEIGHTS[how]
+    weighted = zero_lr(make, kind, **params).fit(X, y, **fit_kwargs)
+    as_samples = zero_lr(make, kind).fit(
+        X, y, sample_weight=compute_sample_weight(CLASS_WEIGHT, y)
+    )
+    plain = zero_lr(make, kind).fit(X, y)
+    np.testing.assert_allclose(
+        weighted.history_["loss"], as_samples.history_["loss"], rtol=1e-6
+    )
+    assert weighted.history_["loss"][0] > 2 * plain.history_["loss"][0]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_class_weight_param_with_sample_weight(kind, make, data):
+    X, y = data
+    sample_weight = np.linspace(0.5, 2.0, N)
+    mine = sample_weight.copy()
+    clf = zero_lr(make, kind, class_weight=CLASS_WEIGHT).fit(X, y, sample_weight=mine)
+    both = sample_weight * compute_sample_weight(CLASS_WEIGHT, y)
+    expected = zero_lr(make, kind).fit(X, y, sample_weight=both)
+    np.testing.assert_allclose(
+        clf.history_["loss"], expected.history_["loss"], rtol=1e-6
+    )
+    if kind == "bcsk":
+        np.testing.assert_array_equal(mine, sample_weight)
+    else:  # stock scikeras multiplies the class weights into the caller's array
+        np.testing.assert_allclose(mine, both)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_keras_class_weight_with_sample_weight_is_refused(kind, make, data):
+    # Keras' own class_weight cannot be combined with sample weights.
+    X, y = data
+    clf = make(kind, fit__class_weight=CLASS_WEIGHT)
+    with pytest.raises(ValueError, match="class_weight.*sample_weight"):
+        clf.fit(X, y, sample_weight=np.ones(N))
+
+
+# --------------------------------------------------------------------------
+# Models: prebuilt, subclassed, multi-input, output width
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_prebuilt_compiled_model(kind, make, data):
+    X, y = data
+    model = build({"n_features_in_": 64, "n_classes_": 10})
+    optimizer = keras.optimizers.SGD(0.1)
+    model.compile(loss="sparse_categorical_crossentropy", optimizer=optimizer)
+    before = weights_of(model)
+    clf = make(kind, model=model, loss=None, optimizer=None).fit(X, y)
+    # The model is used as it is: trained in place, with its own optimizer.
+    assert clf.model_ is model
+    assert clf.model_.optimizer is optimizer
+    assert changed(before, weights_of(model))
+    assert clf.predict_proba(X[:4]).shape == (4, 10)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_subclassed_model_with_call(kind, make, data):
+    X, y = data
+    clf = make(kind, model=lambda meta: CallModel(meta["n_classes_"]))
+    if kind == "scikeras":
+        # scikeras 0.13 counts model_.outputs, which such a model lacks.
+        with pytest.raises(AttributeError, match="outputs"):
+            clf.fit(X, y)
+        return
+    clf.fit(X, y, epochs=2)
+    assert len(clf.history_["loss"]) == 2
+    assert clf.predict_proba(X[:4]).shape == (4, 10)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_functional_subclass_model(kind, make, data):
+    X, y = data
+    model = lambda meta: FunctionalSubclass(64, meta["n_classes_"])  # noqa: E731
+    clf = make(kind, model=model).fit(X, y)
+    assert isinstance(clf.model_, FunctionalSubclass)
+    assert clf.predict_proba(X[:4]).shape == (4, 10)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_multi_input_model_through_a_feature_encoder(kind, make, data):
+    X, y = data
+    cls = TwoInputsBCClassifier if kind == "bcsk" else TwoInputsKerasClassifier
+    clf = make(kind, cls=cls, model=build_two_inputs)
+    if kind == "bcsk":
+        with pytest.raises(ValueError, match="multi-input models are not supported"):
+            clf.fit(X, y)
+        assert not hasattr(clf, "model_")
+        return
+    clf.fit(X, y)
+    assert clf.predict_proba(X[:4]).shape == (4, 10)
+
+
+@pytest.mark.parametrize("X_kind", ["list", "dict"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_list_or_dict_X_is_refused_by_both(kind, X_kind, make, data):
+    X, y = data
+    parts = _split(X)
+    X_in = parts if X_kind == "list" else {"left": parts[0], "right": parts[1]}
+    with pytest.raises(ValueError):
+        make(kind, model=build_two_inputs).fit(X_in, y)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_predict_proba_with_a_wider_output(kind, make, data):
+    X, y = data
+    clf = make(kind, model=build_wide).initialize(X, y)
+    if kind == "scikeras":
+        # Stock scikeras returns 12 columns for 10 classes, silently.
+        assert clf.predict_proba(X[:5]).shape == (5, 12)
+        return
+    with pytest.raises(
+        ValueError, match="12 probabilities per sample but there are 10"
+    ):
+        clf.predict_proba(X[:5])
+    # fit says so too, before training.
+    with pytest.raises(ValueError, match="h2 outputs 12"):
+        make(kind, model=build_wide).fit(X, y)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_predict_proba_of_one_sample(kind, make, data):
+    X, y = data
+    proba = make(kind).fit(X, y).predict_proba(X[:1])
+    # scikit-learn's shape on bcsk; stock scikeras squeezes it.
+    assert proba.shape == ((1, 10) if kind == "bcsk" else (10,))
+
+
+# --------------------------------------------------------------------------
+# Targets
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["list", "2-D"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_multi_output_y(kind, target, make, data):
+    X, y = data
+    Y = [y, y[::-1]] if target == "list" else np.column_stack([y, y[::-1]])
+    clf = make(kind)
+    if kind == "bcsk":
+        with pytest.raises(ValueError, match="multi-output y.*is not supported"):
+            clf.fit(X, Y)
+        return
+    # Stock scikeras fails too, with errors about something else ("inconsistent
+    # numbers of samples"; the builder gets n_classes_=None).
+    with pytest.raises(ValueError):
+        clf.fit(X, Y)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_one_hot_y(kind, make, data):
+    X, y = data
+    one_hot = np.eye(10)[y]
+    clf = make(kind, loss="categorical_crossentropy")
+    if kind == "scikeras":
+        assert clf.fit(X, one_hot).predict(X[:3]).shape == (3, 10)
+        return
+    with pytest.raises(ValueError, match=r"y\.argmax\(axis=1\)"):
+        clf.fit(X, one_hot)
+    # The fix the message gives trains on one-hot targets all the same.
+    assert clf.fit(X, one_hot.argmax(axis=1)).predict(X[:3]).shape == (3,)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_column_y(kind, make, data):
+    X, y = data
+    clf = make(kind).fit(X, y[:, None])
+    assert clf.predict(X[:3]).shape == (3, 1)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_string_labels(kind, make, data):
+    X, y = data
+    names = np.array(list("abcdefghij"))
+    clf = make(kind).fit(X, names[y])
+    np.testing.assert_array_equal(clf.classes_, names)
+    assert set(clf.predict(X)) <= set(names)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_one_class_y(kind, make, data):
+    X, y = data
+    clf = make(kind)
+    if kind == "bcsk":
+        with pytest.raises(ValueError, match="at least 2 classes"):
+            clf.fit(X[y == 0], y[y == 0])
+        return
+    with pytest.warns(UserWarning, match="softmax"):  # one unit: always 1
+        clf.fit(X[y == 0], y[y == 0])
+        assert set(clf.predict(X[:5])) == {0}
