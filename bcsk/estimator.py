@@ -433,6 +433,10 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
             dataset = dataset.shuffle(
                 len(X), seed=self._seed, reshuffle_each_iteration=True
             )
+        if not self.model_.built:
+            # A subclassed h2 (one with its own call) has no weights before its
+            # first call, and bc_fit builds the optimizer from h2's weights.
+            self.model_(X[:1], training=False)
         bc_loss = loss_class(
             self.h1, self.model_, self.lambda_c, **dissonance.get_params()
         )

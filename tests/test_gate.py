@@ -11,6 +11,7 @@ import sys
 
 import numpy as np
 import pytest
+from _builders import PRIOR_H1
 from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
@@ -850,25 +851,6 @@ def test_gate_and_display_import_no_tensorflow():
 
 # -- scikit-learn's common checks --------------------------------------------------
 
-
-class PriorH1(ClassifierMixin, BaseEstimator):
-    """A fitted h1 for any width: a fixed prior over the labels 0, 1 and 2."""
-
-    def fit(self, X, y):
-        self.classes_ = np.unique(y)
-        self.prior_ = np.full(len(self.classes_), 1.0 / len(self.classes_))
-        self.prior_[0] += 0.1
-        self.prior_ /= self.prior_.sum()
-        return self
-
-    def predict_proba(self, X):
-        return np.tile(self.prior_, (np.shape(X)[0], 1))
-
-    def predict(self, X):
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-
-
-PRIOR_H1 = PriorH1().fit(None, np.array([0, 1, 2]))
 
 _GATE_NOT_ARGMAX = (
     "by design predict is the gate (h1's label unless h2 is flip_cost times "

@@ -275,6 +275,23 @@ def _search(h1):
     )
 
 
+def keep_drawing_from_random():
+    """Start a thread here that keeps drawing from Python's global ``random``.
+
+    A dask worker's communication draws from it now and then (it samples data
+    with ``random.randint`` to decide on compression); this draws all the time,
+    so that a build exposed to other threads' draws shows in every run.
+    """
+
+    def draw():
+        while True:
+            random.randint(1, 10**9)
+            time.sleep(0.0005)
+
+    threading.Thread(target=draw, daemon=True).start()
+    return True
+
+
 def _scores(search):
     return {
         key: value.tolist()
@@ -296,7 +313,8 @@ def test_dask_grid_search_equals_one_job_ten_times(digits, digits_h1, monkeypatc
     assert set(serial) >= {"mean_test_accuracy", "mean_test_btc", "mean_test_bec"}
 
     # Two worker processes with two threads each: fits run in processes and
-    # two at a time in threads of one process, beside the workers' own threads.
+    # two at a time in threads of one process, beside the workers' own threads
+    # and one more on each worker that keeps drawing from Python's random.
     with (
         distributed.LocalCluster(
             n_workers=2,
@@ -304,9 +322,10 @@ def test_dask_grid_search_equals_one_job_ten_times(digits, digits_h1, monkeypatc
             processes=True,
             dashboard_address=None,
         ) as cluster,
-        distributed.Client(cluster),
+        distributed.Client(cluster) as client,
         joblib.parallel_backend("dask"),
     ):
+        assert all(client.run(keep_drawing_from_random).values())
         differing = []
         for run in range(10):
             scores = _scores(_search(digits_h1).fit(X, y))
