@@ -157,6 +157,22 @@ class TaskLoss:
     from_logits: bool = False
 
 
+class TaskTerm(keras.losses.Loss):
+    """``mean_i[ s_i l_i ]`` of a :class:`TaskLoss`, as a Keras loss.
+
+    Reduced as Keras reduces a compiled loss, and scaled under
+    ``tf.distribute`` strategies.
+    """
+
+    def __init__(self, task: TaskLoss, name: str = "task") -> None:
+        super().__init__(name=name)
+        self.task = task
+
+    def call(self, y_true, y_pred):
+        """Per-sample ``l_i``."""
+        return self.task.per_sample(y_true, y_pred)
+
+
 def _unreduced(loss) -> Callable:
     """The per-sample values of a loss given to ``compile``, as Keras computes them."""
     if isinstance(loss, (str, dict)):

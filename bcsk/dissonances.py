@@ -72,8 +72,9 @@ class Dissonance:
     every backend, inside compiled training steps and under XLA.
     """
 
-    #: The name that selects this dissonance (``dissonance="..."``).
-    name: ClassVar[str]
+    #: The name that selects this dissonance (``dissonance="..."``); a
+    #: subclass of the user's keeps "custom" unless it names itself.
+    name: ClassVar[str] = "custom"
     #: Whether ``d_i`` needs h1's probabilities (not only its labels).
     needs_probabilities: ClassVar[bool] = True
 

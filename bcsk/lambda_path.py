@@ -105,8 +105,10 @@ class _LambdaPath(BCCompatibleClassifier):
                 "coupling the copies. Use clipnorm (per weight), or GridSearchCV over "
                 "BCCompatibleClassifier."
             )
-        path = ReferenceInputPathModel(self.models_, self.lambda_cs, dissonance)
-        path.compile(optimizer=optimizer, loss=self.models_[0].loss)
+        path = ReferenceInputPathModel(
+            self.models_, self.lambda_cs, dissonance, loss=self.models_[0].loss
+        )
+        path.compile(optimizer=optimizer, loss=None)
         return path
 
     def estimator_for(self, index: int) -> BCCompatibleClassifier:

@@ -72,6 +72,33 @@ def test_each_copy_trains_as_its_own_fit(dissonance, data, h1):
     )
 
 
+def build_regularised(meta, hidden=8):
+    return keras.Sequential(
+        [
+            keras.Input((meta["n_features_in_"],)),
+            keras.layers.Dense(
+                hidden, activation="relu", kernel_regularizer=keras.regularizers.L2(0.1)
+            ),
+            keras.layers.Dense(meta["n_classes_"], activation="softmax"),
+        ]
+    )
+
+
+def test_regularisation_losses_of_every_copy_count(data, h1):
+    X, y = data
+    params = {**PARAMS, "epochs": 1}
+    path = _LambdaPath(build_regularised, h1=h1, lambda_cs=(0.0, 1.0), **params)
+    path.fit(X, y)
+    for j, lambda_c in enumerate((0.0, 1.0)):
+        alone = BCCompatibleClassifier(
+            build_regularised, h1=h1, lambda_c=lambda_c, **params
+        ).fit(X, y)
+        for a, b in zip(
+            path.models_[j].get_weights(), alone.model_.get_weights(), strict=True
+        ):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
 def folds():
     return StratifiedKFold(2, shuffle=True, random_state=0)
 

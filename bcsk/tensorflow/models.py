@@ -348,15 +348,21 @@ class ReferenceInputPathModel(keras.Model):
     depends only on that weight's gradient (SGD, Adam, RMSprop, ...) trains
     every copy as its own fit would. Private to
     :class:`bcsk.BCCompatibleClassifierCV`, never saved.
+
+    Compile it with ``loss=None``: the task loss ``loss`` is applied here, as
+    one Keras loss per copy. (A compiled loss over k outputs would make Keras
+    create a loss tracker per output while tracing the first step, and
+    TensorFlow would trace that step twice.)
     """
 
-    def __init__(self, originals, lambda_cs, dissonance) -> None:
+    def __init__(self, originals, lambda_cs, dissonance, loss) -> None:
         super().__init__()
         self.originals = list(originals)
         object.__setattr__(
             self, "_lambda_cs", [_objective.validate_lambda_c(v) for v in lambda_cs]
         )
         object.__setattr__(self, "_dissonance", get_dissonance(dissonance))
+        object.__setattr__(self, "_task_loss", loss)
 
     def call(self, inputs, training=None):
         """Every copy's output on ``x``, as a list."""
@@ -365,24 +371,25 @@ class ReferenceInputPathModel(keras.Model):
     def compute_loss(
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True
     ):
-        """The sum of the copies' objectives (each copy's compiled loss is Keras')."""
+        """The sum of the copies' objectives, plus their regularisation losses."""
         if y is None or y_pred is None:
             return super().compute_loss(x, y, y_pred, sample_weight, training=training)
-        # One compiled loss applied to every output, with Keras' own reduction;
-        # it also adds every copy's regularisation losses.
-        total = super().compute_loss(
-            x, [y] * len(y_pred), y_pred, sample_weight, training=training
-        )
-        h1_output, correct = x[1], x[2]
         task = _objective.compiled_task_loss(
-            getattr(self, "loss", None), _objective.output_width(y_pred[0])
+            self._task_loss, _objective.output_width(y_pred[0])
         )
+        task_term = _objective.TaskTerm(task)
         term = CompatibilityTerm(self._dissonance, task)
+        h1_output, correct = x[1], x[2]
+        total = 0.0
         for lambda_c, prediction in zip(self._lambda_cs, y_pred, strict=True):
-            if lambda_c == 0:
-                continue
-            reference = ops.cast(h1_output, prediction.dtype)
-            total = total + lambda_c * term(
-                (y, reference, correct), prediction, sample_weight=sample_weight
+            total = total + task_term(y, prediction, sample_weight=sample_weight)
+            if lambda_c:
+                reference = ops.cast(h1_output, prediction.dtype)
+                total = total + lambda_c * term(
+                    (y, reference, correct), prediction, sample_weight=sample_weight
+                )
+        if self.losses:  # the copies' regularisation losses, aggregated by Keras
+            total = total + super().compute_loss(
+                x, y, y_pred, sample_weight, training=training
             )
         return total
