@@ -17,11 +17,13 @@ from collections.abc import Callable, Sequence
 
 import keras
 import numpy as np
+import scipy.sparse
 from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import assert_all_finite, check_is_fitted
 
 from bcsk import _h1
 from bcsk.estimator import BCCompatibleClassifier
@@ -184,6 +186,8 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
         Class labels.
     n_splits_ : int
         Number of folds.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
 
     Examples
     --------
@@ -221,15 +225,24 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
         self.scoring = scoring
         self.refit = refit
         self.dissonance = dissonance
-        vars(self).update(kwargs)
-        self._estimator_param_names = sorted(kwargs)
+        # BCCompatibleClassifier's parameters, stored as given (``__init__``
+        # only stores); get_params and set_params see them as parameters.
+        self._estimator_kwargs = dict(kwargs)
 
     # -- parameters: explicit ones plus BCCompatibleClassifier's ---------------
+
+    def __getattr__(self, name: str):
+        kwargs = self.__dict__.get("_estimator_kwargs", {})
+        if name in kwargs:
+            return kwargs[name]
+        raise AttributeError(
+            f"{type(self).__name__!r} object has no attribute {name!r}"
+        )
 
     def get_params(self, deep: bool = True) -> dict:
         """Parameters, the ``BCCompatibleClassifier`` ones passed as kwargs included."""
         params = super().get_params(deep=deep)
-        params.update({k: getattr(self, k) for k in self._estimator_param_names})
+        params.update(self._estimator_kwargs)
         return params
 
     def set_params(self, **params) -> BCCompatibleClassifierCV:
@@ -240,12 +253,10 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
             prefix, routed, _ = name.partition("__")
             if routed and prefix not in _ROUTED:
                 nested[name] = value  # a parameter of a nested object
-                continue
-            setattr(self, name, value)
-            if name not in own and name not in self._estimator_param_names:
-                self._estimator_param_names = sorted(
-                    [*self._estimator_param_names, name]
-                )
+            elif name in own:
+                setattr(self, name, value)
+            else:
+                self._estimator_kwargs[name] = value
         if nested:
             super().set_params(**nested)
         return self
@@ -262,7 +273,7 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
     # -- fitting ---------------------------------------------------------------
 
     def _estimator_params(self) -> dict:
-        params = {k: getattr(self, k) for k in self._estimator_param_names}
+        params = dict(self._estimator_kwargs)
         if params.get("method", "model") != "model":
             raise ValueError(
                 "BCCompatibleClassifierCV trains with method='model' only; got "
@@ -296,24 +307,41 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
         -------
         self
         """
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
         lambda_cs = _check_lambda_cs(self.lambda_cs)
         params = self._estimator_params()
         base = BCCompatibleClassifier(**params)
         scorer = check_scoring(base, scoring=self.scoring)
-        cv = check_cv(self.cv, y, classifier=True)
-        X_array, y_array = np.asarray(X), np.asarray(y)
+        if scipy.sparse.issparse(X):
+            raise TypeError(
+                f"{type(self).__name__} does not accept sparse X (got "
+                f"{type(X).__name__}): pass a dense array, e.g. X.toarray()."
+            )
+        if not hasattr(X, "columns"):  # a DataFrame stays one (for a sklearn h1)
+            X = np.asarray(X)
+        y_array = np.asarray(y)
+        if y_array.dtype.kind in "fc":
+            assert_all_finite(y_array, input_name="y")
+        cv = check_cv(self.cv, y_array, classifier=True)
         weights = None if sample_weight is None else np.asarray(sample_weight)
         fold_scores = []  # one list of per-candidate scores (float or dict) per fold
-        for train, test in cv.split(X_array, y_array):
+        for train, test in cv.split(X, y_array):
+            # _safe_indexing keeps a DataFrame a DataFrame (a scikit-learn h1
+            # may need its column names).
+            X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
             path = _LambdaPath(lambda_cs=lambda_cs, **params)
             path.fit(
-                X_array[train],
+                X_train,
                 y_array[train],
                 sample_weight=None if weights is None else weights[train],
             )
             fold_scores.append(
                 [
-                    scorer(path.estimator_for(j), X_array[test], y_array[test])
+                    scorer(path.estimator_for(j), X_test, y_array[test])
                     for j in range(len(lambda_cs))
                 ]
             )
@@ -325,8 +353,10 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
             self.best_estimator_ = clone(base).set_params(lambda_c=self.lambda_c_)
             self.best_estimator_.fit(X, y, sample_weight=sample_weight)
             self.classes_ = self.best_estimator_.classes_
+            self.n_features_in_ = self.best_estimator_.n_features_in_
         else:
             self.classes_ = np.unique(y_array)
+            self.n_features_in_ = np.shape(X)[1]
         return self
 
     def _choose(self, lambda_cs) -> None:
