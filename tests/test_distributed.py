@@ -9,15 +9,13 @@
 """
 
 import importlib
-import json
-import os
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _subprocess import result_of, run_python
 from sklearn.model_selection import GridSearchCV
 
 from bcsk import BCCompatibleClassifier
@@ -227,20 +225,8 @@ MIRRORED_SCRIPT = textwrap.dedent(
 
 @pytest.fixture(scope="module")
 def mirrored_losses(tmp_path_factory):
-    script = tmp_path_factory.mktemp("mirrored") / "mirrored.py"
-    script.write_text(MIRRORED_SCRIPT)
-    completed = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    line = next(
-        line for line in completed.stdout.splitlines() if line.startswith("RESULT ")
-    )
-    return json.loads(line[len("RESULT ") :])
+    folder = tmp_path_factory.mktemp("mirrored")
+    return result_of(run_python(MIRRORED_SCRIPT, folder, name="mirrored.py"))
 
 
 @pytest.mark.parametrize(

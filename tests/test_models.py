@@ -10,9 +10,6 @@ With a zero learning rate and one batch holding every sample, the loss that
 """
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 import time
 import zipfile
@@ -22,6 +19,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from _reference import h1_correct, objective
+from _subprocess import result_of, run_python
 from sklearn.linear_model import LogisticRegression
 
 from bcsk.dissonances import FocalDistillation, LogitDifference, StrictImitation
@@ -698,20 +696,7 @@ def test_from_config_accepts_a_dissonance_name(h1):
 
 def run_script(source, folder, *args):
     """Run ``source`` in a fresh interpreter; return the JSON of its RESULT line."""
-    script = folder / "script.py"
-    script.write_text(source)
-    completed = subprocess.run(
-        [sys.executable, str(script), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    line = next(
-        line for line in completed.stdout.splitlines() if line.startswith("RESULT ")
-    )
-    return json.loads(line[len("RESULT ") :])
+    return result_of(run_python(source, folder, *args))
 
 
 # Saved here; loaded, evaluated and described in a fresh interpreter.

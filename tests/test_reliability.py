@@ -15,11 +15,8 @@ one process; this file covers the estimator paths and the fresh process.
 """
 
 import json
-import os
 import pickle
 import re
-import subprocess
-import sys
 import textwrap
 
 import joblib
@@ -31,6 +28,7 @@ import tensorflow as tf
 # The builder of the estimators a fresh process loads (with this folder on
 # PYTHONPATH there).
 from _builders import build_mlp
+from _subprocess import run_python
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -51,8 +49,6 @@ from bcsk.tensorflow.loss import (
     BCStrictImitationNLLLoss,
 )
 from bcsk.tensorflow.models import BCCompatibilityModel, BCNewErrorCompatibilityModel
-
-TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 
 SCE = "sparse_categorical_crossentropy"
 
@@ -371,22 +367,7 @@ def round_trip(tmp_path_factory, digits, digits_h1, sklearn_h1):
             expected[f"{name}-pickle{suffix}"] = expected.pop(name + suffix)
 
     (folder / "manifest.json").write_text(json.dumps(manifest))
-    script = folder / "load.py"
-    script.write_text(LOAD_SCRIPT)
-    completed = subprocess.run(
-        [sys.executable, str(script), str(folder)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={
-            **os.environ,
-            "TF_CPP_MIN_LOG_LEVEL": "3",
-            "PYTHONPATH": os.pathsep.join(
-                [TESTS_DIR, *filter(None, [os.environ.get("PYTHONPATH")])]
-            ),
-        },
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
+    run_python(LOAD_SCRIPT, folder, str(folder), name="load.py")
     with np.load(folder / "loaded.npz", allow_pickle=False) as loaded:
         return expected, dict(loaded)
 

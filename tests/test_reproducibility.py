@@ -15,10 +15,7 @@ The runs in other processes (a fresh interpreter, loky, dask) are slow tests:
 
 import importlib
 import json
-import os
 import random
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -28,6 +25,7 @@ import keras
 import numpy as np
 import pytest
 from _builders import build_mlp
+from _subprocess import run_python
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_validate
@@ -215,16 +213,8 @@ np.savez({out!r}, *seeded_weights())
 @pytest.mark.slow
 def test_fresh_process(reference, tmp_path):
     out = tmp_path / "weights.npz"
-    script = tmp_path / "fit.py"
-    script.write_text(FRESH_PROCESS.format(tests=str(TESTS_DIR), out=str(out)))
-    completed = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
+    source = FRESH_PROCESS.format(tests=str(TESTS_DIR), out=str(out))
+    run_python(source, tmp_path, name="fit.py")
     with np.load(out) as saved:
         assert_identical([saved[f"arr_{i}"] for i in range(len(saved))], reference)
 
