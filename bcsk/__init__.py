@@ -29,6 +29,7 @@ _LAZY = {
     "CompatibleUpdateClassifier": "bcsk.gate",
     "CompatibleUpdateClassifierCV": "bcsk.gate",
     "gate_predictions": "bcsk.gate",
+    "MeanEnsemble": "bcsk.ensemble",
     "BCCompatibilityModel": "bcsk.tensorflow.models",
     "BCNewErrorCompatibilityModel": "bcsk.tensorflow.models",
     "BCLoss": "bcsk.tensorflow.loss",
@@ -62,6 +63,8 @@ _LAZY = {
     "neg_nfi_scorer": "bcsk.scorers",
     "neg_relative_nfr_scorer": "bcsk.scorers",
     "best_accuracy_with_btc_at_least": "bcsk.scorers",
+    "fewest_new_errors_within": "bcsk.scorers",
+    "lowest_update_cost": "bcsk.scorers",
 }
 # Modules re-exported under a name of their own (BCML's ``tf_helpers`` idiom).
 _LAZY_MODULES = {"tf_helpers": "bcsk.tensorflow.helpers"}

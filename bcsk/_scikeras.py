@@ -283,6 +283,20 @@ class ScikerasClassifier(KerasClassifier):
         ):
             return super()._build_keras_model()
 
+    def _build_keras_model_seeded(self, seed: int | None):
+        """Build a model as scikeras would, under ``seed`` instead of the fit's.
+
+        scikeras' builder reads the seed from ``_random_state``; the ensemble
+        members and the path's copies each need a seed of their own.
+        """
+        saved = self._random_state
+        self._random_state = seed
+        try:
+            # This class's build (one network), not a subclass's override.
+            return ScikerasClassifier._build_keras_model(self)
+        finally:
+            self._random_state = saved
+
     # -- fit, partial_fit: nothing half done, nothing silently skipped ----------
 
     def _check_fit_inputs(self, X, y) -> None:

@@ -77,6 +77,14 @@ class Dissonance:
     name: ClassVar[str] = "custom"
     #: Whether ``d_i`` needs h1's probabilities (not only its labels).
     needs_probabilities: ClassVar[bool] = True
+    #: The positive ``lambda_c`` values that ``lambda_cs="auto"`` searches
+    #: (:class:`bcsk.BCCompatibleClassifierCV`; plain training, 0, is added
+    #: once). ``None``: the dissonance has no grid of its own, and a search
+    #: must be given ``lambda_cs``. The grids of bcsk's dissonances come from
+    #: the defaults study ("Choosing a dissonance" in the docs): each spans
+    #: where the dissonance starts to cut new errors up to where it costs
+    #: about a point of accuracy; their scales differ up to 100-fold.
+    default_lambda_cs: ClassVar[tuple[float, ...] | None] = None
 
     # -- parameters, in the manner of sklearn.gaussian_process.kernels ---------
 
@@ -194,6 +202,7 @@ class NewError(Dissonance):
 
     name = "new_error"
     needs_probabilities = False
+    default_lambda_cs = (0.3, 1.0, 3.0, 10.0)
 
     def values(self, y, h1_output, y_pred, task):
         """``d_i = l(y_i, h2(x_i))``."""
@@ -216,6 +225,7 @@ class StrictImitation(Dissonance):
     """
 
     name = "strict_imitation"
+    default_lambda_cs = (0.03, 0.1, 0.3, 1.0)
 
     def values(self, y, h1_output, y_pred, task):
         """``d_i``: the task loss's divergence of h2's output from h1's."""
@@ -259,6 +269,7 @@ class FocalDistillation(Dissonance):
     """
 
     name = "focal_distillation"
+    default_lambda_cs = (0.003, 0.01, 0.03, 0.1)
     DIVERGENCES: ClassVar[tuple[str, ...]] = ("kl", "logits")
 
     def __init__(
@@ -330,6 +341,7 @@ class LogitDifference(Dissonance):
     """
 
     name = "logit_difference"
+    default_lambda_cs = (0.01, 0.03, 0.1, 0.3)
 
     def __init__(self, margin: float = 0.5, power: float = 2) -> None:
         self.margin = margin

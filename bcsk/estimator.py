@@ -15,7 +15,7 @@ import tensorflow as tf
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from bcsk import _h1, _objective
-from bcsk._scikeras import ScikerasClassifier
+from bcsk._scikeras import ScikerasClassifier, keras_seeds
 from bcsk.dissonances import (
     DISSONANCES,
     Dissonance,
@@ -25,10 +25,11 @@ from bcsk.dissonances import (
     StrictImitation,
     get_dissonance,
 )
+from bcsk.ensemble import MeanEnsemble
 from bcsk.tensorflow._training import build_training_state
 from bcsk.tensorflow.helpers import bc_fit
 from bcsk.tensorflow.loss import distillation, new_error, strict_imitation
-from bcsk.tensorflow.models import ReferenceInputModel
+from bcsk.tensorflow.models import ReferenceInputModel, ReferenceInputPathModel
 
 __all__ = ["BCCompatibleClassifier"]
 
@@ -72,6 +73,34 @@ def _compile_like(target: keras.Model, source: keras.Model, loss) -> None:
         if key not in ("optimizer", "loss")
     }
     target.compile(optimizer=source.optimizer, loss=loss, **kwargs)
+
+
+def member_seeds(seed: int | None, n_members: int) -> list[int | None]:
+    """The build seed of each ensemble member, derived from the fit's seed.
+
+    Member 0 is built under ``seed`` itself, so that one member is the
+    network a fit with ``n_members=1`` trains; the others under seeds spawned
+    from it by NumPy's ``SeedSequence`` (independent streams, and no overlap
+    with the seeds of other ``random_state`` values). Without a seed every
+    build draws fresh weights.
+    """
+    if seed is None:
+        return [None] * n_members
+    spawned = np.random.SeedSequence(seed).spawn(n_members - 1)
+    # 31 bits: TensorFlow's and scikeras' seeds must be non-negative int32.
+    return [seed] + [int(s.generate_state(1)[0] >> 1) for s in spawned]
+
+
+def check_same_networks(models, parameter: str) -> None:
+    """Raise unless the builder gave networks of one shape (weights and output)."""
+    shapes = [[tuple(w.shape) for w in m.weights] for m in models]
+    if any(shape != shapes[0] for shape in shapes):
+        raise ValueError(
+            f"The model builder returned networks of different shapes for the same "
+            f"parameters ({len(shapes)} builds for {parameter}): the copies must be "
+            "the same network, with the same output width. Make the builder "
+            "deterministic in its architecture."
+        )
 
 
 def _output_width(model: keras.Model, X) -> int:
@@ -124,6 +153,16 @@ class BCCompatibleClassifier(ScikerasClassifier):
         ``"model"`` trains with ``Model.fit``; ``"bc_fit"`` with
         :func:`bcsk.tensorflow.helpers.bc_fit` and the matching loss class
         (needs a Keras h1). Both minimise the same objective.
+    n_members : int, default=1
+        Number of networks trained and averaged (an ensemble). Each member is
+        built by ``model`` under its own seed derived from ``random_state``
+        (member 0 under ``random_state`` itself), all members train on the same
+        batches, each with its own objective (the objectives are summed), and
+        ``predict_proba`` is the mean of their probabilities. The members
+        train in one Keras model, cheaper than separate fits; serving costs n
+        networks. ``model_`` is then a :class:`~bcsk.ensemble.MeanEnsemble`,
+        and ``members_`` lists the members as plain Keras models. Needs
+        ``method="model"`` and outputs that are probabilities.
     loss, optimizer, metrics, epochs, batch_size, verbose, random_state, \
 callbacks, validation_split, shuffle, run_eagerly, warm_start, class_weight, \
 build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
@@ -135,11 +174,16 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
     Attributes
     ----------
     model_ : keras.Model
-        The trained h2 (a plain Keras model; h1 is not inside it).
+        The trained h2 (a plain Keras model; h1 is not inside it). With
+        ``n_members > 1``, a :class:`~bcsk.ensemble.MeanEnsemble` of them.
+    members_ : list of keras.Model
+        The trained networks: ``[model_]``, or the ensemble's members.
     classes_ : ndarray
         Sorted class labels.
     history_ : dict
-        Per-epoch training figures; ``"loss"`` is the compatibility objective.
+        Per-epoch training figures; ``"loss"`` is the compatibility objective
+        (with ``n_members > 1``, the sum of the members'; compiled metrics are
+        those of the ensemble's mean).
 
     Notes
     -----
@@ -178,6 +222,7 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
         lambda_c: float = 0.5,
         dissonance: str | Dissonance = "new_error",
         method: str = "model",
+        n_members: int = 1,
         build_fn=None,
         warm_start: bool = False,
         random_state=None,
@@ -218,6 +263,7 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
         self.lambda_c = lambda_c
         self.dissonance = dissonance
         self.method = method
+        self.n_members = n_members
 
     # -- scikit-learn protocol ------------------------------------------------
 
@@ -233,11 +279,24 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
         "lambda_c": [Interval(numbers.Real, 0, None, closed="left")],
         "dissonance": [StrOptions(set(DISSONANCES)), Dissonance],
         "method": [StrOptions(set(METHODS))],
+        "n_members": [Interval(numbers.Integral, 1, None, closed="left")],
     }
 
     def _check_compatibility_params(self) -> Dissonance:
         """Check bcsk's own parameters; return the dissonance object."""
         self._validate_params()
+        if isinstance(self.n_members, bool):  # an Integral to scikit-learn
+            raise ValueError(
+                f"The 'n_members' parameter of {type(self).__name__} must be an int "
+                f"in the range [1, inf), the number of networks averaged; got "
+                f"{self.n_members!r}."
+            )
+        if self.n_members > 1 and self.method == "bc_fit":
+            raise ValueError(
+                f"method='bc_fit' trains one network; n_members={self.n_members} "
+                "needs method='model' (the default), which trains the members "
+                "together in one Keras model."
+            )
         # The interval admits infinity; the objective does not.
         _objective.validate_lambda_c(self.lambda_c)
         dissonance = get_dissonance(self.dissonance)  # and its own parameters
@@ -311,8 +370,15 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
                 f"contains only one class: {classes.tolist()}."
             )
         dissonance = get_dissonance(self.dissonance)
-        kind, _ = _objective.loss_kind(self.model_.loss)
+        kind, from_logits = _objective.loss_kind(self.model_.loss)
         _objective.check_loss_width(kind, _output_width(self.model_, X))
+        if from_logits and self.n_members > 1:
+            raise ValueError(
+                f"n_members={self.n_members} averages the members' probabilities, "
+                "but the loss takes logits (from_logits=True): give the network a "
+                "softmax (or sigmoid) output and a loss on probabilities, or use "
+                "n_members=1."
+            )
         fit = dict(warm_start=warm_start, epochs=epochs, initial_epoch=initial_epoch)
         if self.method == "bc_fit":
             self._fit_with_bc_fit(X, y, sample_weight, dissonance, fit_kwargs, **fit)
@@ -333,9 +399,58 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
 
     def _training_model(self, dissonance: Dissonance) -> keras.Model:
         """The compiled model that ``Model.fit`` trains: h2 behind h1's outputs."""
-        wrapper = ReferenceInputModel(self.model_, self.lambda_c, dissonance)
-        _compile_like(wrapper, self.model_, self.model_.loss)
+        if self.n_members == 1:
+            wrapper = ReferenceInputModel(self.model_, self.lambda_c, dissonance)
+            _compile_like(wrapper, self.model_, self.model_.loss)
+            return wrapper
+        # The members train side by side, each with its own objective; the
+        # compiled metrics see their mean, the ensemble's prediction.
+        members = self.members_
+        wrapper = ReferenceInputPathModel(
+            members, [(self.lambda_c, dissonance)] * len(members), self.model_.loss
+        )
+        _compile_like(wrapper, self.model_, None)
         return wrapper
+
+    # -- ensembles: several networks built by the builder ---------------------
+
+    @property
+    def members_(self) -> list[keras.Model]:
+        """The trained networks: ``[model_]``, or the members of an ensemble."""
+        model = self.model_  # AttributeError before fit, as for model_
+        return list(model.members) if isinstance(model, MeanEnsemble) else [model]
+
+    def _build_copies(self, seeds) -> list[keras.Model]:
+        """One network per seed, each built by the user's builder.
+
+        Networks built under the same seed start from the same weights, as
+        separate fits with that ``random_state`` would. A builder that returns
+        one model object every time (``model=`` a Keras model) gets clones:
+        with that model's weights for a repeated seed, fresh ones otherwise.
+        """
+        models: list[keras.Model] = []
+        first_of_seed: dict = {}
+        for seed in seeds:
+            model = self._build_keras_model_seeded(seed)
+            if any(model is other for other in models):
+                with keras_seeds(seed):
+                    model = keras.models.clone_model(model)
+                if seed is not None and seed in first_of_seed:
+                    model.set_weights(first_of_seed[seed].get_weights())
+            if seed is not None:
+                first_of_seed.setdefault(seed, model)
+            models.append(model)
+        return models
+
+    def _build_keras_model(self) -> keras.Model:
+        if self.n_members == 1:
+            return super()._build_keras_model()
+        members = self._build_copies(member_seeds(self._seed, self.n_members))
+        check_same_networks(members, f"n_members={self.n_members}")
+        ensemble = MeanEnsemble(members)
+        if getattr(members[0], "compiled", False):  # the builder compiled it
+            _compile_like(ensemble, members[0], members[0].loss)
+        return ensemble
 
     def _with_reference(self, X, y, sample_weight, dissonance: Dissonance):
         """``((X, h1_output, correct), y, sample_weight)`` for the training step.

@@ -104,6 +104,12 @@ _PARAMETER_HINTS = {
         "Pass a number of folds, a splitter, an iterable of (train, test) "
         "indices, or 'prefit' to tune a fitted h2 on held-out data."
     ),
+    "refit": (
+        "refit chooses the flip cost from cv_results_: pass a callable "
+        "cv_results -> index, such as bcsk.scorers.fewest_new_errors_within(0.005) "
+        "or bcsk.scorers.lowest_update_cost(2.0), or None for the "
+        "max_accuracy_drop rule."
+    ),
 }
 
 
@@ -615,7 +621,8 @@ class CompatibleUpdateClassifierCV(_BaseGate):
     h2 alone (``flip_cost=1``) minus ``max_accuracy_drop``, take the one with
     the lowest mean negative flip rate; ties go to the higher accuracy, then
     to the smaller cost. ``flip_cost=1`` always qualifies, so a cost is always
-    chosen. Then h2 is refitted on all the data (unless ``cv="prefit"``).
+    chosen. A callable ``refit`` replaces this rule. Then h2 is refitted on
+    all the data (unless ``cv="prefit"``).
 
     Parameters
     ----------
@@ -638,6 +645,15 @@ class CompatibleUpdateClassifierCV(_BaseGate):
         must not have been trained on, is one validation set.
     n_jobs : int, default=None
         Folds fitted in parallel (joblib); ``None`` means 1.
+    refit : callable, default=None
+        How to choose the cost: ``None`` is the ``max_accuracy_drop`` rule
+        above; a callable receives ``cv_results_`` and returns the index of
+        the chosen cost (its row), as ``GridSearchCV``'s callable ``refit``
+        does. ``max_accuracy_drop`` is then unused. bcsk's rules work here:
+        :func:`~bcsk.scorers.fewest_new_errors_within` (at a given accuracy
+        budget against the most accurate cost, rather than against
+        ``flip_cost=1``), :func:`~bcsk.scorers.lowest_update_cost` and
+        :func:`~bcsk.scorers.best_accuracy_with_btc_at_least`.
 
     Attributes
     ----------
@@ -693,6 +709,16 @@ class CompatibleUpdateClassifierCV(_BaseGate):
     [1.0, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0]
     >>> bool(search.flip_cost_ >= 1)
     True
+
+    The fewest new errors within half a point of the most accurate cost:
+
+    >>> from bcsk.scorers import fewest_new_errors_within
+    >>> rule = fewest_new_errors_within(0.005)
+    >>> search = CompatibleUpdateClassifierCV(
+    ...     LogisticRegression(max_iter=500), h1=h1, refit=rule, cv=3
+    ... ).fit(X[200:], y[200:])
+    >>> search.best_index_ == rule(search.cv_results_)
+    True
     """
 
     _parameter_constraints: dict = {
@@ -701,6 +727,7 @@ class CompatibleUpdateClassifierCV(_BaseGate):
         "max_accuracy_drop": [Interval(Real, 0, 1, closed="both")],
         "cv": ["cv_object", StrOptions({"prefit"})],
         "n_jobs": [Integral, None],
+        "refit": [callable, None],
     }
 
     def __init__(
@@ -712,6 +739,7 @@ class CompatibleUpdateClassifierCV(_BaseGate):
         max_accuracy_drop: float = 0.005,
         cv=None,
         n_jobs=None,
+        refit=None,
     ) -> None:
         self.estimator = estimator
         self.h1 = h1
@@ -719,6 +747,7 @@ class CompatibleUpdateClassifierCV(_BaseGate):
         self.max_accuracy_drop = max_accuracy_drop
         self.cv = cv
         self.n_jobs = n_jobs
+        self.refit = refit
 
     def _grid(self) -> np.ndarray:
         costs = DEFAULT_FLIP_COSTS if self.flip_costs is None else self.flip_costs
@@ -803,6 +832,20 @@ class CompatibleUpdateClassifierCV(_BaseGate):
         return self
 
     def _select(self, results: dict) -> int:
+        if self.refit is not None:
+            index = self.refit(results)
+            n_costs = len(results["params"])
+            if (
+                isinstance(index, bool)
+                or not isinstance(index, Integral)
+                or not 0 <= index < n_costs
+            ):
+                raise ValueError(
+                    f"refit returned {index!r}; it must return the index of a flip "
+                    f"cost in cv_results_, an int in [0, {n_costs}). "
+                    f"{_PARAMETER_HINTS['refit']}"
+                )
+            return int(index)
         accuracy = results["mean_test_accuracy"]
         flips = -results["mean_test_neg_nfr"]
         reference = accuracy[0]  # flip_cost=1, the smallest cost of the grid

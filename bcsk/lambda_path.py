@@ -20,40 +20,57 @@ import numpy as np
 import scipy.sparse
 from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing
+from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import assert_all_finite, check_is_fitted
 
 from bcsk import _h1
-from bcsk.estimator import BCCompatibleClassifier
+from bcsk.dissonances import Dissonance, get_dissonance
+from bcsk.ensemble import MeanEnsemble
+from bcsk.estimator import (
+    BCCompatibleClassifier,
+    check_same_networks,
+    member_seeds,
+)
+from bcsk.gate import CompatibleUpdateClassifier
 from bcsk.tensorflow.models import ReferenceInputPathModel
 
 __all__ = ["BCCompatibleClassifierCV"]
-
-DEFAULT_LAMBDA_CS = (0.0, 0.1, 0.3, 1.0, 3.0)
 
 # scikeras' routing prefixes: ``model__hidden`` is a routed parameter, not a
 # parameter of a nested ``model`` object.
 _ROUTED = {"model", "optimizer", "loss", "metrics", "callbacks", "fit", "predict"}
 
 
-def _check_lambda_cs(lambda_cs) -> tuple[float, ...]:
-    """The candidates as floats, or a ``ValueError`` saying what is wrong."""
-    if isinstance(lambda_cs, (str, bytes)) or not isinstance(lambda_cs, Sequence):
+def _numbers(values, name: str, example: str) -> list:
+    """``values`` as a non-empty list, or a ``ValueError`` naming ``name``."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
         try:
-            lambda_cs = list(lambda_cs)
+            values = list(values)
         except TypeError:
             raise ValueError(
-                "lambda_cs must be a sequence of numbers >= 0, e.g. (0, 0.1, 1); "
-                f"got {lambda_cs!r}."
+                f"{name} must be a sequence of numbers, e.g. {example}; got {values!r}."
             ) from None
-    if len(lambda_cs) == 0:
+    if len(values) == 0:
+        raise ValueError(f"{name} is empty: give at least one value, e.g. {example}.")
+    return list(values)
+
+
+def _check_distinct(values: list, name: str) -> None:
+    duplicates = [v for i, v in enumerate(values) if v in values[:i]]
+    if duplicates:
         raise ValueError(
-            "lambda_cs is empty: give at least one candidate, e.g. (0, 0.1, 1)."
+            f"{name} holds {duplicates} more than once; give each value once."
         )
+
+
+def _check_lambda_cs(lambda_cs) -> tuple[float, ...]:
+    """The candidates as floats, or a ``ValueError`` saying what is wrong."""
     values = []
-    for value in lambda_cs:
+    for value in _numbers(lambda_cs, "lambda_cs", "(0, 0.1, 1) or 'auto'"):
         if (
             isinstance(value, bool)
             or not isinstance(value, numbers.Real)
@@ -61,84 +78,309 @@ def _check_lambda_cs(lambda_cs) -> tuple[float, ...]:
             or value < 0
         ):
             raise ValueError(
-                f"lambda_cs must hold finite numbers >= 0; got {value!r} in "
-                f"{list(lambda_cs)!r}."
+                f"lambda_cs must hold finite numbers >= 0 (or be 'auto'); got "
+                f"{value!r} in {list(lambda_cs)!r}."
             )
         values.append(float(value))
-    duplicates = sorted({v for v in values if values.count(v) > 1})
-    if duplicates:
-        raise ValueError(
-            f"lambda_cs holds {duplicates} more than once; give each candidate once."
-        )
+    _check_distinct(values, "lambda_cs")
     return tuple(values)
 
 
-class _LambdaPath(BCCompatibleClassifier):
-    """A ``BCCompatibleClassifier`` that trains one copy of h2 per ``lambda_c``.
+def _check_flip_costs(flip_costs) -> tuple[float, ...]:
+    """The gate's costs as floats (each >= 1, inf allowed), or a ``ValueError``."""
+    values = []
+    for value in _numbers(flip_costs, "flip_costs", "(1, 1.5, 2)"):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, numbers.Real)
+            or math.isnan(value)
+            or value < 1
+        ):
+            raise ValueError(
+                f"flip_costs must hold numbers >= 1 (1 serves h2 without the gate; "
+                f"inf keeps every h1 label h2 knows); got {value!r} in "
+                f"{list(flip_costs)!r}."
+            )
+        values.append(float(value))
+    _check_distinct(values, "flip_costs")
+    return tuple(values)
 
-    Each copy is built by the user's builder under the estimator's random
-    state, so it starts from the weights a separate fit with that
-    ``random_state`` starts from, and sees the same batches.
+
+def _check_sizes(n_members) -> tuple[int, ...]:
+    """Ensemble sizes as ints >= 1 (one int or several), or a ``ValueError``."""
+    if isinstance(n_members, numbers.Number):
+        values = [n_members]
+    else:
+        values = _numbers(n_members, "n_members", "5 or (1, 5)")
+    for value in values:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, numbers.Integral)
+            or value < 1
+        ):
+            raise ValueError(
+                f"n_members must be an int >= 1 (the networks averaged), or a "
+                f"sequence of them to search; got {value!r}."
+            )
+    values = [int(v) for v in values]
+    _check_distinct(values, "n_members")
+    return tuple(values)
+
+
+def _check_dissonances(dissonance) -> list:
+    """The dissonances searched, as given (names or objects), checked."""
+    several = isinstance(dissonance, (list, tuple))
+    given = list(dissonance) if several else [dissonance]
+    if not given:
+        raise ValueError(
+            "dissonance is an empty list: give a name, a Dissonance, or a list of "
+            "them, e.g. ['new_error', 'focal_distillation']."
+        )
+    resolved = []
+    for value in given:
+        if not isinstance(value, (str, Dissonance)):
+            raise ValueError(
+                f"dissonance must be a name, a Dissonance or a list of them; got "
+                f"{value!r} of type {type(value).__name__}."
+            )
+        resolved.append(get_dissonance(value))  # checks names and parameters
+    duplicates = [given[i] for i, d in enumerate(resolved) if d in resolved[:i]]
+    if duplicates:
+        raise ValueError(
+            f"dissonance lists {duplicates} more than once; give each dissonance once."
+        )
+    return given
+
+
+def _candidates(dissonances: list, lambda_cs) -> list[tuple]:
+    """The ``(dissonance, lambda_c)`` candidates, plain training (0) at most once.
+
+    Each dissonance with each of its ``lambda_c`` values: ``lambda_cs`` as
+    given, or, for ``"auto"``, 0 and the dissonance's own grid
+    (:attr:`bcsk.dissonances.Dissonance.default_lambda_cs`). ``lambda_c = 0``
+    is the same plain training for every dissonance: it is listed once, under
+    the first dissonance.
+    """
+    candidates = []
+    for dissonance in dissonances:
+        if isinstance(lambda_cs, str) and lambda_cs == "auto":
+            grid = get_dissonance(dissonance).default_lambda_cs
+            if grid is None:
+                raise ValueError(
+                    f"lambda_cs='auto' takes each dissonance's own grid, but "
+                    f"{type(get_dissonance(dissonance)).__name__} has none (its "
+                    "default_lambda_cs is None): pass the candidates as "
+                    "lambda_cs=(0, ...), or give the class a default_lambda_cs."
+                )
+            values = (0.0, *(float(v) for v in grid))
+        elif isinstance(lambda_cs, str):
+            raise ValueError(
+                f"lambda_cs must be 'auto' or a sequence of numbers >= 0; got "
+                f"{lambda_cs!r}."
+            )
+        else:
+            values = _check_lambda_cs(lambda_cs)
+        for value in values:
+            if value == 0 and any(v == 0 for _, v in candidates):
+                continue
+            candidates.append((dissonance, value))
+    return candidates
+
+
+class _LambdaPath(BCCompatibleClassifier):
+    """A ``BCCompatibleClassifier`` that trains every candidate of a search at once.
+
+    A candidate is a ``(dissonance, lambda_c)`` pair; each has ``n_members``
+    networks (an ensemble when more than one). Copy ``m`` of every candidate
+    is built under member ``m``'s seed (:func:`bcsk.estimator.member_seeds`),
+    so it starts from the weights a separate fit with that ``random_state``
+    starts from, and every copy sees the same batches. ``models_`` holds the
+    copies candidate by candidate: ``models_[j * n_members + m]``.
+
+    ``dissonance`` must be one that needs h1's probabilities if any
+    candidate's does (h1's outputs are computed once, for all of them).
     """
 
-    def __init__(self, model=None, *, lambda_cs=DEFAULT_LAMBDA_CS, **kwargs):
+    def __init__(self, model=None, *, candidates=(), **kwargs):
         super().__init__(model, **kwargs)
-        self.lambda_cs = lambda_cs
+        self.candidates = candidates
 
     def _build_keras_model(self) -> keras.Model:
-        build = super()._build_keras_model
-        self.models_ = [build() for _ in self.lambda_cs]
-        shapes = [[tuple(w.shape) for w in m.weights] for m in self.models_]
-        if any(shape != shapes[0] for shape in shapes):
-            raise ValueError(
-                "The model builder returned networks of different shapes for the "
-                f"same parameters ({len(shapes)} calls): each lambda_c needs a copy "
-                "of the same network. Make the builder deterministic in its "
-                "architecture."
-            )
+        seeds = member_seeds(self._seed, self.n_members)
+        self.models_ = self._build_copies(
+            [seed for _ in self.candidates for seed in seeds]
+        )
+        check_same_networks(self.models_, "the candidates of BCCompatibleClassifierCV")
         return self.models_[0]
 
     def _training_model(self, dissonance) -> keras.Model:
         optimizer = self.models_[0].optimizer
         if getattr(optimizer, "global_clipnorm", None) is not None:
             raise ValueError(
-                "BCCompatibleClassifierCV trains every lambda_c together, and an "
+                "BCCompatibleClassifierCV trains every candidate together, and an "
                 "optimizer with global_clipnorm would clip their gradients jointly, "
                 "coupling the copies. Use clipnorm (per weight), or GridSearchCV over "
                 "BCCompatibleClassifier."
             )
+        objectives = [
+            (lambda_c, candidate_dissonance)
+            for candidate_dissonance, lambda_c in self.candidates
+            for _ in range(self.n_members)
+        ]
         path = ReferenceInputPathModel(
-            self.models_, self.lambda_cs, dissonance, loss=self.models_[0].loss
+            self.models_, objectives, loss=self.models_[0].loss
         )
         path.compile(optimizer=optimizer, loss=None)
         return path
 
-    def estimator_for(self, index: int) -> BCCompatibleClassifier:
-        """A fitted ``BCCompatibleClassifier`` whose model is copy ``index``."""
+    def estimator_for(self, index: int, n_members: int | None = None):
+        """A fitted ``BCCompatibleClassifier`` made of candidate ``index``'s copies.
+
+        With ``n_members`` smaller than the path's, the ensemble of the first
+        ``n_members`` copies (the members a fit with that ``n_members`` trains).
+        """
+        n = self.n_members if n_members is None else n_members
+        dissonance, lambda_c = self.candidates[index]
         params = self.get_params(deep=False)
-        params.pop("lambda_cs")
-        view = BCCompatibleClassifier(**{**params, "lambda_c": self.lambda_cs[index]})
+        params.pop("candidates")
+        view = BCCompatibleClassifier(
+            **{**params, "lambda_c": lambda_c, "dissonance": dissonance, "n_members": n}
+        )
         state = {k: v for k, v in vars(self).items() if k not in params}
-        state.pop("lambda_cs", None)
+        state.pop("candidates", None)
         state.pop("models_", None)
         view.__dict__.update(state)
-        view.model_ = self.models_[index]
+        first = index * self.n_members
+        members = self.models_[first : first + n]
+        view.model_ = members[0] if n == 1 else MeanEnsemble(members)
         return view
 
 
-class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
-    """``BCCompatibleClassifier`` with ``lambda_c`` chosen by cross-validation.
+class _Stored(ClassifierMixin, BaseEstimator):
+    """Stands in for h2 or h1 on one held-out fold, with outputs computed once.
 
-    For each fold, every candidate ``lambda_c`` trains at once: one Keras model
-    holds a copy of the network per value, each built by ``model`` and
-    starting from the weights a separate seeded fit would start from, and the
-    copies' objectives are summed. The gradient of the sum with respect to a
-    copy's weights is that copy's own gradient, so with an optimizer that
-    updates each weight from its own gradient (SGD, Adam, RMSprop, Adagrad,
-    ...) every copy trains as its own fit would, to float rounding. An
-    optimizer with ``global_clipnorm`` would couple the copies and is refused.
-    Each copy is then scored on the held-out fold like ``GridSearchCV`` scores
-    a candidate, and the best value is refitted on all the data.
+    Scoring every flip cost of the gate on a fold's held-out rows needs h2's
+    probabilities and h1's labels on those rows once, not once per cost:
+    ``predict_proba`` (for h2) or ``predict`` (for h1) returns the stored
+    output when called with that very ``X``, and asks the model otherwise.
+    """
+
+    def __init__(self, X, output, model, classes) -> None:
+        self.X = X
+        self.output = output
+        self.model = model
+        self.classes = classes
+
+    @property
+    def classes_(self) -> np.ndarray:
+        return self.classes
+
+    def _answer(self, X, method: str):
+        if X is self.X:
+            return self.output
+        if method == "predict_proba":
+            return self.model.predict_proba(X)
+        return _h1.h1_predict(self.model, X, self.classes)
+
+
+class _StoredProbabilities(_Stored):
+    def predict_proba(self, X):
+        return self._answer(X, "predict_proba")
+
+
+class _StoredLabels(_Stored):
+    # Only ``predict`` and no ``fit``: bcsk reads such an object as an h1 that
+    # gives labels (``_h1.h1_kind`` "predictor").
+    def predict(self, X):
+        return self._answer(X, "predict")
+
+
+def _gated(h2, h1, X_test, flip_cost: float) -> CompatibleUpdateClassifier:
+    """The gate around a fitted h2 at ``flip_cost``, as ``fit`` would leave it.
+
+    ``h2`` and ``h1`` are :class:`_Stored` outputs on ``X_test``.
+    """
+    gate = CompatibleUpdateClassifier(FrozenEstimator(h2), h1=h1, flip_cost=flip_cost)
+    gate.estimator_ = h2
+    return gate
+
+
+def _fit_and_score_fold(
+    params, candidates, sizes, flip_costs, scorer, X, y, sample_weight, train, test
+) -> list:
+    """Train every candidate on one fold; score each (candidate, size, cost) row.
+
+    Rows come candidate by candidate, then ensemble size, then flip cost. A
+    row at ``flip_cost = 1`` scores h2 itself (no gate), as ``GridSearchCV``
+    would; the gate's rows reuse h2's probabilities and h1's labels on the
+    held-out rows, so the flip-cost axis costs no fit.
+    """
+    # _safe_indexing keeps a DataFrame a DataFrame (a scikit-learn h1 may need
+    # its column names).
+    X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
+    path = _LambdaPath(
+        candidates=candidates,
+        **{**params, "n_members": max(sizes), "dissonance": _reference(candidates)},
+    )
+    path.fit(
+        X_train,
+        y[train],
+        sample_weight=None if sample_weight is None else sample_weight[train],
+    )
+    gate_costs = [cost for cost in flip_costs if cost != 1.0]
+    h1_labels = None
+    if gate_costs:
+        X_h1 = X_test if hasattr(X_test, "shape") else np.asarray(X_test)
+        labels = _h1.h1_predict(params["h1"], X_h1, path.classes_)
+        h1_labels = _StoredLabels(X_h1, labels, params["h1"], path.classes_)
+    scores = []
+    for j in range(len(candidates)):
+        for size in sizes:
+            h2 = path.estimator_for(j, size)
+            stored = None
+            if gate_costs:
+                stored = _StoredProbabilities(
+                    X_test, h2.predict_proba(X_test), h2, h2.classes_
+                )
+            for cost in flip_costs:
+                if cost == 1.0:
+                    scores.append(scorer(h2, X_test, y[test]))
+                else:
+                    gate = _gated(stored, h1_labels, X_test, cost)
+                    scores.append(scorer(gate, X_test, y[test]))
+    return scores
+
+
+def _reference(candidates):
+    """A candidate dissonance that needs h1's probabilities, if any does."""
+    dissonances = [get_dissonance(d) for d, _ in candidates]
+    for given, dissonance in zip(candidates, dissonances, strict=True):
+        if dissonance.needs_probabilities:
+            return given[0]
+    return candidates[0][0]
+
+
+class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
+    """The best compatible update in one call: a search trained as one model.
+
+    Searches the dissonance, ``lambda_c``, the update gate's ``flip_cost``
+    and (optionally) the ensemble size together, by cross-validation, for the
+    price of one fit per fold. In the manner of scikit-learn's
+    ``LogisticRegressionCV``: on each fold, every candidate trains at once in
+    one Keras model that holds a copy of the user's network per candidate
+    (and per ensemble member), each built by ``model`` and starting from the
+    weights a separate seeded fit would start from; the copies' objectives are
+    summed. The gradient of the sum with respect to a copy's weights is that
+    copy's own gradient, so with an optimizer that updates each weight from
+    its own gradient (SGD, Adam, RMSprop, Adagrad, ...) every copy trains as
+    its own fit would, to float rounding. An optimizer with
+    ``global_clipnorm`` would couple the copies and is refused.
+
+    The gate (:class:`~bcsk.CompatibleUpdateClassifier`) needs no training,
+    so every flip cost is scored on the held-out predictions of the same fold
+    models: one row of ``cv_results_`` per (candidate, flip cost) pair, at no
+    extra fit. The chosen row is refitted on all the data, and served behind
+    the gate when its cost is above 1.
 
     Parameters
     ----------
@@ -146,21 +388,45 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
         The model builder, as for :class:`~bcsk.BCCompatibleClassifier`.
     h1 : keras.Model, fitted scikit-learn classifier or callable
         The old model, as for :class:`~bcsk.BCCompatibleClassifier`.
-    lambda_cs : sequence of float, default=(0.0, 0.1, 0.3, 1.0, 3.0)
-        The candidates, distinct finite numbers ``>= 0``.
+    lambda_cs : "auto" or sequence of float, default="auto"
+        The ``lambda_c`` candidates. ``"auto"``: for each dissonance, 0 (plain
+        training) and its own grid, the class attribute
+        :attr:`~bcsk.dissonances.Dissonance.default_lambda_cs` (new error
+        ``0.3-10``, strict imitation ``0.03-1``, focal distillation
+        ``0.003-0.1``, logit difference ``0.01-0.3``: their useful scales
+        differ a hundredfold, see "Choosing lambda_c" in the docs). A sequence
+        of distinct finite numbers ``>= 0`` is used for every dissonance. With
+        several dissonances, ``lambda_c = 0`` is one candidate, listed under
+        the first.
     cv : int, cross-validation generator or iterable, default=5
         As for ``GridSearchCV`` (stratified folds for an int).
     scoring : str, callable, list, tuple or dict, default=None
         As for ``GridSearchCV``; ``None`` is accuracy.
         :func:`~bcsk.compatibility_scoring` gives accuracy, BTC, BEC and the
-        flip metrics.
+        flip metrics, which the refit rules of :mod:`bcsk.scorers` read.
     refit : bool, str or callable, default=True
         As for ``GridSearchCV``: with several metrics, the name of the one that
         chooses; a callable takes ``cv_results_`` and returns the index of the
-        chosen candidate (for example the most compatible one within 0.5 pt of
-        the best accuracy). ``False`` fits no final estimator.
-    dissonance : str or Dissonance, default="new_error"
-        As for :class:`~bcsk.BCCompatibleClassifier`.
+        chosen row, for example :func:`~bcsk.lowest_update_cost` or
+        :func:`~bcsk.fewest_new_errors_within`. ``False`` fits no final
+        estimator.
+    dissonance : str, Dissonance or list of them, default="new_error"
+        As for :class:`~bcsk.BCCompatibleClassifier`; a list searches them
+        all, in one model per fold.
+    flip_costs : sequence of float, default=(1.0,)
+        The gate's costs to score for every candidate, distinct numbers
+        ``>= 1`` (``inf`` allowed); 1 is h2 served alone. The default searches
+        no gate and keeps the results of a search without one bit for bit.
+    n_members : int or sequence of int, default=1
+        Networks averaged per candidate (see
+        :class:`~bcsk.BCCompatibleClassifier`). A sequence, such as
+        ``(1, 5)``, searches the sizes: the largest is trained, and a smaller
+        size is scored on the first members of the same ensemble, which are
+        the members a fit of that size trains.
+    n_jobs : int, default=None
+        Folds trained in parallel by joblib, as in ``GridSearchCV``; ``None``
+        means 1. ``joblib.parallel_backend("dask")`` spreads them over a dask
+        cluster. Seeded results do not depend on it.
     **kwargs
         Every other parameter of :class:`~bcsk.BCCompatibleClassifier`
         (``loss``, ``optimizer``, ``epochs``, ``batch_size``,
@@ -170,18 +436,33 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     cv_results_ : dict of ndarray
-        As ``GridSearchCV``'s: ``params``, ``param_lambda_c``,
+        As ``GridSearchCV``'s, one row per (candidate, ensemble size, flip
+        cost): ``params``, ``param_lambda_c``, ``param_dissonance`` (with
+        several dissonances), ``param_n_members`` (with several sizes),
+        ``param_flip_cost`` (unless ``flip_costs=(1.0,)``),
         ``split<i>_test_<metric>``, ``mean_test_<metric>``,
         ``std_test_<metric>``, ``rank_test_<metric>`` (``<metric>`` is
         ``score`` for a single metric).
     best_index_ : int
-        Index of the chosen candidate in ``cv_results_``.
+        Index of the chosen row in ``cv_results_``.
+    best_params_ : dict
+        Its ``params``.
     lambda_c_ : float
         The chosen ``lambda_c``.
+    dissonance_ : str or Dissonance
+        The chosen dissonance, as given.
+    flip_cost_ : float
+        The chosen flip cost (1: no gate).
+    n_members_ : int
+        The chosen ensemble size.
     best_score_ : float
-        Mean CV score of the chosen candidate (not set for a callable refit).
-    best_estimator_ : BCCompatibleClassifier
-        Refitted on all the data with ``lambda_c_`` (when ``refit``).
+        Mean CV score of the chosen row (not set for a callable refit).
+    best_estimator_ : BCCompatibleClassifier or CompatibleUpdateClassifier
+        Refitted on all the data (when ``refit``): the chosen h2, or, when
+        ``flip_cost_ > 1``, the gate ``CompatibleUpdateClassifier(
+        FrozenEstimator(h2), h1=h1, flip_cost=flip_cost_)`` around it.
+        ``predict``, ``predict_proba`` and ``score`` use it, and so do bcsk's
+        scorers.
     classes_ : ndarray
         Class labels.
     n_splits_ : int
@@ -194,15 +475,21 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
     >>> import keras
     >>> from sklearn.datasets import load_iris
     >>> from sklearn.linear_model import LogisticRegression
+    >>> from bcsk import compatibility_scoring, lowest_update_cost
     >>> X, y = load_iris(return_X_y=True)
     >>> h1 = LogisticRegression(max_iter=200).fit(X[::3], y[::3])
     >>> def build(meta):
     ...     return keras.Sequential([
     ...         keras.Input((meta["n_features_in_"],)),
     ...         keras.layers.Dense(meta["n_classes_"], activation="softmax")])
-    >>> path = BCCompatibleClassifierCV(build, h1=h1, lambda_cs=(0, 1), cv=2,
+    >>> search = BCCompatibleClassifierCV(
+    ...     build, h1=h1, dissonance=["new_error", "focal_distillation"],
+    ...     flip_costs=(1, 2), cv=2, scoring=compatibility_scoring(),
+    ...     refit=lowest_update_cost(2.0),
     ...     loss="sparse_categorical_crossentropy", epochs=1, random_state=0)
-    >>> path.fit(X, y).lambda_c_ in (0.0, 1.0)
+    >>> len(search.fit(X, y).cv_results_["params"])  # (1 + 4 + 4) x 2 costs
+    18
+    >>> search.flip_cost_ in (1.0, 2.0)
     True
     """
 
@@ -211,11 +498,14 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
         model=None,
         *,
         h1=None,
-        lambda_cs: Sequence[float] = DEFAULT_LAMBDA_CS,
+        lambda_cs: str | Sequence[float] = "auto",
         cv=5,
         scoring=None,
         refit: bool | str | Callable = True,
         dissonance="new_error",
+        flip_costs: Sequence[float] = (1.0,),
+        n_members: int | Sequence[int] = 1,
+        n_jobs: int | None = None,
         **kwargs,
     ) -> None:
         self.model = model
@@ -225,6 +515,9 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
         self.scoring = scoring
         self.refit = refit
         self.dissonance = dissonance
+        self.flip_costs = flip_costs
+        self.n_members = n_members
+        self.n_jobs = n_jobs
         # BCCompatibleClassifier's parameters, stored as given (``__init__``
         # only stores); get_params and set_params see them as parameters.
         self._estimator_kwargs = dict(kwargs)
@@ -280,21 +573,32 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
                 f"method={params['method']!r}. Use GridSearchCV over "
                 "BCCompatibleClassifier for method='bc_fit'."
             )
-        for name in ("lambda_c",):
-            if name in params:
-                raise ValueError(
-                    f"{name} is chosen by BCCompatibleClassifierCV: give the "
-                    "candidates as lambda_cs=(...) instead."
-                )
-        return {
-            **params,
-            "model": self.model,
-            "h1": self.h1,
-            "dissonance": self.dissonance,
-        }
+        if "lambda_c" in params:
+            raise ValueError(
+                "lambda_c is chosen by BCCompatibleClassifierCV: give the "
+                "candidates as lambda_cs=(...) instead."
+            )
+        return {**params, "model": self.model, "h1": self.h1}
+
+    def _rows(self, candidates, sizes, costs) -> list[dict]:
+        """``params`` of each row: candidate by candidate, then size, then cost."""
+        several_dissonances = isinstance(self.dissonance, (list, tuple))
+        rows = []
+        for dissonance, lambda_c in candidates:
+            for size in sizes:
+                for cost in costs:
+                    row = {"lambda_c": lambda_c}
+                    if several_dissonances:
+                        row["dissonance"] = dissonance
+                    if len(sizes) > 1:
+                        row["n_members"] = size
+                    if costs != (1.0,):
+                        row["flip_cost"] = cost
+                    rows.append(row)
+        return rows
 
     def fit(self, X, y, sample_weight=None) -> BCCompatibleClassifierCV:
-        """Cross-validate every ``lambda_c`` and refit the best.
+        """Cross-validate every candidate and flip cost; refit the chosen one.
 
         Parameters
         ----------
@@ -312,9 +616,22 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y "
                 "is None."
             )
-        lambda_cs = _check_lambda_cs(self.lambda_cs)
+        dissonances = _check_dissonances(self.dissonance)
+        candidates = _candidates(dissonances, self.lambda_cs)
+        costs = _check_flip_costs(self.flip_costs)
+        sizes = _check_sizes(self.n_members)
+        if self.n_jobs is not None and (
+            isinstance(self.n_jobs, bool)
+            or not isinstance(self.n_jobs, numbers.Integral)
+        ):
+            raise ValueError(
+                f"n_jobs must be an int or None, as for GridSearchCV; got "
+                f"{self.n_jobs!r}."
+            )
         params = self._estimator_params()
-        base = BCCompatibleClassifier(**params)
+        base = BCCompatibleClassifier(
+            **params, dissonance=dissonances[0], n_members=sizes[0]
+        )
         scorer = check_scoring(base, scoring=self.scoring)
         if scipy.sparse.issparse(X):
             raise TypeError(
@@ -328,83 +645,94 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
             assert_all_finite(y_array, input_name="y")
         cv = check_cv(self.cv, y_array, classifier=True)
         weights = None if sample_weight is None else np.asarray(sample_weight)
-        fold_scores = []  # one list of per-candidate scores (float or dict) per fold
-        for train, test in cv.split(X, y_array):
-            # _safe_indexing keeps a DataFrame a DataFrame (a scikit-learn h1
-            # may need its column names).
-            X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
-            path = _LambdaPath(lambda_cs=lambda_cs, **params)
-            path.fit(
-                X_train,
-                y_array[train],
-                sample_weight=None if weights is None else weights[train],
+        # One list of per-row scores (float or dict) per fold.
+        fold_scores = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_and_score_fold)(
+                params, candidates, sizes, costs, scorer, X, y_array, weights, *split
             )
-            fold_scores.append(
-                [
-                    scorer(path.estimator_for(j), X_test, y_array[test])
-                    for j in range(len(lambda_cs))
-                ]
-            )
+            for split in cv.split(X, y_array)
+        )
+        rows = self._rows(candidates, sizes, costs)
         self.n_splits_ = len(fold_scores)
-        self.cv_results_ = _cv_results(lambda_cs, fold_scores)
+        self.cv_results_ = _cv_results(rows, fold_scores)
         self.multimetric_ = isinstance(fold_scores[0][0], dict)
-        self._choose(lambda_cs)
+        self._choose(len(rows))
+        if not hasattr(self, "best_index_"):  # refit=False with several metrics
+            self.classes_ = np.unique(y_array)
+            self.n_features_in_ = np.shape(X)[1]
+            return self
+        chosen = rows[self.best_index_]
+        self.best_params_ = chosen
+        self.lambda_c_ = chosen["lambda_c"]
+        self.dissonance_ = chosen.get("dissonance", dissonances[0])
+        self.n_members_ = chosen.get("n_members", sizes[0])
+        self.flip_cost_ = chosen.get("flip_cost", 1.0)
         if self.refit is not False:
-            self.best_estimator_ = clone(base).set_params(lambda_c=self.lambda_c_)
-            self.best_estimator_.fit(X, y, sample_weight=sample_weight)
-            self.classes_ = self.best_estimator_.classes_
-            self.n_features_in_ = self.best_estimator_.n_features_in_
+            h2 = clone(base).set_params(
+                lambda_c=self.lambda_c_,
+                dissonance=self.dissonance_,
+                n_members=self.n_members_,
+            )
+            h2.fit(X, y, sample_weight=sample_weight)
+            if self.flip_cost_ == 1.0:
+                self.best_estimator_ = h2
+            else:
+                gate = CompatibleUpdateClassifier(
+                    FrozenEstimator(h2), h1=self.h1, flip_cost=self.flip_cost_
+                )
+                self.best_estimator_ = gate.fit(X, y)
+            self.classes_ = h2.classes_
+            self.n_features_in_ = h2.n_features_in_
         else:
             self.classes_ = np.unique(y_array)
             self.n_features_in_ = np.shape(X)[1]
         return self
 
-    def _choose(self, lambda_cs) -> None:
+    def _choose(self, n_rows: int) -> None:
         refit = self.refit
         results = self.cv_results_
         if callable(refit):
             index = refit(results)
-            if not isinstance(index, numbers.Integral) or not (
-                0 <= index < len(lambda_cs)
+            if (
+                isinstance(index, bool)
+                or not isinstance(index, numbers.Integral)
+                or not (0 <= index < n_rows)
             ):
                 raise ValueError(
                     f"refit returned {index!r}; it must return the index of a "
-                    f"candidate, an int in [0, {len(lambda_cs)})."
+                    f"row of cv_results_, an int in [0, {n_rows})."
                 )
             self.best_index_ = int(index)
-        else:
-            if self.multimetric_:
-                metrics = sorted(
-                    k[len("mean_test_") :]
-                    for k in results
-                    if k.startswith("mean_test_")
+            return
+        if self.multimetric_:
+            metrics = sorted(
+                k[len("mean_test_") :] for k in results if k.startswith("mean_test_")
+            )
+            if refit is False:
+                return
+            if refit is True or refit not in metrics:
+                raise ValueError(
+                    f"With several metrics, refit must name the one that chooses, "
+                    f"one of {metrics}, or be a callable; got {refit!r}."
                 )
-                if refit is False:
-                    return
-                if refit is True or refit not in metrics:
-                    raise ValueError(
-                        f"With several metrics, refit must name the one that chooses "
-                        f"lambda_c, one of {metrics}, or be a callable; got {refit!r}."
-                    )
-                key = refit
-            else:
-                key = "score"
-            self.best_index_ = int(np.argmin(results[f"rank_test_{key}"]))
-            self.best_score_ = float(results[f"mean_test_{key}"][self.best_index_])
-        self.lambda_c_ = lambda_cs[self.best_index_]
+            key = refit
+        else:
+            key = "score"
+        self.best_index_ = int(np.argmin(results[f"rank_test_{key}"]))
+        self.best_score_ = float(results[f"mean_test_{key}"][self.best_index_])
 
     # -- prediction: the refitted estimator's --------------------------------------
 
-    def _final(self) -> BCCompatibleClassifier:
+    def _final(self):
         check_is_fitted(self, "best_estimator_")
         return self.best_estimator_
 
     def predict(self, X) -> np.ndarray:
-        """Labels predicted by :attr:`best_estimator_`."""
+        """Labels predicted by :attr:`best_estimator_` (behind the gate, if chosen)."""
         return self._final().predict(X)
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities from :attr:`best_estimator_`."""
+        """Class probabilities from :attr:`best_estimator_` (h2's)."""
         return self._final().predict_proba(X)
 
     def score(self, X, y, sample_weight=None) -> float:
@@ -417,14 +745,14 @@ def _rank(values: np.ndarray) -> np.ndarray:
     return rankdata(-values, method="min").astype(np.int32)
 
 
-def _cv_results(lambda_cs, fold_scores) -> dict:
-    """``GridSearchCV``-style results from per-fold, per-candidate scores."""
-    n = len(lambda_cs)
-    param = np.ma.MaskedArray(np.array(lambda_cs, dtype=object), mask=[False] * n)
-    results: dict = {
-        "params": [{"lambda_c": v} for v in lambda_cs],
-        "param_lambda_c": param,
-    }
+def _cv_results(rows: list[dict], fold_scores) -> dict:
+    """``GridSearchCV``-style results from per-fold, per-row scores."""
+    n = len(rows)
+    results: dict = {"params": rows}
+    for name in rows[0]:
+        values = np.empty(n, dtype=object)
+        values[:] = [row[name] for row in rows]
+        results[f"param_{name}"] = np.ma.MaskedArray(values, mask=[False] * n)
     multimetric = isinstance(fold_scores[0][0], dict)
     names = sorted(fold_scores[0][0]) if multimetric else ["score"]
     for name in names:

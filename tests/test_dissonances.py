@@ -25,6 +25,7 @@ from _reference import (
     predicted_indices,
     task_loss,
 )
+from keras.initializers import Constant
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
@@ -231,8 +232,14 @@ NEED = dict(need_probabilities=True)
 
 def constant_h1(width):
     """A Keras h1 whose output is exactly 0.5 (one sigmoid unit) or [0.5, 0.5]."""
-    activation = "sigmoid" if width == 1 else "softmax"
-    layer = keras.layers.Dense(width, activation, kernel_initializer="zeros")
+    if width == 1:
+        layer = keras.layers.Dense(1, "sigmoid", kernel_initializer="zeros")
+    else:
+        # Not a softmax of zeros: some CPU kernels of TensorFlow's softmax give
+        # 0.49999997 for it. A constant output of 0.5 is exact everywhere.
+        layer = keras.layers.Dense(
+            width, kernel_initializer="zeros", bias_initializer=Constant(0.5)
+        )
     return keras.Sequential([keras.Input((64,)), layer])
 
 

@@ -56,7 +56,10 @@ def h1(digits):
 @pytest.mark.parametrize("dissonance", ["new_error", FocalDistillation()])
 def test_each_copy_trains_as_its_own_fit(dissonance, data, h1):
     X, y = data
-    path = _LambdaPath(build, h1=h1, lambda_cs=LAMBDAS, dissonance=dissonance, **PARAMS)
+    candidates = [(dissonance, v) for v in LAMBDAS]
+    path = _LambdaPath(
+        build, h1=h1, candidates=candidates, dissonance=dissonance, **PARAMS
+    )
     path.fit(X, y)
     for j, lambda_c in enumerate(LAMBDAS):
         alone = BCCompatibleClassifier(
@@ -87,7 +90,8 @@ def build_regularised(meta, hidden=8):
 def test_regularisation_losses_of_every_copy_count(data, h1):
     X, y = data
     params = {**PARAMS, "epochs": 1}
-    path = _LambdaPath(build_regularised, h1=h1, lambda_cs=(0.0, 1.0), **params)
+    candidates = [("new_error", 0.0), ("new_error", 1.0)]
+    path = _LambdaPath(build_regularised, h1=h1, candidates=candidates, **params)
     path.fit(X, y)
     for j, lambda_c in enumerate((0.0, 1.0)):
         alone = BCCompatibleClassifier(

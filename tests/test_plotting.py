@@ -1,4 +1,5 @@
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -7,11 +8,16 @@ matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from sklearn.base import BaseEstimator, ClassifierMixin  # noqa: E402
+from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.dummy import DummyClassifier  # noqa: E402
 from sklearn.exceptions import NotFittedError  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
 
+from bcsk._plot_front import candidate_label as _candidate_label  # noqa: E402
+from bcsk._plot_front import pareto_mask as _pareto_mask  # noqa: E402
+from bcsk.gate import CompatibleUpdateClassifierCV  # noqa: E402
 from bcsk.metrics import compatibility_report  # noqa: E402
 from bcsk.plotting import (  # noqa: E402
     BEC_AXIS_LABEL,
@@ -447,3 +453,355 @@ def test_missing_matplotlib_message(monkeypatch):
     display = CompatibilityDisplay(compatibility_report(Y_TRUE, h1_pred=H1, h2_pred=H2))
     with pytest.raises(ImportError, match=r"pip install 'bcsk\[plot\]'"):
         display.plot()
+
+
+# ------------------------------------------------------------------- front ---
+
+
+class _NamedDissonance:
+    """Stands in for a bcsk.dissonances object (its ``name``, a long repr), so
+    that these tests need no Keras."""
+
+    def __init__(self, name, **params):
+        self.name = name
+        self.params = params
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{self.name.title().replace('_', '')}({args})"
+
+
+FOCAL = _NamedDissonance("focal_distillation", alpha=1, beta=5)
+
+
+def one_call_results():
+    """cv_results_ of a one-call search: dissonances x lambda_c x members x cost.
+
+    Hand-computed front (accuracy up, negative flip rate down): rows 2 and 4
+    tie (0.905, 0.030) and are both on it, row 3 (0.900, 0.015) and row 6
+    (0.890, 0.010) too; row 0 is beaten by row 2, row 1 by row 3, row 5 by
+    row 3 (same flips, lower accuracy), row 7 by all, and row 8 has an
+    undefined flip rate.
+    """
+    rows = [
+        # dissonance, lambda_c, n_members, flip_cost, accuracy, nfr
+        ("new_error", 0.0, 1, 1.0, 0.900, 0.040),
+        ("new_error", 0.0, 1, 2.0, 0.895, 0.020),
+        ("focal_distillation", 0.1, 1, 1.0, 0.905, 0.030),
+        ("focal_distillation", 0.1, 1, 1.5, 0.900, 0.015),
+        ("new_error", 3.0, 5, 1.0, 0.905, 0.030),
+        (FOCAL, 1.0, 1, 1.5, 0.880, 0.015),
+        ("logit_difference", 0.3, 5, 2.0, 0.890, 0.010),
+        ("strict_imitation", 1.0, 1, 1.0, 0.850, 0.050),
+        ("new_error", 0.3, 1, 1.0, 0.870, np.nan),
+    ]
+    names = ("dissonance", "lambda_c", "n_members", "flip_cost")
+    params = [dict(zip(names, row[:4], strict=True)) for row in rows]
+    accuracy = np.array([row[4] for row in rows])
+    nfr = np.array([row[5] for row in rows])
+    results = {"params": params}
+    for name in names:
+        results[f"param_{name}"] = masked([p[name] for p in params])
+    results.update(
+        mean_test_accuracy=accuracy,
+        mean_test_neg_nfr=-nfr,
+        mean_test_btc=1 - nfr / accuracy,
+        mean_test_bec=np.linspace(0.5, 0.9, len(rows)),
+    )
+    for key in ("accuracy", "neg_nfr", "btc", "bec"):
+        results[f"std_test_{key}"] = np.zeros(len(rows))
+        results[f"rank_test_{key}"] = np.ones(len(rows), dtype=np.int32)
+    return results
+
+
+ONE_CALL_LABELS = [
+    "plain",
+    "plain + gate 2",
+    "focal λ=0.1",
+    "focal λ=0.1 + gate 1.5",
+    "5× new error λ=3",
+    "focal λ=1 + gate 1.5",
+    "5× logit diff λ=0.3 + gate 2",
+    "strict imitation λ=1",
+    "new error λ=0.3",  # not drawn: its flip rate is undefined
+]
+ONE_CALL_FRONT = [2, 3, 4, 6]
+
+
+@pytest.mark.parametrize(
+    "params, label",
+    [
+        ({"lambda_c": 0.0}, "plain"),
+        # Plain training has no dissonance, whatever the grid says.
+        ({"lambda_c": 0.0, "dissonance": "focal_distillation"}, "plain"),
+        ({"lambda_c": 0.0, "flip_cost": 2.0}, "plain + gate 2"),
+        ({"lambda_c": 0.0, "flip_cost": 1.0}, "plain"),
+        ({"lambda_c": 0.1, "dissonance": "focal_distillation"}, "focal λ=0.1"),
+        (
+            {"lambda_c": 0.1, "dissonance": "focal_distillation", "flip_cost": 1.5},
+            "focal λ=0.1 + gate 1.5",
+        ),
+        (
+            {"lambda_c": 3, "dissonance": "new_error", "n_members": 5},
+            "5× new error λ=3",
+        ),
+        ({"lambda_c": 0.0, "n_members": 5}, "5× plain"),
+        ({"lambda_c": 0.3, "n_members": 1}, "λ=0.3"),
+        ({"dissonance": FOCAL, "lambda_c": 1.0}, "focal λ=1"),
+        ({"dissonance": "strict_imitation"}, "strict imitation"),
+        ({"dissonance": "logit_difference", "lambda_c": 0.5}, "logit diff λ=0.5"),
+        ({"dissonance": "my_own_dissonance"}, "my own dissonance"),
+        # Pipeline prefixes, NumPy scalars, masked entries.
+        (
+            {"clf__lambda_c": np.float64(0.25), "clf__n_members": np.int64(3)},
+            "3× λ=0.25",
+        ),
+        ({"lambda_c": np.ma.masked, "flip_cost": 2.0}, "gate 2"),
+        ({"flip_cost": 1.0}, "no gate"),
+        ({"flip_cost": np.float64(1.25)}, "gate 1.25"),
+        ({"n_members": 4}, "4 members"),
+        ({}, "default"),
+        ({"C": 1.0}, "default"),
+    ],
+)
+def test_candidate_label(params, label):
+    assert _candidate_label(params) == label
+
+
+def test_candidate_label_never_calls_a_cost_lambda():
+    assert _candidate_label({"flip_cost": 2.0}, "flip_cost") == "gate 2"
+    assert _candidate_label({"gate__flip_cost": 1.0}, "gate__flip_cost") == "no gate"
+    # Another parameter can stand in for lambda_c.
+    assert _candidate_label({"alpha": 0.5}, "alpha") == "λ=0.5"
+
+
+def test_pareto_mask_by_hand():
+    results = one_call_results()
+    mask = _pareto_mask(results["mean_test_accuracy"], -results["mean_test_neg_nfr"])
+    assert np.flatnonzero(mask).tolist() == ONE_CALL_FRONT
+    # Ties: equal points are all on the front; one strict edge is enough.
+    assert _pareto_mask([0.9, 0.9], [0.1, 0.1]).tolist() == [True, True]
+    assert _pareto_mask([0.9, 0.9], [0.1, 0.2]).tolist() == [True, False]
+    assert _pareto_mask([0.8, 0.9], [0.1, 0.1]).tolist() == [False, True]
+    # A trade-off keeps both; NaN is never on the front nor beats anything.
+    assert _pareto_mask([0.9, 0.8, np.nan], [0.2, 0.1, 0.0]).tolist() == [
+        True,
+        True,
+        False,
+    ]
+    assert _pareto_mask([], []).tolist() == []
+
+
+def test_front_from_cv_results():
+    results = one_call_results()
+    display = CompatibilityTradeoffDisplay.from_cv_results(
+        results, x_metric="negative_flip_rate", best_index=3, h1_accuracy=0.88
+    )
+    ax = display.ax_
+    assert display.figure_ is ax.figure
+    assert display.figure_.get_suptitle() == ""
+    assert list(display.labels) == ONE_CALL_LABELS
+    # The undefined point is not labelled; no cost is called λ.
+    assert texts(ax) == ONE_CALL_LABELS[:-1]
+    assert not any("λ=1.5" in t or "λ=2" in t for t in texts(ax))
+    (points,) = display.scatters_
+    nfr = -results["mean_test_neg_nfr"]
+    np.testing.assert_allclose(points.get_offsets()[:8, 0], nfr[:8])
+    np.testing.assert_allclose(
+        points.get_offsets()[:, 1], results["mean_test_accuracy"]
+    )
+    assert np.flatnonzero(display.front_mask_).tolist() == ONE_CALL_FRONT
+    # The line runs through the front in increasing flip rate.
+    np.testing.assert_allclose(
+        display.front_line_.get_xdata(), [0.010, 0.015, 0.030, 0.030]
+    )
+    np.testing.assert_allclose(
+        display.front_line_.get_ydata(), [0.890, 0.900, 0.905, 0.905]
+    )
+    (best,) = display.best_markers_
+    np.testing.assert_allclose(best.get_offsets(), [[0.015, 0.900]])
+    (h1_line,) = display.h1_lines_
+    np.testing.assert_allclose(h1_line.get_ydata(), [0.88, 0.88])
+    assert ax.get_xlabel() == "negative flip rate: h1 right, h2 wrong (lower is better)"
+    assert ax.get_ylabel() == "h2 accuracy"
+    assert ax.get_title() == "Accuracy vs negative flip rate"
+    assert set(legend_texts(ax)) == {
+        "candidate h2 models",
+        "Pareto front",
+        "chosen candidate",
+        H1_LINE_LABEL,
+    }
+
+
+def test_front_on_given_axes_groups_and_style():
+    fig, ax = plt.subplots()
+    display = CompatibilityTradeoffDisplay.from_cv_results(
+        one_call_results(),
+        x_metric="negative_flip_rate",
+        group_param="n_members",
+        group_name="members",
+        ax=ax,
+        annotate=False,
+        front_kw={"color": "red", "linestyle": ":"},
+        s=7,
+    )
+    assert display.ax_ is ax and display.figure_ is fig
+    assert texts(ax) == [] and display.best_markers_ == []
+    assert [len(s.get_offsets()) for s in display.scatters_] == [7, 2]
+    np.testing.assert_allclose(display.scatters_[1].get_sizes(), [7])
+    assert display.front_line_.get_color() == "red"
+    assert display.front_line_.get_linestyle() == ":"
+    assert legend_texts(ax)[:2] == ["Pareto front", "members = 1"]
+    with pytest.raises(ValueError, match="ax must be one matplotlib Axes"):
+        CompatibilityTradeoffDisplay.from_cv_results(
+            one_call_results(), x_metric="negative_flip_rate", ax=plt.subplots(1, 2)[1]
+        )
+
+
+def test_front_from_gate_results_without_lambda():
+    # CompatibleUpdateClassifierCV's layout: the costs are all there is.
+    results = {
+        "params": [{"flip_cost": c} for c in (1.0, 1.5, 2.0)],
+        "param_flip_cost": masked([1.0, 1.5, 2.0]),
+        "mean_test_accuracy": np.array([0.90, 0.90, 0.89]),
+        "mean_test_neg_nfr": np.array([-0.03, -0.02, -0.02]),
+    }
+    display = CompatibilityTradeoffDisplay.from_cv_results(
+        results, x_metric="negative_flip_rate"
+    )
+    assert texts(display.ax_) == ["no gate", "gate 1.5", "gate 2"]
+    assert display.front_mask_.tolist() == [False, True, False]
+    assert display.lambda_c is None and display.btc is None
+    # The BTC/BEC panels need what the front does not.
+    with pytest.raises(ValueError, match=r"no key 'mean_test_btc'"):
+        CompatibilityTradeoffDisplay.from_cv_results(results, lambda_param="flip_cost")
+    with pytest.raises(ValueError, match="btc and bec is None"):
+        display.plot()
+
+
+def test_flip_cost_labels_in_the_btc_bec_panels_say_gate():
+    results = one_call_results()
+    display = CompatibilityTradeoffDisplay.from_cv_results(
+        results, lambda_param="flip_cost"
+    )
+    expected = ["no gate", "gate 2", "no gate", "gate 1.5", "no gate", "gate 1.5"]
+    expected += ["gate 2", "no gate", "no gate"]
+    btc_ax, bec_ax = display.ax_
+    # The last row's BTC is undefined, so only the BEC panel labels it.
+    assert texts(btc_ax) == expected[:-1]
+    assert texts(bec_ax) == expected
+    assert not any("λ" in t for t in texts(btc_ax) + texts(bec_ax))
+
+
+def test_btc_bec_panels_unchanged_when_flips_are_scored():
+    # No third panel appears because neg_nfr is there: ax= of 2 keeps working.
+    fig, axes = plt.subplots(1, 2)
+    display = CompatibilityTradeoffDisplay.from_cv_results(
+        one_call_results(), ax=axes, best_index=0
+    )
+    assert len(display.ax_) == 2 and len(fig.axes) == 2
+    assert display.front_line_ is None and display.front_mask_ is None
+    assert texts(axes[0])[:3] == ["λ=0", "λ=0", "λ=0.1"]
+    assert [ax.get_title() for ax in axes] == ["Accuracy vs BTC", "Accuracy vs BEC"]
+    # The flips are kept, so the same display can draw its front afterwards.
+    front = display.plot(x_metric="negative_flip_rate")
+    assert np.flatnonzero(front.front_mask_).tolist() == ONE_CALL_FRONT
+    assert texts(front.ax_)[:3] == ["λ=0", "λ=0", "λ=0.1"]
+
+
+def test_front_bad_input():
+    results = one_call_results()
+    del results["mean_test_neg_nfr"]
+    with pytest.raises(ValueError, match=r"no key 'mean_test_neg_nfr'.*neg_nfr_key="):
+        CompatibilityTradeoffDisplay.from_cv_results(
+            results, x_metric="negative_flip_rate"
+        )
+    with pytest.raises(ValueError, match="x_metric must be one of"):
+        CompatibilityTradeoffDisplay.from_cv_results(one_call_results(), x_metric="nfr")
+    display = CompatibilityTradeoffDisplay([0.9], [0.8], [0.7], [0])
+    with pytest.raises(ValueError, match="negative_flip_rate is None"):
+        display.plot(x_metric="negative_flip_rate")
+    with pytest.raises(ValueError, match="x_metric must be one of"):
+        display.plot(x_metric="btc")
+    with pytest.raises(ValueError, match="one value per candidate"):
+        CompatibilityTradeoffDisplay(
+            [0.9], None, None, None, negative_flip_rate=[0.1, 0.2]
+        ).plot(x_metric="negative_flip_rate")
+
+
+def test_front_from_values_with_labels():
+    display = CompatibilityTradeoffDisplay(
+        [0.9, 0.8, 0.85],
+        None,
+        None,
+        None,
+        negative_flip_rate=[0.02, 0.01, 0.03],
+        labels=["a", "b", "c"],
+        best_index=0,
+    ).plot(x_metric="negative_flip_rate")
+    assert texts(display.ax_) == ["a", "b", "c"]
+    assert display.front_mask_.tolist() == [True, True, False]
+    np.testing.assert_allclose(display.best_markers_[0].get_offsets(), [[0.02, 0.9]])
+
+
+class _Configured(ClassifierMixin, BaseEstimator):
+    """Parameters a search left at the estimator's value, for from_search."""
+
+    def __init__(self, lambda_c=1.0, dissonance="focal_distillation"):
+        self.lambda_c = lambda_c
+        self.dissonance = dissonance
+
+
+def test_front_from_search_fills_labels_from_the_estimator():
+    # A search over lambda_c alone: the dissonance comes from the estimator.
+    search = SimpleNamespace(
+        estimator=Pipeline([("clf", _Configured())]),
+        best_index_=1,
+        cv_results_={
+            "params": [{"clf__lambda_c": 0.0}, {"clf__lambda_c": 0.1}],
+            "param_clf__lambda_c": masked([0.0, 0.1]),
+            "mean_test_accuracy": np.array([0.9, 0.89]),
+            "mean_test_neg_nfr": np.array([-0.03, -0.01]),
+        },
+    )
+    display = CompatibilityTradeoffDisplay.from_search(
+        search, x_metric="negative_flip_rate"
+    )
+    assert texts(display.ax_) == ["plain", "focal λ=0.1"]
+    assert display.best_index == 1
+    assert display.front_mask_.tolist() == [True, True]
+
+
+def test_front_of_a_real_gate_search():
+    X, y = load_digits(return_X_y=True)
+    X = X / 16
+    h1 = LogisticRegression(max_iter=500).fit(X[:150], y[:150])
+    search = CompatibleUpdateClassifierCV(
+        LogisticRegression(max_iter=500),
+        h1=h1,
+        flip_costs=[1.5, 3],
+        max_accuracy_drop=0.01,
+        cv=3,
+    ).fit(X[150:750], y[150:750])
+    display = CompatibilityTradeoffDisplay.from_cv_results(
+        search.cv_results_,
+        best_index=search.best_index_,
+        x_metric="negative_flip_rate",
+    )
+    assert texts(display.ax_) == ["no gate", "gate 1.5", "gate 3"]
+    nfr = -search.cv_results_["mean_test_neg_nfr"]
+    np.testing.assert_allclose(display.scatters_[0].get_offsets()[:, 0], nfr)
+    best = search.best_index_
+    np.testing.assert_allclose(
+        display.best_markers_[0].get_offsets(),
+        [[nfr[best], search.cv_results_["mean_test_accuracy"][best]]],
+    )
+    # The gate's rule (fewest flips among the accurate enough, then highest
+    # accuracy) never picks a dominated cost.
+    assert display.front_mask_[best]
+    # The BTC/BEC panels of the same search label costs as gates, too.
+    panels = CompatibilityTradeoffDisplay.from_cv_results(
+        search.cv_results_, lambda_param="flip_cost", best_index=best
+    )
+    assert texts(panels.ax_[1]) == ["no gate", "gate 1.5", "gate 3"]
+    assert len(panels.best_markers_) == 2

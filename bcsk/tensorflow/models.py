@@ -337,31 +337,40 @@ class ReferenceInputModel(BCObjectiveMixin, keras.Model):
 
 
 class ReferenceInputPathModel(keras.Model):
-    """k copies of h2 trained at once, copy ``j`` with its own ``lambda_c``.
+    """k copies of h2 trained at once, copy ``j`` with its own objective.
 
-    The inputs are the triple ``(x, h1_output, correct)`` of
-    :class:`ReferenceInputModel`. The loss is the sum over copies of each
-    copy's objective, ``mean_i[s_i l_ij] + lambda_j mean_i[s_i w_i d_ij]``;
-    no copy's objective depends on another copy's weights, so the gradient of
-    the sum with respect to copy ``j``'s weights is exactly the gradient of
-    copy ``j``'s own objective, and an optimizer whose update of a weight
-    depends only on that weight's gradient (SGD, Adam, RMSprop, ...) trains
-    every copy as its own fit would. Private to
-    :class:`bcsk.BCCompatibleClassifierCV`, never saved.
+    The one mechanism behind the lambda_c path, the ensembles and the
+    one-call search: copy ``j`` is a network built by the user's builder and
+    has its own ``(lambda_c_j, dissonance_j)``. The inputs are the triple
+    ``(x, h1_output, correct)`` of :class:`ReferenceInputModel`. The loss is
+    the sum over copies of each copy's objective, ``mean_i[s_i l_ij] +
+    lambda_j mean_i[s_i w_ij d_ij]``; no copy's objective depends on another
+    copy's weights, so the gradient of the sum with respect to copy ``j``'s
+    weights is exactly the gradient of copy ``j``'s own objective, and an
+    optimizer whose update of a weight depends only on that weight's gradient
+    (SGD, Adam, RMSprop, ...) trains every copy as its own fit would. Private
+    to bcsk's estimators, never saved.
 
     Compile it with ``loss=None``: the task loss ``loss`` is applied here, as
     one Keras loss per copy. (A compiled loss over k outputs would make Keras
     create a loss tracker per output while tracing the first step, and
-    TensorFlow would trace that step twice.)
+    TensorFlow would trace that step twice.) Compiled metrics, if any, see the
+    mean of the copies' outputs: the prediction of an ensemble whose members
+    are the copies.
     """
 
-    def __init__(self, originals, lambda_cs, dissonance, loss) -> None:
+    def __init__(self, originals, objectives, loss) -> None:
         super().__init__()
         self.originals = list(originals)
-        object.__setattr__(
-            self, "_lambda_cs", [_objective.validate_lambda_c(v) for v in lambda_cs]
-        )
-        object.__setattr__(self, "_dissonance", get_dissonance(dissonance))
+        objectives = [
+            (_objective.validate_lambda_c(lambda_c), get_dissonance(dissonance))
+            for lambda_c, dissonance in objectives
+        ]
+        if len(objectives) != len(self.originals):
+            raise ValueError(
+                f"{len(self.originals)} copies but {len(objectives)} objectives."
+            )
+        object.__setattr__(self, "_objectives", objectives)
         object.__setattr__(self, "_task_loss", loss)
 
     def call(self, inputs, training=None):
@@ -378,14 +387,20 @@ class ReferenceInputPathModel(keras.Model):
             self._task_loss, _objective.output_width(y_pred[0])
         )
         task_term = _objective.TaskTerm(task)
-        term = CompatibilityTerm(self._dissonance, task)
+        # One Keras loss per distinct dissonance, built while tracing the step.
+        terms = {}
         h1_output, correct = x[1], x[2]
         total = 0.0
-        for lambda_c, prediction in zip(self._lambda_cs, y_pred, strict=True):
+        for (lambda_c, dissonance), prediction in zip(
+            self._objectives, y_pred, strict=True
+        ):
             total = total + task_term(y, prediction, sample_weight=sample_weight)
             if lambda_c:
+                key = id(dissonance)
+                if key not in terms:
+                    terms[key] = CompatibilityTerm(dissonance, task)
                 reference = ops.cast(h1_output, prediction.dtype)
-                total = total + lambda_c * term(
+                total = total + lambda_c * terms[key](
                     (y, reference, correct), prediction, sample_weight=sample_weight
                 )
         if self.losses:  # the copies' regularisation losses, aggregated by Keras
@@ -393,3 +408,9 @@ class ReferenceInputPathModel(keras.Model):
                 x, y, y_pred, sample_weight, training=training
             )
         return total
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Compiled metrics of the mean of the copies' outputs."""
+        if isinstance(y_pred, (list, tuple)):
+            y_pred = ops.mean(ops.stack(list(y_pred), axis=0), axis=0)
+        return super().compute_metrics(x, y, y_pred, sample_weight)
