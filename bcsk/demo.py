@@ -4,16 +4,21 @@ The story of the demo, on data that ships with scikit-learn (no network):
 
 1. An *old model* h1 (a logistic regression) was trained on a small slice of
    the training data; users have learned when to trust it.
-2. Now all the training data is available. Candidate *new models* h2 (small
-   Keras networks, :class:`bcsk.BCCompatibleClassifier`) are trained on it with
-   several compatibility weights ``lambda_c`` and two network sizes, and
-   compared by cross-validation (``GridSearchCV`` with
-   :func:`bcsk.scorers.compatibility_scoring`).
-3. The candidate to ship is the most accurate one whose cross-validated BTC
-   reaches ``--min-btc`` (:func:`bcsk.scorers.best_accuracy_with_btc_at_least`).
-4. Every candidate is then checked on a held-out test set: accuracy, BTC, BEC
-   and the number of *new errors* (test samples h1 got right and h2 gets
-   wrong), and two plots are written as PNG files.
+2. Now all the training data is available. One call,
+   :class:`bcsk.BCCompatibleClassifierCV`, cross-validates every candidate
+   *new model* h2 (a small Keras network) at once: three dissonances (new
+   error, focal distillation, logit difference), each with its own "auto"
+   grid of compatibility weights ``lambda_c``, every one served alone or
+   behind the update gate (:class:`bcsk.CompatibleUpdateClassifier`) at
+   several flip costs, scored with :func:`bcsk.compatibility_scoring`.
+3. The update to ship is the one with the lowest cross-validated *update
+   cost* (:func:`bcsk.lowest_update_cost`): every error costs 1 and a new
+   error (a sample h1 got right and h2 gets wrong) costs ``--new-error-cost``
+   (default 2: a new error counts twice).
+4. h1, the plain update (``lambda_c=0``, no gate) and the shipped update are
+   then compared on a held-out test set: accuracy, BTC, BEC, errors, new
+   errors and cost; the cross-validated front and the test-set new errors
+   are drawn as PNG files.
 
 Run ``python -m bcsk.demo --help`` for the options; ``bcsk-demo`` is the same
 command.
@@ -29,7 +34,6 @@ import re
 import sys
 import tempfile
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,37 +49,25 @@ MNIST_MISSING = (
 TRADEOFF_PNG = "tradeoff.png"
 ERRORS_PNG = "errors_vs_h1.png"
 
+DISSONANCES = ("new_error", "focal_distillation", "logit_difference")
+FLIP_COSTS = (1.0, 1.25, 1.5, 2.0, 3.0)  # 1: h2 served alone, no gate
+
 
 @dataclass(frozen=True)
 class Settings:
     """How much work one run does (``--quick``, default, ``--full``)."""
 
-    lambdas: tuple[float, ...]
-    hiddens: tuple[int, ...]
     n_splits: int
     epochs: int
-    n_seeds: int  # test-set numbers are averaged over this many h2 seeds
+    n_members: tuple[int, ...]  # ensemble sizes searched
 
 
 MODES = {
-    "quick": Settings(
-        lambdas=(0.0, 16.0), hiddens=(16,), n_splits=2, epochs=10, n_seeds=1
-    ),
-    "default": Settings(
-        lambdas=(0.0, 1.0, 4.0, 16.0),
-        hiddens=(16, 64),
-        n_splits=3,
-        epochs=15,
-        n_seeds=1,
-    ),
-    "full": Settings(
-        lambdas=(0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0),
-        hiddens=(16, 64),
-        n_splits=5,
-        epochs=30,
-        n_seeds=3,
-    ),
+    "quick": Settings(n_splits=2, epochs=5, n_members=(1,)),
+    "default": Settings(n_splits=3, epochs=10, n_members=(1,)),
+    "full": Settings(n_splits=5, epochs=30, n_members=(1, 5)),
 }
+HIDDEN = 32
 BATCH_SIZE = 64
 LEARNING_RATE = 0.01
 TEST_SIZE = 0.4
@@ -88,18 +80,21 @@ def _number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
-def _fraction(text: str) -> float:
-    value = _number(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
-    return value
-
-
 def _open_fraction(text: str) -> float:
     value = _number(text)
     if not 0.0 < value < 1.0:
         raise argparse.ArgumentTypeError(
             f"must be strictly between 0 and 1, got {text}"
+        )
+    return value
+
+
+def _cost(text: str) -> float:
+    value = _number(text)
+    if not 1.0 <= value < float("inf"):  # False for NaN
+        raise argparse.ArgumentTypeError(
+            f"must be a finite number >= 1 (how many ordinary errors one new "
+            f"error is worth), got {text}"
         )
     return value
 
@@ -111,15 +106,17 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description=(
             "Update an old classifier h1 to a more accurate h2 without breaking\n"
-            "what its users trusted: train candidate h2 models with bcsk, pick one\n"
-            "by cross-validation, check it on held-out data, plot the trade-off."
+            "what its users trusted: search dissonances, lambda_c and the update\n"
+            "gate in one cross-validated call, ship the update with the lowest\n"
+            "cost, check it on held-out data, plot the trade-off."
         ),
         epilog=(
             "BTC (backward trust compatibility): of the samples h1 got right, the "
             "share h2 still gets right.\n"
             "BEC (backward error compatibility): of h2's errors, the share h1 also "
             "made.\n"
-            "New errors: samples h1 got right and h2 gets wrong (fewer is better)."
+            "New errors: samples h1 got right and h2 gets wrong (fewer is better).\n"
+            "Cost: errors + (new error cost - 1) x new errors (lower is better)."
         ),
     )
     parser.add_argument(
@@ -140,21 +137,22 @@ def build_parser() -> argparse.ArgumentParser:
     size.add_argument(
         "--quick",
         action="store_true",
-        help="tiny grid and few epochs, for a smoke test (well under a minute)",
+        help="2 folds and 5 epochs, for a smoke test (about a minute)",
     )
     size.add_argument(
         "--full",
         action="store_true",
-        help="finer lambda_c grid, 5 folds, more epochs, test results averaged "
-        "over 3 seeds (several minutes)",
+        help="5 folds, 30 epochs, and ensembles of 5 networks searched too "
+        "(several minutes)",
     )
     parser.add_argument(
-        "--min-btc",
-        type=_fraction,
-        default=0.99,
-        metavar="BTC",
-        help="ship the most accurate candidate whose cross-validated BTC is at "
-        "least this (default: 0.99)",
+        "--new-error-cost",
+        type=_cost,
+        default=2.0,
+        metavar="C",
+        help="what one new error costs, in ordinary errors; the shipped update "
+        "has the lowest cross-validated cost (default: 2, a new error counts "
+        "twice)",
     )
     parser.add_argument(
         "--h1-fraction",
@@ -195,7 +193,7 @@ def load_dataset(name: str) -> tuple[np.ndarray, np.ndarray, str]:
     return np.asarray(X, dtype="float32"), np.asarray(y), text
 
 
-def build_mlp(meta, hidden=16):
+def build_mlp(meta, hidden=HIDDEN):
     """h2's architecture: one hidden ReLU layer of ``hidden`` units, softmax out."""
     import keras
 
@@ -208,62 +206,47 @@ def build_mlp(meta, hidden=16):
     )
 
 
-def new_model(h1, *, epochs: int, seed: int):
-    """A candidate h2; ``lambda_c`` and ``model__hidden`` are set by the search."""
-    from bcsk.estimator import BCCompatibleClassifier
-
-    return BCCompatibleClassifier(
-        build_mlp,
-        h1=h1,
-        lambda_c=0.0,
+def training_params(*, epochs: int, seed: int) -> dict:
+    """The training settings every h2 shares, searched or plain."""
+    return dict(
         loss="sparse_categorical_crossentropy",
         optimizer="adam",
         optimizer__learning_rate=LEARNING_RATE,
         epochs=epochs,
         batch_size=BATCH_SIZE,
         random_state=seed,
-        model__hidden=16,
     )
 
 
-class ProgressScoring:
-    """``compatibility_scoring()`` that prints one line per finished candidate.
+class FoldProgress:
+    """``compatibility_scoring()`` that prints a line when a fold is scored.
 
-    ``GridSearchCV`` (run sequentially) scores the folds of one candidate one
-    after the other, so every ``n_splits`` calls close a candidate.
+    :class:`bcsk.BCCompatibleClassifierCV` (run in this process) trains one
+    model per fold, then scores each of its ``n_rows`` rows on the fold's
+    held-out samples; every ``n_rows`` calls close a fold.
     """
 
-    def __init__(self, scoring, n_splits: int, n_candidates: int) -> None:
-        from sklearn.metrics import check_scoring
+    def __init__(self, n_rows: int, n_splits: int) -> None:
+        from bcsk import compatibility_scoring
 
-        self._score = check_scoring(scoring=scoring)
+        self._score = compatibility_scoring()
+        self.n_rows = n_rows
         self.n_splits = n_splits
-        self.n_candidates = n_candidates
-        self._folds: list[dict] = []
-        self._done = 0
+        self._calls = 0
         self._started = time.perf_counter()
 
     def __call__(self, estimator, X, y) -> dict:
         scores = self._score(estimator, X, y)
-        self._folds.append(scores)
-        if len(self._folds) == self.n_splits:
-            self._done += 1
-            mean = {k: sum(f[k] for f in self._folds) / self.n_splits for k in scores}
-            elapsed = time.perf_counter() - self._started
+        self._calls += 1
+        if self._calls % self.n_rows == 0:
             print(
-                f"  [{self._done}/{self.n_candidates}] "
-                f"{_candidate_name(estimator.lambda_c, estimator.model__hidden)}: "
-                f"CV accuracy {mean['accuracy']:.3f}, BTC {mean['btc']:.4f}, "
-                f"BEC {mean['bec']:.3f}  ({elapsed:.0f} s)",
+                f"  fold {self._calls // self.n_rows}/{self.n_splits}: trained, "
+                f"{self.n_rows} rows scored on {len(y)} held-out samples  "
+                f"({time.perf_counter() - self._started:.0f} s)",
                 flush=True,
             )
-            self._folds = []
             self._started = time.perf_counter()
         return scores
-
-
-def _candidate_name(lambda_c, hidden) -> str:
-    return f"lambda_c={float(lambda_c):g}, hidden={hidden}"
 
 
 # TensorFlow's C++ log lines: absl's format ("I0000 00:00:17.. 123 port.cc:153]
@@ -327,18 +310,19 @@ def _quiet_tensorflow():
 
 
 @dataclass
-class Row:
-    """One candidate: its parameters, CV means and test-set numbers."""
+class Result:
+    """One model's numbers on the test set."""
 
-    lambda_c: float
-    hidden: int
-    cv_accuracy: float
-    cv_btc: float
-    cv_bec: float
-    accuracy: float = float("nan")
-    btc: float = float("nan")
-    bec: float = float("nan")
-    new_errors: float = float("nan")
+    name: str
+    accuracy: float
+    btc: float
+    bec: float
+    errors: int
+    new_errors: int
+
+    def cost(self, new_error_cost: float) -> float:
+        """Errors, with each new error counted ``new_error_cost`` times."""
+        return self.errors + (new_error_cost - 1) * self.new_errors
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -362,11 +346,16 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args, mode: str, settings: Settings) -> int:
     started = time.perf_counter()
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
+    from sklearn.model_selection import StratifiedKFold, train_test_split
     from sklearn.preprocessing import StandardScaler
 
-    from bcsk.metrics import compatibility_report
-    from bcsk.scorers import best_accuracy_with_btc_at_least, compatibility_scoring
+    from bcsk import (
+        BCCompatibleClassifier,
+        BCCompatibleClassifierCV,
+        compatibility_report,
+        lowest_update_cost,
+    )
+    from bcsk.dissonances import get_dissonance
 
     X, y, description = load_dataset(args.dataset)
     X_train, X_test, y_train, y_test = train_test_split(
@@ -388,7 +377,6 @@ def _run(args, mode: str, settings: Settings) -> int:
     )
     h1 = LogisticRegression(max_iter=2000).fit(X_old, y_old)
     h1_test_pred = h1.predict(X_test)
-    h1_test_accuracy = float(np.mean(h1_test_pred == y_test))
 
     print(f"bcsk demo ({mode} mode): {description}")
     print(
@@ -398,220 +386,293 @@ def _run(args, mode: str, settings: Settings) -> int:
     print(
         f"  old model h1: logistic regression trained on {len(X_old)} samples "
         f"({args.h1_fraction:.0%} of the training data); "
-        f"test accuracy {h1_test_accuracy:.3f}"
+        f"test accuracy {np.mean(h1_test_pred == y_test):.3f}"
     )
     print(
-        f"  new models h2: Keras networks with one hidden layer trained on all "
-        f"{len(X_train)} training samples, {settings.epochs} epochs"
+        f"  new models h2: Keras networks with one hidden layer of {HIDDEN} units, "
+        f"trained on all {len(X_train)} training samples, {settings.epochs} epochs"
     )
     print(
         "  BTC = of what h1 got right, the share h2 still gets right; "
-        "BEC = of h2's errors, the share h1 also made"
+        "BEC = of h2's errors, the share h1 also made;\n"
+        "  new error = a sample h1 gets right and h2 gets wrong"
     )
 
-    grid = {"lambda_c": list(settings.lambdas), "model__hidden": list(settings.hiddens)}
-    n_candidates = len(settings.lambdas) * len(settings.hiddens)
+    # One call searches dissonance x lambda_c x gate flip cost (x ensemble size).
+    grids = [get_dissonance(name).default_lambda_cs for name in DISSONANCES]
+    n_candidates = 1 + sum(len(grid) for grid in grids)
+    n_rows = n_candidates * len(settings.n_members) * len(FLIP_COSTS)
+    cost = args.new_error_cost
     cv = StratifiedKFold(settings.n_splits, shuffle=True, random_state=args.seed)
-    search = GridSearchCV(
-        new_model(h1, epochs=settings.epochs, seed=args.seed),
-        grid,
-        scoring=ProgressScoring(
-            compatibility_scoring(), settings.n_splits, n_candidates
-        ),
-        refit=best_accuracy_with_btc_at_least(args.min_btc),
+    search = BCCompatibleClassifierCV(
+        build_mlp,
+        h1=h1,
+        dissonance=list(DISSONANCES),
+        lambda_cs="auto",
+        flip_costs=FLIP_COSTS,
+        n_members=settings.n_members,
         cv=cv,
-        error_score="raise",
+        scoring=FoldProgress(n_rows, settings.n_splits),
+        refit=lowest_update_cost(cost),
+        **training_params(epochs=settings.epochs, seed=args.seed),
+    )
+    sizes = (
+        f" x ensembles of {' or '.join(map(str, settings.n_members))} networks"
+        if len(settings.n_members) > 1
+        else ""
     )
     print(
-        f"\nCross-validating {n_candidates} candidates ({settings.n_splits} folds "
-        "each) on the training set:",
+        f"\nOne call, BCCompatibleClassifierCV: {len(DISSONANCES)} dissonances "
+        f'({", ".join(DISSONANCES)}), each with its "auto" lambda_c grid = '
+        f"{n_candidates} candidates (lambda_c=0, the plain update, counted once)"
+        f"{sizes}, each served alone or behind the update gate at flip_cost "
+        f"{', '.join(f'{c:g}' for c in FLIP_COSTS[1:])}: {n_rows} rows, "
+        f"{settings.n_splits}-fold cross-validation on the training set, "
+        f"all candidates trained as one model per fold.",
         flush=True,
     )
-    with warnings.catch_warnings():
-        # Reported below, in words, when no candidate reaches --min-btc.
-        warnings.filterwarnings(
-            "ignore", message="No candidate reaches BTC", category=UserWarning
-        )
-        search.fit(X_train, y_train)
+    search.fit(X_train, y_train)
     results = search.cv_results_
-
-    rows = [
-        Row(
-            lambda_c=float(params["lambda_c"]),
-            hidden=int(params["model__hidden"]),
-            cv_accuracy=float(results["mean_test_accuracy"][i]),
-            cv_btc=float(results["mean_test_btc"][i]),
-            cv_bec=float(results["mean_test_bec"][i]),
-        )
-        for i, params in enumerate(results["params"])
-    ]
+    accuracy = np.asarray(results["mean_test_accuracy"], dtype=float)
+    nfr = 0.0 - np.asarray(results["mean_test_neg_nfr"], dtype=float)  # no -0.0
     best = search.best_index_
+
+    print(
+        f"\nChosen with lowest_update_cost({cost:g}): an ordinary error costs 1 and "
+        f"a new error (h1 right, h2 wrong) costs {cost:g} ({_times(cost)}), so the "
+        f"rule ships the row with the lowest CV cost = error rate + {cost - 1:g} x "
+        "new-error rate."
+    )
+    print()
+    print(_front_table(results["params"], accuracy, nfr, best, cost, settings))
+    print()
+    print(f"Would ship: {_describe(search.best_params_)}.")
+
+    # The plain update, for comparison: lambda_c=0, one network, no gate.
     shipped = search.best_estimator_
-
-    seeds = [args.seed + k for k in range(settings.n_seeds)]
-    seed_note = f", mean of {len(seeds)} seeds" if len(seeds) > 1 else ""
-    print(
-        f"\nTraining each candidate on all training data and checking it on the "
-        f"{len(X_test)} test samples{seed_note}:",
-        flush=True,
-    )
-    test_predictions = []  # each candidate's test labels, for the first seed
-    for i, (row, params) in enumerate(zip(rows, results["params"], strict=True)):
+    if search.flip_cost_ > 1:
+        shipped_h2 = shipped.estimator_  # the trained h2 behind the gate
+    else:
+        shipped_h2 = shipped
+    if search.lambda_c_ == 0 and search.n_members_ == 1:
+        plain = shipped_h2  # the same seeded training
+    else:
         tick = time.perf_counter()
-        reports = []
-        for seed in seeds:
-            if i == best and seed == args.seed:
-                model = shipped  # the search's refit: the same model, already trained
-            else:
-                model = new_model(h1, epochs=settings.epochs, seed=seed)
-                model.set_params(**params).fit(X_train, y_train)
-            h2_test_pred = model.predict(X_test)
-            if seed == args.seed:
-                test_predictions.append(h2_test_pred)
-            reports.append(
-                compatibility_report(
-                    y_test,
-                    h1_pred=h1_test_pred,
-                    h2_pred=h2_test_pred,
-                    zero_division=np.nan,
-                )
-            )
-        row.accuracy = float(np.mean([r.h2_accuracy for r in reports]))
-        row.btc = float(np.mean([r.btc for r in reports]))
-        row.bec = float(np.mean([r.bec for r in reports]))
-        row.new_errors = float(np.mean([r.new_errors for r in reports]))
+        plain = BCCompatibleClassifier(
+            build_mlp,
+            h1=h1,
+            lambda_c=0.0,
+            **training_params(epochs=settings.epochs, seed=args.seed),
+        ).fit(X_train, y_train)
         print(
-            f"  [{i + 1}/{len(rows)}] {_candidate_name(row.lambda_c, row.hidden)}: "
-            f"test accuracy {row.accuracy:.3f}, BTC {row.btc:.3f}, "
-            f"new errors {_count(row.new_errors)}  "
-            f"({time.perf_counter() - tick:.0f} s)",
-            flush=True,
+            f"Trained the plain update (lambda_c=0, no gate) on all training data "
+            f"for comparison ({time.perf_counter() - tick:.0f} s)."
         )
 
-    h1_correct = int(np.sum(h1_test_pred == y_test))
-    print()
-    print(_table(rows, best, args.min_btc, settings.n_splits, len(X_test), seed_note))
-    print()
-    print(
-        _decision(
-            rows,
-            best,
-            args.min_btc,
-            h1_test_accuracy,
-            h1_correct,
-            len(X_test),
-            seed_note,
+    predictions = {"plain update (lambda_c=0)": plain.predict(X_test)}
+    if search.flip_cost_ > 1 and plain is not shipped_h2:
+        predictions["shipped h2 without its gate"] = shipped_h2.predict(X_test)
+    predictions["shipped update"] = shipped.predict(X_test)
+    h1_right = h1_test_pred == y_test
+    test_rows = [
+        Result(
+            "h1 (old model)",
+            float(np.mean(h1_right)),
+            float("nan"),
+            float("nan"),
+            int(np.sum(~h1_right)),
+            0,
         )
-    )
+    ]
+    for name, h2_pred in predictions.items():
+        report = compatibility_report(
+            y_test, h1_pred=h1_test_pred, h2_pred=h2_pred, zero_division=np.nan
+        )
+        test_rows.append(
+            Result(
+                name,
+                report.h2_accuracy,
+                report.btc,
+                report.bec,
+                int(np.sum(h2_pred != y_test)),
+                report.new_errors,
+            )
+        )
     print()
-    compared = {}  # the test predictions drawn side by side, by name
-    plain = _plain_update(rows, rows[best])
-    if plain is not None and plain is not rows[best]:
-        compared["plain update (λ=0)"] = test_predictions[rows.index(plain)]
-    compared[f"shipped (λ={rows[best].lambda_c:g})"] = test_predictions[best]
-    _write_plots(search, h1, X_train, y_train, y_test, h1_test_pred, compared, cv, args)
+    print(_test_table(test_rows, cost, len(y_test)))
+    print()
+    print(_summary(test_rows, cost, int(np.sum(h1_right)), plain is shipped))
+    print()
+    # h1's accuracy on the same validation folds: the reference of the front.
+    folds = cv.split(X_train, y_train)
+    h1_cv_accuracy = float(
+        np.mean([h1.score(X_train[val], y_train[val]) for _, val in folds])
+    )
+    compared = {
+        "plain update": predictions["plain update (lambda_c=0)"],
+        "shipped": predictions["shipped update"],
+    }
+    if search.best_params_ == results["params"][0]:
+        compared = {"shipped (the plain update)": compared["shipped"]}
+    _write_plots(search, h1_cv_accuracy, y_test, h1_test_pred, compared, args)
     print(f"\nDone in {time.perf_counter() - started:.0f} s.")
     return 0
 
 
-def _count(value: float) -> str:
-    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+def _times(cost: float) -> str:
+    if cost == 1:
+        return "a new error counts as any other error"
+    if cost == 2:
+        return "a new error counts twice"
+    return f"a new error counts {cost:g} times"
 
 
-def _table(rows, best, min_btc, n_splits, n_test, seed_note) -> str:
+def _describe(params: dict) -> str:
+    """A searched row in words."""
+    lambda_c = float(params["lambda_c"])
+    dissonance = params.get("dissonance", DISSONANCES[0])
+    text = "plain training (lambda_c=0)"
+    if lambda_c != 0:
+        text = f"{dissonance}, lambda_c={lambda_c:g}"
+    members = params.get("n_members", 1)
+    if members > 1:
+        text += f", an ensemble of {members} networks"
+    flip_cost = float(params.get("flip_cost", 1.0))
+    if flip_cost > 1:
+        text += (
+            f", behind the update gate at flip_cost={flip_cost:g} (h1's answer is "
+            f"kept unless h2 finds its own label more than {flip_cost:g} times as "
+            "probable)"
+        )
+    else:
+        text += ", served alone (no gate)"
+    return text
+
+
+def _short_name(params: dict) -> str:
+    """A row in the plot's key: "logit_difference 0.1 + gate 1.5"."""
+    lambda_c = float(params["lambda_c"])
+    text = "plain" if lambda_c == 0 else f"{params['dissonance']} {lambda_c:g}"
+    if params.get("n_members", 1) > 1:
+        text = f"{params['n_members']}x {text}"
+    if params.get("flip_cost", 1.0) > 1:
+        text += f" + gate {params['flip_cost']:g}"
+    return text
+
+
+def pareto_front(accuracy, negative_flip_rate) -> np.ndarray:
+    """Rows no other row beats: as accurate and as few new errors, one strictly."""
+    accuracy = np.asarray(accuracy, dtype=float)
+    nfr = np.asarray(negative_flip_rate, dtype=float)
+    at_least = (accuracy[None, :] >= accuracy[:, None]) & (nfr[None, :] <= nfr[:, None])
+    better = (accuracy[None, :] > accuracy[:, None]) | (nfr[None, :] < nfr[:, None])
+    return ~np.any(at_least & better, axis=1)
+
+
+def update_cost(accuracy, negative_flip_rate, new_error_cost: float) -> np.ndarray:
+    """Expected cost per sample: error rate + (cost - 1) x new-error rate."""
+    accuracy = np.asarray(accuracy, dtype=float)
+    return (1 - accuracy) + (new_error_cost - 1) * np.asarray(negative_flip_rate)
+
+
+def front_rows(accuracy, negative_flip_rate, best: int) -> list[int]:
+    """The front's rows and the shipped one, from the fewest new errors up."""
+    front = pareto_front(accuracy, negative_flip_rate)
+    front[best] = True  # shown even if off the front (a tie, for example)
+    return sorted(
+        (int(i) for i in np.flatnonzero(front)),
+        key=lambda i: (negative_flip_rate[i], -accuracy[i]),
+    )
+
+
+def _front_table(params, accuracy, nfr, best, new_error_cost, settings) -> str:
+    costs = update_cost(accuracy, nfr, new_error_cost)
+    order = front_rows(accuracy, nfr, best)
+    several = len(settings.n_members) > 1
     header = (
-        f"{'lambda_c':>8}  {'hidden':>6}  {'CV acc':>6}  {'CV BTC':>6}  {'CV BEC':>6}"
-        f"  {'test acc':>8}  {'test BTC':>8}  {'test BEC':>8}  {'new errors':>10}  note"
+        f"{'#':>2}  {'dissonance':<18}  {'lambda_c':>8}  "
+        + (f"{'networks':>8}  " if several else "")
+        + f"{'flip_cost':>9}  {'CV acc':>6}  {'CV NFR':>6}  {'CV cost':>7}  note"
     )
     lines = [
-        f"Candidates (CV = {n_splits}-fold cross-validation on the training set; "
-        f"test = {n_test} held-out samples{seed_note})",
+        f"The cross-validated front: {len(order)} of {len(accuracy)} rows, those no "
+        "other row beats on both accuracy and new errors "
+        f"({settings.n_splits}-fold CV on the training set)",
         header,
         "-" * len(header),
     ]
-    for i, r in enumerate(rows):
-        if i == best:
-            note = "<- ship"
-        elif not r.cv_btc >= min_btc:
-            note = f"CV BTC < {min_btc:g}"
-        else:
-            note = ""
+    for number, i in enumerate(order, start=1):
+        p = params[i]
+        lambda_c = float(p["lambda_c"])
+        name = "plain" if lambda_c == 0 else p.get("dissonance", DISSONANCES[0])
+        flip_cost = float(p.get("flip_cost", 1.0))
+        gate = f"{flip_cost:g}" if flip_cost > 1 else "no gate"
+        note = "<- ship" if i == best else ""
         lines.append(
-            f"{r.lambda_c:>8g}  {r.hidden:>6}  {r.cv_accuracy:>6.3f}  "
-            f"{r.cv_btc:>6.4f}  {r.cv_bec:>6.3f}  "
-            f"{r.accuracy:>8.3f}  {r.btc:>8.3f}  {r.bec:>8.3f}  "
-            f"{_count(r.new_errors):>10}  {note}".rstrip()
+            (
+                f"{number:>2}  {name:<18}  {lambda_c:>8g}  "
+                + (f"{p.get('n_members', 1):>8}  " if several else "")
+                + f"{gate:>9}  {accuracy[i]:>6.3f}  {nfr[i]:>6.4f}  "
+                f"{costs[i]:>7.4f}  {note}"
+            ).rstrip()
         )
     lines.append(
-        "hidden = units in h2's hidden layer; new errors = test samples h1 gets "
-        "right and h2 gets wrong."
+        "# = the point's number on the plot; NFR = negative flip rate, new errors "
+        f"per sample; CV cost = error rate + {new_error_cost - 1:g} x NFR, the "
+        "rule's score (lower is better)."
     )
     return "\n".join(lines)
 
 
-def _plain_update(rows, ship):
-    """The lambda_c=0 candidate with the shipped one's network, if searched."""
-    return next((r for r in rows if r.lambda_c == 0 and r.hidden == ship.hidden), None)
+def _test_table(rows: list[Result], new_error_cost: float, n_test: int) -> str:
+    def ratio(value: float) -> str:
+        return "-" if np.isnan(value) else f"{value:.3f}"
+
+    header = (
+        f"  {'':<30}{'accuracy':>9}{'BTC':>8}{'BEC':>8}{'errors':>8}"
+        f"{'new errors':>12}{'cost':>8}"
+    )
+    lines = [f"On the {n_test} held-out test samples:", header]
+    for r in rows:
+        lines.append(
+            f"  {r.name:<30}{r.accuracy:>9.3f}{ratio(r.btc):>8}{ratio(r.bec):>8}"
+            f"{r.errors:>8}{r.new_errors:>12}{r.cost(new_error_cost):>8g}"
+        )
+    lines.append(
+        f"  cost = errors + {new_error_cost - 1:g} x new errors (keeping h1 costs its "
+        "errors; lower is better)."
+    )
+    return "\n".join(lines)
 
 
-def _decision(
-    rows, best, min_btc, h1_accuracy, h1_correct, n_test, seed_note=""
+def _summary(
+    rows: list[Result], new_error_cost: float, h1_correct: int, plain_shipped: bool
 ) -> str:
-    ship = rows[best]
-    plain = _plain_update(rows, ship)
-    if ship.cv_btc >= min_btc:
-        why = (
-            "the most accurate candidate in cross-validation whose BTC is at "
-            f"least {min_btc:g} (--min-btc)"
-        )
-    else:
-        why = (
-            f"no candidate reached BTC {min_btc:g} in cross-validation, so this is "
-            "the most compatible one; lower --min-btc or widen the lambda_c grid"
-        )
-    lines = [
-        f"Would ship: {_candidate_name(ship.lambda_c, ship.hidden)}, {why}.",
-        f"On the {n_test} held-out test samples{seed_note}:",
-        f"  {'':<28}{'accuracy':>9}{'BTC':>8}{'BEC':>8}{'new errors':>12}",
-        f"  {'h1 (old model)':<28}{h1_accuracy:>9.3f}",
-    ]
-    if plain is not None and plain is not ship:
-        lines.append(
-            f"  {'plain update (lambda_c=0)':<28}{plain.accuracy:>9.3f}"
-            f"{plain.btc:>8.3f}{plain.bec:>8.3f}{_count(plain.new_errors):>12}"
-        )
-    name = f"shipped (lambda_c={ship.lambda_c:g})"
-    lines.append(
-        f"  {name:<28}{ship.accuracy:>9.3f}{ship.btc:>8.3f}{ship.bec:>8.3f}"
-        f"{_count(ship.new_errors):>12}"
+    h1, plain, ship = rows[0], rows[1], rows[-1]
+    verb = "is" if ship.new_errors == 1 else "are"
+    text = (
+        f"Versus h1: {100 * (ship.accuracy - h1.accuracy):+.1f} accuracy points; "
+        f"{ship.new_errors} of the {h1_correct} test samples h1 got right {verb} "
+        "now wrong.\n"
     )
-    broken = _count(ship.new_errors)
-    verb = "is" if broken == "1" else "are"
-    summary = (
-        f"Versus h1: {100 * (ship.accuracy - h1_accuracy):+.1f} accuracy points; "
-        f"{broken} of the {h1_correct} test samples h1 got right {verb} now wrong"
-    )
-    if plain is None:
-        summary += "."
-    elif plain is ship:
-        summary += " (this is the plain update, lambda_c=0)."
-    else:
-        summary += (
-            f". Versus the plain update (lambda_c=0, same network): new errors "
-            f"{_count(plain.new_errors)} -> {broken}, accuracy "
-            f"{100 * (ship.accuracy - plain.accuracy):+.1f} points."
+    if plain_shipped:
+        return text + (
+            "The shipped update is the plain update: in cross-validation no "
+            "dissonance or gate paid for itself at this new error cost."
         )
-    lines.append(summary)
-    return "\n".join(lines)
+    return text + (
+        f"Versus the plain update: new errors {plain.new_errors} -> "
+        f"{ship.new_errors}, accuracy {100 * (ship.accuracy - plain.accuracy):+.1f} "
+        f"points, cost {plain.cost(new_error_cost):g} -> "
+        f"{ship.cost(new_error_cost):g}."
+    )
 
 
-def _write_plots(
-    search, h1, X_train, y_train, y_test, h1_test_pred, compared, cv, args
-) -> None:
-    """Draw the trade-off of the search and the test-set regions, as PNG files.
+def _write_plots(search, h1_cv_accuracy, y_test, h1_test_pred, compared, args) -> None:
+    """Draw the search's front and the test-set regions, as PNG files.
 
-    ``compared`` maps names to test-set predictions: the shipped candidate,
-    and the plain update (``lambda_c=0``) when it is a different one.
+    ``compared`` maps names to test-set predictions: the plain update and the
+    shipped one (one entry when they are the same).
     """
     try:
         from matplotlib.figure import Figure
@@ -621,27 +682,51 @@ def _write_plots(
             "pip install 'bcsk[plot]'"
         )
         return
-    from bcsk.plotting import CompatibilityDisplay, CompatibilityTradeoffDisplay
+    from bcsk import CompatibilityDisplay, CompatibilityTradeoffDisplay
 
     args.output.mkdir(parents=True, exist_ok=True)
 
     # Plotted on Figure objects, not pyplot: no global backend or open figures.
-    figure = Figure(figsize=(11.5, 5.0), layout="constrained")
+    figure = Figure(figsize=(9.0, 6.5), layout="constrained")
     figure.suptitle(
-        f"Candidate new models h2 on {args.dataset}, "
-        f"{search.n_splits_}-fold cross-validation (circled: shipped)"
+        f"Every searched update on {args.dataset}, {search.n_splits_}-fold "
+        "cross-validation (circled: shipped)"
     )
-    # h1's accuracy on the same validation folds: the reference for the points.
-    folds = cv.split(X_train, y_train)
-    h1_cv_accuracy = float(
-        np.mean([h1.score(X_train[val], y_train[val]) for _, val in folds])
-    )
-    CompatibilityTradeoffDisplay.from_search(
-        search,
-        group_param="model__hidden",
-        group_name="hidden units",
+    display = CompatibilityTradeoffDisplay.from_cv_results(
+        search.cv_results_,
+        x_metric="negative_flip_rate",
+        best_index=search.best_index_,
+        group_param="dissonance",
         h1_accuracy=h1_cv_accuracy,
-        ax=figure.subplots(1, 2),
+        annotate=False,  # 65 labels would hide each other: the front's, below
+        ax=figure.subplots(),
+    )
+    # The front's points numbered as in the printed table, with a key.
+    results = search.cv_results_
+    nfr = 0.0 - np.asarray(results["mean_test_neg_nfr"], dtype=float)
+    accuracy = np.asarray(results["mean_test_accuracy"], dtype=float)
+    key = []
+    for number, i in enumerate(front_rows(accuracy, nfr, search.best_index_), 1):
+        display.ax_.annotate(
+            str(number),
+            (nfr[i], accuracy[i]),
+            xytext=(-4, 5),
+            textcoords="offset points",
+            ha="right",
+            fontsize=9,
+            fontweight="bold",
+        )
+        key.append(f"{number}: {_short_name(results['params'][i])}")
+    display.ax_.text(
+        0.98,
+        0.03,
+        "\n".join(key),
+        transform=display.ax_.transAxes,
+        ha="right",
+        va="bottom",
+        multialignment="left",
+        fontsize=8,
+        bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.9},
     )
     tradeoff_path = args.output / TRADEOFF_PNG
     figure.savefig(tradeoff_path, dpi=110)
@@ -659,7 +744,10 @@ def _write_plots(
     figure.savefig(errors_path, dpi=110)
 
     print("Plots written:")
-    print(f"  {tradeoff_path}  (accuracy vs BTC and BEC, one point per candidate)")
+    print(
+        f"  {tradeoff_path}  (CV accuracy vs negative flip rate, one point per "
+        "row, the front numbered as in the table)"
+    )
     print(
         f"  {errors_path}  ({' and '.join(compared)} vs h1 on the test set, "
         "new errors per class)"

@@ -1,7 +1,8 @@
 """Distributed hyperparameter search (dask) and distributed training (tf.distribute).
 
 * A ``GridSearchCV`` over ``lambda_c`` run on a dask ``LocalCluster`` of two
-  worker processes scores exactly as the same search with ``n_jobs=1``.
+  worker processes scores exactly as the same search with ``n_jobs=1``, and so
+  does the one-call ``BCCompatibleClassifierCV`` with its folds on the cluster.
 * The estimator trains under ``tf.distribute.MirroredStrategy`` (two logical
   CPUs) with the objective value of a single-device fit, on every training path.
   ``tests/test_models.py`` covers ``BCCompatibilityModel`` under the strategy;
@@ -18,14 +19,14 @@ import pytest
 from _subprocess import result_of, run_python
 from sklearn.model_selection import GridSearchCV
 
-from bcsk import BCCompatibleClassifier
+from bcsk import BCCompatibleClassifier, BCCompatibleClassifierCV, lowest_update_cost
 from bcsk.scorers import compatibility_scoring
 
 TESTS_DIR = Path(__file__).resolve().parent
 SCORES = ("accuracy", "btc", "bec")
 
 # --------------------------------------------------------------------------
-# GridSearchCV on a dask LocalCluster
+# GridSearchCV and BCCompatibleClassifierCV on a dask LocalCluster
 # --------------------------------------------------------------------------
 
 
@@ -95,6 +96,70 @@ def test_dask_grid_search_scores_as_n_jobs_1(digits, digits_h1, monkeypatch):
         )
     assert parallel.best_params_ == serial.best_params_
     # The refitted model came back from the cluster usable, with h1 alongside.
+    np.testing.assert_array_equal(parallel.predict(X), serial.predict(X))
+
+
+def _one_call_search(builder, h1, n_jobs):
+    return BCCompatibleClassifierCV(
+        builder,
+        h1=h1,
+        dissonance=["new_error", "focal_distillation"],
+        lambda_cs=(0.0, 0.3),
+        flip_costs=(1.0, 2.0),
+        cv=2,
+        scoring=compatibility_scoring(),
+        refit=lowest_update_cost(2.0),
+        n_jobs=n_jobs,
+        loss="sparse_categorical_crossentropy",
+        optimizer="adam",
+        optimizer__learning_rate=0.01,
+        epochs=2,
+        batch_size=128,
+        random_state=0,
+        model__hidden=16,
+    )
+
+
+@pytest.mark.slow
+def test_dask_one_call_search_equals_n_jobs_1(digits, digits_h1, monkeypatch):
+    joblib = pytest.importorskip("joblib")
+    distributed = pytest.importorskip(
+        "distributed", reason="the dask search needs bcsk[dask]"
+    )
+    monkeypatch.syspath_prepend(str(TESTS_DIR))
+    builders = importlib.import_module("_builders")
+    X, y = digits[0][:600], digits[1][:600]
+
+    serial = _one_call_search(builders.build_mlp, digits_h1, n_jobs=1).fit(X, y)
+
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        with joblib.parallel_backend("dask"):
+            parallel = _one_call_search(builders.build_mlp, digits_h1, n_jobs=2)
+            parallel.fit(X, y)
+        # The folds were trained in the worker processes.
+        on_workers = client.run(lambda: "_builders" in sys.modules)
+    assert len(on_workers) == 2
+    assert all(on_workers.values())
+
+    # (1 + 2 x 1 candidates) x 2 flip costs, each scored on 2 folds.
+    assert len(serial.cv_results_["params"]) == 6
+    assert parallel.cv_results_["params"] == serial.cv_results_["params"]
+    assert parallel.cv_results_.keys() == serial.cv_results_.keys()
+    for key, values in serial.cv_results_.items():
+        if key.startswith(("split", "mean_", "std_", "rank_")):
+            np.testing.assert_array_equal(
+                parallel.cv_results_[key], values, err_msg=f"{key}: dask != n_jobs=1"
+            )
+    assert parallel.best_params_ == serial.best_params_
+    assert parallel.flip_cost_ == serial.flip_cost_
     np.testing.assert_array_equal(parallel.predict(X), serial.predict(X))
 
 
