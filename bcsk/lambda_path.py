@@ -284,8 +284,23 @@ class _Stored(ClassifierMixin, BaseEstimator):
 
 
 class _StoredProbabilities(_Stored):
+    """h2 on the fold: its probabilities stored once, and h1's stored labels.
+
+    ``predict`` is h2's own rule on them (the first most probable class, as
+    scikeras' ``predict``), so the row without the gate reuses them too.
+    """
+
+    def __init__(self, X, output, model, classes, h1=None) -> None:
+        super().__init__(X, output, model, classes)
+        self.h1 = h1
+
     def predict_proba(self, X):
         return self._answer(X, "predict_proba")
+
+    def predict(self, X):
+        if X is self.X:
+            return self.classes[np.argmax(self.output, axis=1)]
+        return self.model.predict(X)
 
 
 class _StoredLabels(_Stored):
@@ -312,8 +327,9 @@ def _fit_and_score_fold(
 
     Rows come candidate by candidate, then ensemble size, then flip cost. A
     row at ``flip_cost = 1`` scores h2 itself (no gate), as ``GridSearchCV``
-    would; the gate's rows reuse h2's probabilities and h1's labels on the
-    held-out rows, so the flip-cost axis costs no fit.
+    would. With gate costs, h2 predicts the held-out rows once and h1 once per
+    fold, and every row, the one without the gate included, is scored on those
+    stored outputs: the flip-cost axis costs no fit and no prediction.
     """
     # _safe_indexing keeps a DataFrame a DataFrame (a scikit-learn h1 may need
     # its column names).
@@ -337,16 +353,15 @@ def _fit_and_score_fold(
     for j in range(len(candidates)):
         for size in sizes:
             h2 = path.estimator_for(j, size)
-            stored = None
             if gate_costs:
-                stored = _StoredProbabilities(
-                    X_test, h2.predict_proba(X_test), h2, h2.classes_
+                h2 = _StoredProbabilities(
+                    X_test, h2.predict_proba(X_test), h2, h2.classes_, h1=h1_labels
                 )
             for cost in flip_costs:
                 if cost == 1.0:
                     scores.append(scorer(h2, X_test, y[test]))
                 else:
-                    gate = _gated(stored, h1_labels, X_test, cost)
+                    gate = _gated(h2, h1_labels, X_test, cost)
                     scores.append(scorer(gate, X_test, y[test]))
     return scores
 
