@@ -273,6 +273,15 @@ class ScikerasClassifier(KerasClassifier):
             self.history_[key] += values
 
     def _build_keras_model(self):
+        # scikeras' hook; subclasses build their model in _build_model.
+        return self._build_model()
+
+    def _build_model(self):
+        """The model of a fit: one network (subclasses may build several)."""
+        return self._build_network()
+
+    def _build_network(self):
+        """One network from the user's builder, seeded as scikeras seeds it."""
         # See _ThreadLocalRandom: the initial weights of a seeded fit must not
         # depend on what other threads draw from Python's global random.
         # initialize() builds outside fit: undo scikeras' op determinism here too.
@@ -281,7 +290,7 @@ class ScikerasClassifier(KerasClassifier):
             _restore_op_determinism(),
             keras_seeds(self._random_state),
         ):
-            return super()._build_keras_model()
+            return KerasClassifier._build_keras_model(self)
 
     def _build_keras_model_seeded(self, seed: int | None):
         """Build a model as scikeras would, under ``seed`` instead of the fit's.
@@ -292,8 +301,7 @@ class ScikerasClassifier(KerasClassifier):
         saved = self._random_state
         self._random_state = seed
         try:
-            # This class's build (one network), not a subclass's override.
-            return ScikerasClassifier._build_keras_model(self)
+            return self._build_network()
         finally:
             self._random_state = saved
 

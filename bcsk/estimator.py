@@ -442,9 +442,9 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
             models.append(model)
         return models
 
-    def _build_keras_model(self) -> keras.Model:
+    def _build_model(self) -> keras.Model:
         if self.n_members == 1:
-            return super()._build_keras_model()
+            return super()._build_model()
         members = self._build_copies(member_seeds(self._seed, self.n_members))
         check_same_networks(members, f"n_members={self.n_members}")
         ensemble = MeanEnsemble(members)

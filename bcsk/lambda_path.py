@@ -205,7 +205,7 @@ class _LambdaPath(BCCompatibleClassifier):
         super().__init__(model, **kwargs)
         self.candidates = candidates
 
-    def _build_keras_model(self) -> keras.Model:
+    def _build_model(self) -> keras.Model:
         seeds = member_seeds(self._seed, self.n_members)
         self.models_ = self._build_copies(
             [seed for _ in self.candidates for seed in seeds]
