@@ -102,7 +102,12 @@ def test_members_differ_and_the_ensemble_is_their_mean(ensemble, data):
 
 
 @pytest.mark.parametrize(
-    "dissonance", ["new_error", "focal_distillation", "logit_difference"]
+    "dissonance",
+    [
+        "new_error",
+        pytest.param("focal_distillation", marks=pytest.mark.slow),
+        pytest.param("logit_difference", marks=pytest.mark.slow),
+    ],
 )
 def test_each_member_trains_as_its_own_fit(dissonance, data, h1):
     """Same initial weights, same batches: a member's weights equal a fit alone."""

@@ -217,6 +217,7 @@ def test_rows_equal_separate_searches(one_call, data, h1):
         )
 
 
+@pytest.mark.slow
 def test_auto_grids(data, h1):
     X, y = data
     fitted = search(
@@ -296,6 +297,7 @@ def test_the_refit_rules_need_the_compatibility_keys(data, h1):
         search(h1, scoring="accuracy", refit=lowest_update_cost(), epochs=1).fit(X, y)
 
 
+@pytest.mark.slow
 def test_pipeline_grid_search_clone_and_pickle(data, h1, digits):
     X, y = data
     # h1 sees the scaled features, as the search does inside the pipeline.
@@ -320,6 +322,7 @@ def test_pipeline_grid_search_clone_and_pickle(data, h1, digits):
     np.testing.assert_array_equal(copy.predict(X), fitted.predict(X))
 
 
+@pytest.mark.slow
 def test_parallel_folds_equal_one_job(data, h1):
     X, y = data
     kwargs = dict(flip_costs=(1.0, 2.0), epochs=1, refit=False)
