@@ -35,7 +35,7 @@ from bcsk.estimator import (
     check_same_networks,
     member_seeds,
 )
-from bcsk.gate import CompatibleUpdateClassifier
+from bcsk.gate import CompatibleUpdateClassifier, _check_flip_cost
 from bcsk.tensorflow.models import ReferenceInputPathModel
 
 __all__ = ["BCCompatibleClassifierCV"]
@@ -88,20 +88,10 @@ def _check_lambda_cs(lambda_cs) -> tuple[float, ...]:
 
 def _check_flip_costs(flip_costs) -> tuple[float, ...]:
     """The gate's costs as floats (each >= 1, inf allowed), or a ``ValueError``."""
-    values = []
-    for value in _numbers(flip_costs, "flip_costs", "(1, 1.5, 2)"):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, numbers.Real)
-            or math.isnan(value)
-            or value < 1
-        ):
-            raise ValueError(
-                f"flip_costs must hold numbers >= 1 (1 serves h2 without the gate; "
-                f"inf keeps every h1 label h2 knows); got {value!r} in "
-                f"{list(flip_costs)!r}."
-            )
-        values.append(float(value))
+    values = [
+        _check_flip_cost(value, "each of flip_costs")  # the gate's own check
+        for value in _numbers(flip_costs, "flip_costs", "(1, 1.5, 2)")
+    ]
     _check_distinct(values, "flip_costs")
     return tuple(values)
 

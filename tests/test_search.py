@@ -258,10 +258,13 @@ class Custom(Dissonance):
     ("kwargs", "message"),
     [
         ({"flip_costs": ()}, "flip_costs is empty"),
-        ({"flip_costs": (0.5,)}, "flip_costs must hold numbers >= 1"),
-        ({"flip_costs": (1.0, float("nan"))}, "flip_costs must hold numbers >= 1"),
-        ({"flip_costs": ("2",)}, "flip_costs must hold numbers >= 1"),
-        ({"flip_costs": (True,)}, "flip_costs must hold numbers >= 1"),
+        ({"flip_costs": (0.5,)}, "each of flip_costs must be a number >= 1"),
+        (
+            {"flip_costs": (1.0, float("nan"))},
+            "each of flip_costs must be a number >= 1",
+        ),
+        ({"flip_costs": ("2",)}, "each of flip_costs must be a number >= 1"),
+        ({"flip_costs": (True,)}, "each of flip_costs must be a number >= 1"),
         ({"flip_costs": 2.0}, "flip_costs must be a sequence"),
         ({"flip_costs": (1.0, 2.0, 2.0)}, r"flip_costs holds \[2.0\] more than once"),
         ({"dissonance": []}, "dissonance is an empty list"),
