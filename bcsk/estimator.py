@@ -307,8 +307,9 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
         if self.h1 is None:
             if not logged:
                 raise ValueError(
-                    f"{type(self).__name__} needs h1's outputs on the training "
-                    "data: pass the old model as h1=..., or, when h1 cannot run "
+                    f"{type(self).__name__} got h1=None and no logged outputs, "
+                    "but it needs h1's outputs on the training data: pass the "
+                    "old model as h1=..., or, when h1 cannot run "
                     "here, its logged outputs to fit: fit(X, y, h1_proba=P) with P "
                     "of shape (n_samples, n_classes) in the order of classes_, or "
                     "fit(X, y, h1_pred=labels) for dissonance='new_error'."

@@ -25,6 +25,12 @@ classifier against a given h1, which receives X as passed to the scorer.
 :func:`compatibility_scoring` scores all of them and accuracy at once, with one
 prediction of h1 and one of h2 per call.
 
+When h1 cannot run, every scorer takes h1's logged labels instead:
+``scorer(estimator, X, y, h1_pred=labels)`` (or ``h1_proba=``), and, with
+scikit-learn's metadata routing enabled, ``scorer.set_score_request(
+h1_pred=True)`` makes a search or a cross-validation pass each test fold its
+rows of them. h1 is then never called.
+
 This module imports no TensorFlow.
 """
 
@@ -583,7 +589,9 @@ def compatibility_scoring(h1: Any = None) -> MultimetricCompatibilityScorer:
     Parameters
     ----------
     h1 : object, optional
-        Score against this h1; by default h1 is taken from the estimator.
+        Score against this h1; by default h1 is taken from the estimator, or,
+        when routed (``set_score_request(h1_pred=True)``), from h1's logged
+        labels on each test fold.
 
     Returns
     -------

@@ -264,38 +264,65 @@ def test_routing_without_the_request_names_the_fix(data, logged):
 # -- routed searches and cross-validation ---------------------------------------------
 
 
-@pytest.mark.parametrize("request_", ["h1_proba", "h1_pred"])
-def test_grid_search_from_routed_outputs_is_the_live_search(request_, data, h1, logged):
+GRID = {"lambda_c": [0.0, 1.0, 3.0]}
+
+
+@pytest.fixture(scope="module")
+def live_search(data, h1):
+    """The search against the live h1 that every logged search must reproduce."""
     X, y = data
-    P, labels = logged
-    grid = {"lambda_c": [0.0, 1.0, 3.0]}
-    live = GridSearchCV(
+    return GridSearchCV(
         BCCompatibleClassifier(build, h1=h1, **PARAMS),
-        grid,
+        GRID,
         cv=folds(),
         scoring=compatibility_scoring(),
         refit="neg_nfr",
     ).fit(X, y)
-    with sklearn.config_context(enable_metadata_routing=True):
-        # The scorer's own h1 cannot run: the routed labels must be used.
-        scoring = compatibility_scoring(Unreachable())
-        if request_ == "h1_proba":  # one array routed to fit and to scoring
-            estimator = BCCompatibleClassifier(build, **PARAMS)
-            estimator.set_fit_request(h1_proba=True)
-            scoring.set_score_request(h1_proba=True)
-            metadata = {"h1_proba": P}
-        else:  # P to fit, the labels to the scorers
-            estimator = BCCompatibleClassifier(build, **PARAMS)
-            estimator.set_fit_request(h1_proba=True, h1_pred=False)
-            scoring.set_score_request(h1_pred=True, h1_proba=False)
-            metadata = {"h1_proba": P, "h1_pred": labels}
-        search = GridSearchCV(
-            estimator, grid, cv=folds(), scoring=scoring, refit="neg_nfr"
-        ).fit(X, y, **metadata)
+
+
+def assert_same_search(live, search):
     assert_same_results(live.cv_results_, search.cv_results_)
     assert search.best_index_ == live.best_index_
     assert_same_weights(live.best_estimator_, search.best_estimator_)
     assert len(set(live.cv_results_["mean_test_neg_nfr"])) > 1  # lambda_c mattered
+
+
+@pytest.mark.parametrize("request_", ["h1_proba", "h1_pred"])
+def test_grid_search_from_routed_outputs_is_the_live_search(
+    request_, data, logged, live_search
+):
+    X, y = data
+    P, labels = logged
+    with sklearn.config_context(enable_metadata_routing=True):
+        # The scorer's own h1 cannot run: the routed labels must be used.
+        scoring = compatibility_scoring(Unreachable())
+        estimator = BCCompatibleClassifier(build, **PARAMS)
+        if request_ == "h1_proba":  # one array routed to fit and to scoring
+            estimator.set_fit_request(h1_proba=True)
+            scoring.set_score_request(h1_proba=True)
+            metadata = {"h1_proba": P}
+        else:  # P to fit, the labels to the scorers
+            estimator.set_fit_request(h1_proba=True, h1_pred=False)
+            scoring.set_score_request(h1_pred=True, h1_proba=False)
+            metadata = {"h1_proba": P, "h1_pred": labels}
+        search = GridSearchCV(
+            estimator, GRID, cv=folds(), scoring=scoring, refit="neg_nfr"
+        ).fit(X, y, **metadata)
+    assert_same_search(live_search, search)
+
+
+def test_grid_search_without_routing_passes_fit_params(data, h1, logged, live_search):
+    # Without routing, a search passes fit parameters to the estimator's fit,
+    # sliced per fold, as it does sample_weight; the scorer has its own h1.
+    X, y = data
+    search = GridSearchCV(
+        BCCompatibleClassifier(build, **PARAMS),
+        GRID,
+        cv=folds(),
+        scoring=compatibility_scoring(h1),
+        refit="neg_nfr",
+    ).fit(X, y, h1_proba=logged[0])
+    assert_same_search(live_search, search)
 
 
 def test_cross_validate_with_every_compatibility_scorer(data, h1, logged):
@@ -379,20 +406,6 @@ def test_pipeline_with_routing(data, h1, logged, digits):
     np.testing.assert_array_equal(pipe.predict_proba(X), live_pipe.predict_proba(X))
 
 
-def test_grid_search_without_routing_passes_fit_params(data, h1, logged):
-    # Without routing, a search passes fit parameters to the estimator's fit,
-    # sliced per fold, as it does sample_weight.
-    X, y = data
-    grid = {"lambda_c": [0.0, 1.0]}
-    live = GridSearchCV(
-        BCCompatibleClassifier(build, h1=h1, **PARAMS), grid, cv=folds()
-    ).fit(X, y)
-    search = GridSearchCV(
-        BCCompatibleClassifier(build, **PARAMS), grid, cv=folds()
-    ).fit(X, y, h1_proba=logged[0])
-    assert_same_results(live.cv_results_, search.cv_results_)
-
-
 # -- bcsk's own CV estimators ---------------------------------------------------------
 
 
@@ -450,21 +463,27 @@ def test_routing_into_bcsk_cv_estimator(data, h1, logged):
         refit="btc",
         **PARAMS,
     )
+    outer = StratifiedKFold(2, shuffle=True, random_state=0)
     live = cross_validate(
         BCCompatibleClassifierCV(build, h1=h1, **kwargs),
         X,
         y,
-        cv=folds(),
-        scoring="accuracy",
+        cv=outer,
+        scoring=compatibility_scoring(),
     )
     with sklearn.config_context(enable_metadata_routing=True):
         search = BCCompatibleClassifierCV(build, **kwargs).set_fit_request(
             h1_proba=True
         )
         got = cross_validate(
-            search, X, y, cv=folds(), scoring="accuracy", params={"h1_proba": logged[0]}
+            search,
+            X,
+            y,
+            cv=outer,
+            scoring=compatibility_scoring().set_score_request(h1_proba=True),
+            params={"h1_proba": logged[0]},
         )
-    np.testing.assert_array_equal(live["test_score"], got["test_score"])
+    assert_same_results(live, got, keys=("test_",))
 
 
 # -- the gate ---------------------------------------------------------------------
