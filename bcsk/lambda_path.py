@@ -339,10 +339,12 @@ def _fit_and_score_fold(
         **{**params, "n_members": max(sizes), "dissonance": _reference(candidates)},
     )
     outputs = {}
-    if logged is not None:
-        h1_proba, h1_pred, _ = logged
-        outputs = {"h1_proba": _h1.take_rows(h1_proba, train)}
-        outputs = outputs if h1_proba is not None else {"h1_pred": h1_pred[train]}
+    if logged is not None:  # the fold's rows of what was logged
+        outputs = {
+            name: values[train]
+            for name, values in zip(("h1_proba", "h1_pred"), logged[:2], strict=True)
+            if values is not None
+        }
     path.fit(
         X_train,
         y[train],
@@ -739,12 +741,14 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
                 n_members=self.n_members_,
             )
             outputs = {}
-            if logged is not None:
-                outputs = (
-                    {"h1_proba": logged[0]}
-                    if logged[0] is not None
-                    else {"h1_pred": logged[1]}
-                )
+            if logged is not None:  # all the rows of what was logged
+                outputs = {
+                    name: values
+                    for name, values in zip(
+                        ("h1_proba", "h1_pred"), logged[:2], strict=True
+                    )
+                    if values is not None
+                }
             h2.fit(X, y, sample_weight=sample_weight, **outputs)
             if self.flip_cost_ == 1.0:
                 self.best_estimator_ = h2
