@@ -42,7 +42,8 @@ def h1_kind(h1) -> str:
             "h1 is required: pass the old model as h1=... (a Keras model that "
             "outputs class probabilities, a fitted scikit-learn classifier, a "
             "callable X -> probabilities, or an object whose predict returns "
-            "labels)."
+            "labels), or, when h1 cannot run here, its logged outputs: "
+            "h1_proba=... or h1_pred=... (see 'h1 as logged outputs' in the docs)."
         )
     if _is_keras(h1):
         return "keras"
@@ -272,9 +273,189 @@ def clone_sharing_h1(estimator):
     from sklearn.base import clone
 
     params = estimator.get_params(deep=False)
-    return type(estimator)(
+    new = type(estimator)(
         **{
             name: value if name == "h1" else clone(value, safe=False)
             for name, value in params.items()
         }
     )
+    # As sklearn.base.clone does: the metadata requests (set_fit_request, ...)
+    # travel with the clone, so a routed h1_proba still reaches it.
+    request = estimator.__dict__.get("_metadata_request")
+    if request is not None:
+        new._metadata_request = clone(request, safe=False)
+    return new
+
+
+# -- h1 as logged outputs ----------------------------------------------------------
+
+_LOGGED_HINT = (
+    "Pass h1's logged outputs for exactly the rows of X, in the same order: "
+    "h1_proba of shape (n_samples, n_classes), one column per class in the order "
+    "of classes_ (the sorted labels of y), or h1_pred, one label per sample."
+)
+
+
+def check_not_both(h1, h1_proba, h1_pred, owner: str) -> None:
+    """Refuse a live h1 together with logged outputs, or both kinds of output."""
+    if h1_proba is not None and h1_pred is not None:
+        raise ValueError(
+            f"{owner} got both h1_proba and h1_pred: pass one. h1_proba gives "
+            "h1's labels too (the most probable class of each row); h1_pred "
+            "alone is enough for dissonance='new_error', the scorers and the gate."
+        )
+    if h1 is not None and (h1_proba is not None or h1_pred is not None):
+        given = "h1_proba" if h1_proba is not None else "h1_pred"
+        raise ValueError(
+            f"{owner} got both h1={type(h1).__name__} and {given}: h1's outputs "
+            f"come from one place. To train from logged outputs, set h1=None and "
+            f"pass {given}; to use the live model, do not pass {given}."
+        )
+
+
+def _logged_probabilities(h1_proba, classes, n_samples: int) -> np.ndarray:
+    proba = np.asarray(h1_proba)
+    if proba.dtype.kind not in "biuf":
+        raise ValueError(
+            f"h1_proba must hold numbers (h1's class probabilities); got an array "
+            f"of dtype {proba.dtype}."
+        )
+    proba = proba.astype(np.float64, copy=False)
+    n_classes = len(classes)
+    if proba.ndim != 2 or proba.shape != (n_samples, n_classes):
+        raise ValueError(
+            f"h1_proba must have shape (n_samples, n_classes) = ({n_samples}, "
+            f"{n_classes}) for the {n_classes} classes {list(classes)}; got "
+            f"{proba.shape}. {_LOGGED_HINT} Nothing is re-ordered or dropped: "
+            "align the logged table to X and to classes_ first."
+        )
+    finite = np.isfinite(proba).all(axis=1)
+    if not finite.all():
+        rows = np.flatnonzero(~finite)
+        raise ValueError(
+            f"h1_proba holds NaN or infinite values in {rows.size} of {n_samples} "
+            f"rows (first: {rows[:5].tolist()}); h1's logged outputs must be "
+            "complete. Drop those rows from X, y and h1_proba together."
+        )
+    sums = proba.sum(axis=1)
+    negative = (proba < -_SUM_TOLERANCE).any(axis=1)
+    off = np.abs(sums - 1.0) > _SUM_TOLERANCE
+    if negative.any() or off.any():
+        rows = np.flatnonzero(negative | off)
+        raise ValueError(
+            f"h1_proba is not a table of probabilities: {rows.size} of {n_samples} "
+            f"rows (first: {rows[:5].tolist()}) have negative entries or do not "
+            f"sum to 1 within {_SUM_TOLERANCE:g} (row sums range from "
+            f"{sums.min():.4g} to {sums.max():.4g}). Logits are not probabilities: "
+            "apply a softmax (scipy.special.softmax(logits, axis=1)) to logged "
+            "logits before passing them."
+        )
+    return proba
+
+
+def _logged_labels(h1_pred, classes, n_samples: int) -> np.ndarray:
+    labels = np.asarray(h1_pred)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels.ravel()
+    if labels.ndim != 1 or labels.shape[0] != n_samples:
+        raise ValueError(
+            f"h1_pred must be one label per sample, shape ({n_samples},); got "
+            f"{labels.shape}. {_LOGGED_HINT}"
+        )
+    classes = np.asarray(classes)
+    lookup = {label: i for i, label in enumerate(classes.tolist())}
+    positions = np.fromiter(
+        (lookup.get(label, -1) for label in labels.tolist()),
+        dtype=np.intp,
+        count=n_samples,
+    )
+    unknown = positions < 0
+    if unknown.any():
+        shown = list(dict.fromkeys(labels[unknown].tolist()))[:5]
+        raise ValueError(
+            f"h1_pred holds labels that are not among the classes of y "
+            f"{classes.tolist()}: {shown} ({int(unknown.sum())} of {n_samples} "
+            "rows). h1_pred and y must use the same labels (same values and type, "
+            "e.g. both the integers 0..9, or both strings)."
+        )
+    return classes[positions]
+
+
+def logged_outputs(
+    *,
+    h1_proba=None,
+    h1_pred=None,
+    classes,
+    n_samples: int,
+    need_probabilities: bool,
+) -> H1Outputs:
+    """Check h1's logged outputs and align them with ``classes``, as a live h1's.
+
+    The logged counterpart of :func:`h1_outputs`: the same :class:`H1Outputs`,
+    so that every path (the estimator, the searches, the scorers, the gate)
+    reads h1 from one place, live or logged.
+
+    Parameters
+    ----------
+    h1_proba : array-like of shape (n_samples, n_classes), optional
+        h1's logged probabilities, one column per class in the order of
+        ``classes``; rows must sum to 1 within ``_SUM_TOLERANCE`` (1e-3), with
+        no negative entry (logits are refused). h1's labels are the most
+        probable class of each row.
+    h1_pred : array-like of shape (n_samples,), optional
+        h1's logged labels, each one of ``classes``.
+    classes : ndarray
+        The estimator's sorted class labels.
+    n_samples : int
+        Number of rows of ``X`` the outputs belong to.
+    need_probabilities : bool
+        Raise if only ``h1_pred`` is given.
+
+    Returns
+    -------
+    H1Outputs
+    """
+    check_not_both(None, h1_proba, h1_pred, "logged_outputs")
+    classes = np.asarray(classes)
+    if h1_proba is not None:
+        proba = _logged_probabilities(h1_proba, classes, n_samples)
+        return H1Outputs(classes[np.argmax(proba, axis=1)], proba)
+    if h1_pred is None:
+        raise ValueError(f"No logged outputs given. {_LOGGED_HINT}")
+    if need_probabilities:
+        raise ValueError(
+            "This dissonance needs h1's probabilities, but only h1's labels "
+            "(h1_pred) were given. Pass h1_proba (shape (n_samples, n_classes)), "
+            "or use dissonance='new_error', which needs only labels."
+        )
+    return H1Outputs(_logged_labels(h1_pred, classes, n_samples), None)
+
+
+def logged_labels(h1_proba=None, h1_pred=None, *, classes, n_samples: int):
+    """h1's labels from logged outputs, for scoring (labels h2 lacks are kept).
+
+    ``h1_pred`` is checked for its length only: a fold's h2 may lack a class
+    that h1 predicted, which then counts as an error of h1, as with a live h1.
+    ``h1_proba`` is checked as in :func:`logged_outputs`.
+    """
+    check_not_both(None, h1_proba, h1_pred, "The scorer")
+    if h1_proba is not None:
+        classes = np.asarray(classes)
+        proba = _logged_probabilities(h1_proba, classes, n_samples)
+        return classes[np.argmax(proba, axis=1)]
+    labels = np.asarray(h1_pred)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels.ravel()
+    if labels.ndim != 1 or labels.shape[0] != n_samples:
+        raise ValueError(
+            f"h1_pred must be one label per sample, shape ({n_samples},); got "
+            f"{labels.shape}. {_LOGGED_HINT}"
+        )
+    return labels
+
+
+def take_rows(array, rows):
+    """``array[rows]`` (``None`` stays ``None``; ``rows=None`` keeps all)."""
+    if array is None or rows is None:
+        return array
+    return np.asarray(array)[rows]

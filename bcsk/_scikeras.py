@@ -52,11 +52,15 @@ class FitInputs:
         ``None`` when it kept them all.
     trained : bool
         Whether the training hook ran.
+    logged : tuple or None
+        ``(h1_proba, h1_pred)``, h1's logged outputs on the user's rows (one
+        of them None), or None for a live h1. Index them with ``rows``.
     """
 
     X: Any
     rows: np.ndarray | None = None
     trained: bool = False
+    logged: tuple | None = None
 
 
 # -- reproducible initial weights ------------------------------------------------
@@ -328,7 +332,7 @@ class ScikerasClassifier(KerasClassifier):
                 "trains on one-hot targets)."
             )
 
-    def _run_fit(self, fit, X, y, sample_weight=None, **kwargs):
+    def _run_fit(self, fit, X, y, sample_weight=None, *, logged=None, **kwargs):
         self._check_fit_inputs(X, y)
         if sample_weight is not None:
             # KerasClassifier multiplies class weights into sample_weight in
@@ -344,7 +348,7 @@ class ScikerasClassifier(KerasClassifier):
             )
         model = saved.get("model_")
         weights = None if model is None else _snapshot(model)
-        inputs = self._fit_inputs = FitInputs(X)
+        inputs = self._fit_inputs = FitInputs(X, logged=logged)
         try:
             with _seeded_turn(self.random_state), _restore_op_determinism():
                 fit(X, y, sample_weight=sample_weight, **kwargs)

@@ -275,15 +275,19 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
     # bcsk's own parameters, checked in fit with scikit-learn's messages; the
     # rest are scikeras'. Checks that involve two parameters stay in code.
     _parameter_constraints: dict = {
-        "h1": [HasMethods(["predict"]), callable],
+        "h1": [HasMethods(["predict"]), callable, None],
         "lambda_c": [Interval(numbers.Real, 0, None, closed="left")],
         "dissonance": [StrOptions(set(DISSONANCES)), Dissonance],
         "method": [StrOptions(set(METHODS))],
         "n_members": [Interval(numbers.Integral, 1, None, closed="left")],
     }
 
-    def _check_compatibility_params(self) -> Dissonance:
-        """Check bcsk's own parameters; return the dissonance object."""
+    def _check_compatibility_params(self, logged: bool = False) -> Dissonance:
+        """Check bcsk's own parameters; return the dissonance object.
+
+        ``logged``: h1's outputs were passed to ``fit`` (``h1_proba`` or
+        ``h1_pred``) instead of a live ``h1``.
+        """
         self._validate_params()
         if isinstance(self.n_members, bool):  # an Integral to scikit-learn
             raise ValueError(
@@ -300,6 +304,24 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
         # The interval admits infinity; the objective does not.
         _objective.validate_lambda_c(self.lambda_c)
         dissonance = get_dissonance(self.dissonance)  # and its own parameters
+        if self.h1 is None:
+            if not logged:
+                raise ValueError(
+                    f"{type(self).__name__} got h1=None and no logged outputs, "
+                    "but it needs h1's outputs on the training data: pass the "
+                    "old model as h1=..., or, when h1 cannot run "
+                    "here, its logged outputs to fit: fit(X, y, h1_proba=P) with P "
+                    "of shape (n_samples, n_classes) in the order of classes_, or "
+                    "fit(X, y, h1_pred=labels) for dissonance='new_error'."
+                )
+            if self.method == "bc_fit":
+                raise ValueError(
+                    "method='bc_fit' calls h1 inside every training step, so it "
+                    "needs a live Keras h1, not logged outputs. Use "
+                    "method='model' (the default), which trains from h1_proba or "
+                    "h1_pred."
+                )
+            return dissonance
         kind = _h1.h1_kind(self.h1)
         if dissonance.needs_probabilities and not _h1.has_probabilities(self.h1):
             raise ValueError(
@@ -315,7 +337,9 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
             )
         return dissonance
 
-    def fit(self, X, y, sample_weight=None, **kwargs) -> BCCompatibleClassifier:
+    def fit(
+        self, X, y, sample_weight=None, *, h1_proba=None, h1_pred=None, **kwargs
+    ) -> BCCompatibleClassifier:
         """Build h2 and train it with the compatibility objective.
 
         Parameters
@@ -326,6 +350,15 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
             Labels (strings or integers).
         sample_weight : array-like of shape (n_samples,), optional
             Per-sample weights; multiplied into both terms of the objective.
+        h1_proba : array-like of shape (n_samples, n_classes), optional
+            h1's logged probabilities on ``X`` (with ``h1=None``), one column
+            per class in the order of ``classes_`` (the sorted labels of
+            ``y``); rows sum to 1 within 1e-3. The objective is the one a live
+            h1 giving these outputs would give. Under metadata routing,
+            request it with ``set_fit_request(h1_proba=True)``.
+        h1_pred : array-like of shape (n_samples,), optional
+            h1's logged labels on ``X`` (with ``h1=None``), enough for
+            ``dissonance="new_error"``.
         **kwargs
             Passed to ``Model.fit`` (prefer ``fit__*`` parameters).
 
@@ -333,30 +366,74 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
         -------
         self
         """
-        self._check_compatibility_params()
-        return self._run_fit(super().fit, X, y, sample_weight=sample_weight, **kwargs)
+        logged = self._check_logged(X, y, None, h1_proba, h1_pred, partial=False)
+        return self._run_fit(
+            super().fit, X, y, sample_weight=sample_weight, logged=logged, **kwargs
+        )
 
     def partial_fit(
-        self, X, y, classes=None, sample_weight=None, **kwargs
+        self,
+        X,
+        y,
+        classes=None,
+        sample_weight=None,
+        *,
+        h1_proba=None,
+        h1_pred=None,
+        **kwargs,
     ) -> BCCompatibleClassifier:
         """Train for one epoch on ``(X, y)``, keeping the current weights.
 
         Parameters are as for :meth:`fit`; ``classes`` lists every label when
-        the first batch does not contain them all.
+        the first batch does not contain them all (``h1_proba`` then has one
+        column per label of ``classes``).
 
         Returns
         -------
         self
         """
-        self._check_compatibility_params()
+        logged = self._check_logged(X, y, classes, h1_proba, h1_pred, partial=True)
         return self._run_fit(
             super().partial_fit,
             X,
             y,
             classes=classes,
             sample_weight=sample_weight,
+            logged=logged,
             **kwargs,
         )
+
+    def _check_logged(self, X, y, classes, h1_proba, h1_pred, *, partial: bool):
+        """Check the parameters and h1's logged outputs before any training.
+
+        Returns ``(h1_proba, h1_pred)`` when outputs were logged, else None.
+        The checks that need ``classes_`` run again, with scikeras' classes,
+        in the training hook; here they use the sorted labels of ``y`` (and
+        ``classes``, and those of an earlier ``partial_fit``).
+        """
+        _h1.check_not_both(self.h1, h1_proba, h1_pred, type(self).__name__)
+        logged = h1_proba is not None or h1_pred is not None
+        dissonance = self._check_compatibility_params(logged=logged)
+        if not logged:
+            return None
+        n_samples = X.shape[0] if hasattr(X, "shape") else len(X)
+        try:
+            labels = np.unique(np.asarray(y).reshape(-1))
+            if classes is not None:
+                labels = np.union1d(labels, np.asarray(classes))
+            elif partial and getattr(self, "classes_", None) is not None:
+                labels = np.union1d(labels, np.asarray(self.classes_))
+        except TypeError:  # labels that do not sort: the training hook checks
+            labels = None
+        if labels is not None and np.asarray(y).size == n_samples:
+            _h1.logged_outputs(
+                h1_proba=h1_proba,
+                h1_pred=h1_pred,
+                classes=labels,
+                n_samples=n_samples,
+                need_probabilities=dissonance.needs_probabilities,
+            )
+        return h1_proba, h1_pred
 
     def _train(
         self, X, y, sample_weight, *, warm_start, epochs, initial_epoch, fit_kwargs
@@ -387,6 +464,13 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
             "validation_data", getattr(self, "fit__validation_data", None)
         )
         if validation is not None:
+            if self._logged() is not None:
+                raise ValueError(
+                    "validation_data needs h1's outputs on the validation rows, "
+                    "and this fit has h1's logged outputs on the training rows "
+                    "only. Use validation_split (the logged outputs are split "
+                    "with X), or pass a live h1."
+                )
             fit_kwargs["validation_data"] = self._with_reference(
                 *self._encoded_validation(validation), dissonance
             )
@@ -462,10 +546,27 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
         estimator does not counts as an error.
         """
         classes = self.classes_
-        h1_X = self._user_rows(X) if _h1.h1_kind(self.h1) == "sklearn" else X
-        reference = _h1.h1_outputs(
-            self.h1, h1_X, classes, need_probabilities=dissonance.needs_probabilities
-        )
+        logged = self._logged()
+        if logged is not None:
+            # Logged outputs are h1's on the user's rows: keep the rows that
+            # scikeras kept (it drops zero-weight samples), as for a live h1.
+            rows = self._fit_inputs.rows
+            h1_proba, h1_pred = (_h1.take_rows(a, rows) for a in logged)
+            reference = _h1.logged_outputs(
+                h1_proba=h1_proba,
+                h1_pred=h1_pred,
+                classes=classes,
+                n_samples=X.shape[0],
+                need_probabilities=dissonance.needs_probabilities,
+            )
+        else:
+            h1_X = self._user_rows(X) if _h1.h1_kind(self.h1) == "sklearn" else X
+            reference = _h1.h1_outputs(
+                self.h1,
+                h1_X,
+                classes,
+                need_probabilities=dissonance.needs_probabilities,
+            )
         y_index = (
             np.argmax(y, axis=1)
             if y.ndim == 2 and y.shape[1] > 1
@@ -482,6 +583,11 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
         if sample_weight is not None:
             sample_weight = np.asarray(sample_weight, dtype=floatx)
         return x, y, sample_weight
+
+    def _logged(self):
+        """``(h1_proba, h1_pred)`` of the fit under way, or None (a live h1)."""
+        inputs = self.__dict__.get("_fit_inputs")
+        return None if inputs is None else inputs.logged
 
     def _encoded_validation(self, validation):
         """``validation_data`` as scikeras would have prepared it for Keras."""

@@ -313,11 +313,12 @@ def _flip_cost_curve(y_true, h1_pred, h2_proba, classes, flip_costs) -> tuple:
     return costs, scores
 
 
-def _gate_outputs(estimator, X) -> tuple:
+def _gate_outputs(estimator, X, h1_pred=None) -> tuple:
     """h1's labels, h2's probabilities, the classes and the cost of a fitted gate.
 
     ``estimator`` is a gate, a Pipeline ending in one, or a fitted
-    :class:`CompatibleUpdateClassifierCV`; h1 and h2 each run once on ``X``.
+    :class:`CompatibleUpdateClassifierCV`; h1 and h2 each run once on ``X``
+    (h1 not at all when its logged labels ``h1_pred`` are given).
     """
     while True:
         if isinstance(estimator, CompatibleUpdateClassifierCV):
@@ -338,7 +339,7 @@ def _gate_outputs(estimator, X) -> tuple:
         )
     check_is_fitted(estimator, "estimator_")
     classes = np.asarray(estimator.classes_)
-    h1_pred = _h1.h1_predict(estimator.h1, _for_h1(X), classes)
+    h1_pred = estimator._h1_labels(X, h1_pred, classes)
     return h1_pred, estimator.predict_proba(X), classes, estimator.flip_cost
 
 
@@ -392,7 +393,28 @@ class _BaseGate(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict_proba(X)
 
-    def _finish_fit(self, estimator, X) -> None:
+    def _check_h1_source(self, h1_pred) -> None:
+        """A live h1 or h1's logged labels, not both, not neither; before h2 fits."""
+        _h1.check_not_both(self.h1, None, h1_pred, type(self).__name__)
+        if h1_pred is None:
+            _h1.h1_kind(self.h1)  # a missing or unusable h1 fails before h2 trains
+
+    def _h1_labels(self, X, h1_pred, classes) -> np.ndarray:
+        """h1's labels on ``X``: the logged ``h1_pred`` if given, else h1's."""
+        if h1_pred is not None:
+            return _h1.logged_labels(
+                None, h1_pred, classes=classes, n_samples=_num_samples(X)
+            )
+        if self.h1 is None:
+            raise ValueError(
+                f"This {type(self).__name__} was fitted from h1's logged labels "
+                "and holds no h1, so the gate needs h1's labels on these samples: "
+                "pass them as predict(X, h1_pred=labels) (or set h1= a model "
+                "that can run here)."
+            )
+        return _h1.h1_predict(self.h1, _for_h1(X), classes)
+
+    def _finish_fit(self, estimator, X, h1_pred=None) -> None:
         """Check h1 against the fitted h2 on a few rows, then store h2."""
         classes = np.asarray(estimator.classes_)
         n_probe = min(_num_samples(X), _H1_PROBE_ROWS)
@@ -400,8 +422,11 @@ class _BaseGate(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         if n_probe < _num_samples(X):
             (probe,) = indexable(X)  # sparse matrices become CSR, sliceable
             probe = _safe_indexing(probe, np.arange(n_probe))
-        labels = _h1.h1_predict(self.h1, _for_h1(probe), classes)
-        known = getattr(self.h1, "classes_", None)
+        if h1_pred is not None:
+            labels = self._h1_labels(X, h1_pred, classes)[:n_probe]
+        else:
+            labels = _h1.h1_predict(self.h1, _for_h1(probe), classes)
+        known = None if h1_pred is not None else getattr(self.h1, "classes_", None)
         candidates = labels if known is None else np.asarray(known)
         if not (_positions(_as_labels(candidates, "h1's labels"), classes) >= 0).any():
             shown = ", ".join(
@@ -533,7 +558,9 @@ class CompatibleUpdateClassifier(_BaseGate):
         # estimator (h2) is not validated here; its own fit validates itself.
         prefer_skip_nested_validation=False
     )
-    def fit(self, X, y, sample_weight=None, **fit_params) -> CompatibleUpdateClassifier:
+    def fit(
+        self, X, y, sample_weight=None, *, h1_pred=None, **fit_params
+    ) -> CompatibleUpdateClassifier:
         """Fit a clone of h2 (a ``FrozenEstimator`` is used as it is).
 
         Parameters
@@ -544,6 +571,10 @@ class CompatibleUpdateClassifier(_BaseGate):
             Labels.
         sample_weight : array-like of shape (n_samples,), default=None
             Passed to h2's ``fit`` when given.
+        h1_pred : array-like of shape (n_samples,), optional
+            h1's logged labels on ``X``, with ``h1=None`` (h1 cannot run
+            here); only checked (they must share labels with ``y``). The
+            fitted gate then needs ``predict(X, h1_pred=...)``.
         **fit_params : dict
             Passed to h2's ``fit``.
 
@@ -551,19 +582,22 @@ class CompatibleUpdateClassifier(_BaseGate):
         -------
         self
         """
-        _h1.h1_kind(self.h1)  # a missing or unusable h1 fails before h2 trains
+        self._check_h1_source(h1_pred)
         estimator = clone(self.estimator)
         estimator.fit(X, y, **_fit_params(fit_params, sample_weight))
-        self._finish_fit(estimator, X)
+        self._finish_fit(estimator, X, h1_pred)
         return self
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X, h1_pred=None) -> np.ndarray:
         """h1's label unless h2 is ``flip_cost`` times surer of its own.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Samples; both h2 and h1 receive them.
+        h1_pred : array-like of shape (n_samples,), optional
+            h1's labels on ``X`` (served or logged): h1 is then not called.
+            Required when the gate holds no h1 (``h1=None``).
 
         Returns
         -------
@@ -573,7 +607,7 @@ class CompatibleUpdateClassifier(_BaseGate):
         check_is_fitted(self, "estimator_")
         proba = self.estimator_.predict_proba(X)  # h2 first: it validates X
         classes = np.asarray(self.classes_)
-        h1_pred = _h1.h1_predict(self.h1, _for_h1(X), classes)
+        h1_pred = self._h1_labels(X, h1_pred, classes)
         proba = _check_proba(
             proba, h1_pred.shape[0], classes.shape[0], "h2's predict_proba"
         )
@@ -581,8 +615,14 @@ class CompatibleUpdateClassifier(_BaseGate):
         return classes[_gate_indices(_positions(h1_pred, classes), proba, [cost])[0]]
 
 
-def _score_fold(estimator, X, y, h1, train, test, fit_params, flip_costs) -> dict:
-    """Fit h2 on one fold (unless prefit) and score every cost on its test part."""
+def _score_fold(
+    estimator, X, y, h1, train, test, fit_params, flip_costs, h1_pred=None
+) -> dict:
+    """Fit h2 on one fold (unless prefit) and score every cost on its test part.
+
+    With h1's logged labels ``h1_pred`` (all rows), the test part is scored
+    against its rows of them and h1 is not called.
+    """
     if train is not None:
         estimator.fit(
             _safe_indexing(X, train),
@@ -591,7 +631,10 @@ def _score_fold(estimator, X, y, h1, train, test, fit_params, flip_costs) -> dic
         )
     X_test, y_test = _safe_indexing(X, test), _safe_indexing(y, test)
     classes = np.asarray(estimator.classes_)
-    h1_pred = _h1.h1_predict(h1, _for_h1(X_test), classes)
+    if h1_pred is not None:
+        h1_pred = _safe_indexing(np.asarray(h1_pred), test)
+    else:
+        h1_pred = _h1.h1_predict(h1, _for_h1(X_test), classes)
     proba = _check_proba(
         estimator.predict_proba(X_test),
         _num_samples(X_test),
@@ -756,7 +799,7 @@ class CompatibleUpdateClassifierCV(_BaseGate):
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(
-        self, X, y, sample_weight=None, **fit_params
+        self, X, y, sample_weight=None, *, h1_pred=None, **fit_params
     ) -> CompatibleUpdateClassifierCV:
         """Score every cost by cross-validation, choose one, refit h2.
 
@@ -768,14 +811,19 @@ class CompatibleUpdateClassifierCV(_BaseGate):
             Labels.
         sample_weight : array-like of shape (n_samples,), default=None
             Passed to h2's ``fit`` when given (the scores stay unweighted).
+        h1_pred : array-like of shape (n_samples,), optional
+            h1's logged labels on ``X``, with ``h1=None``: each fold's held-out
+            rows are scored against their rows of it, and h1 is never called.
+            The fitted gate then needs ``predict(X, h1_pred=...)``.
         **fit_params : dict
-            Passed to h2's ``fit``.
+            Passed to h2's ``fit`` (sliced per fold, as ``GridSearchCV``
+            does: ``h1_proba=`` for an h2 trained from logged outputs).
 
         Returns
         -------
         self
         """
-        _h1.h1_kind(self.h1)
+        self._check_h1_source(h1_pred)
         costs = self._grid()
         fit_params = _fit_params(fit_params, sample_weight)
         # Splitting needs finite class labels: say so before any fold fails.
@@ -787,6 +835,10 @@ class CompatibleUpdateClassifierCV(_BaseGate):
         check_array(y, ensure_2d=False, dtype=None, input_name="y")
         check_classification_targets(y)
         X, y = indexable(X, y)
+        if h1_pred is not None:
+            h1_pred = _h1.logged_labels(
+                None, h1_pred, classes=None, n_samples=_num_samples(X)
+            )
         if self.cv == "prefit":
             try:
                 check_is_fitted(self.estimator)
@@ -809,6 +861,7 @@ class CompatibleUpdateClassifierCV(_BaseGate):
                 test,
                 fit_params,
                 costs,
+                h1_pred,
             )
             for train, test in splits
         )
@@ -824,7 +877,7 @@ class CompatibleUpdateClassifierCV(_BaseGate):
         best = CompatibleUpdateClassifier(
             self.estimator, h1=self.h1, flip_cost=self.flip_cost_
         )
-        best._finish_fit(h2, X)
+        best._finish_fit(h2, X, h1_pred)
         self.best_estimator_ = best
         for name in ("estimator_", "n_features_in_", "feature_names_in_"):
             if hasattr(best, name):
@@ -857,20 +910,23 @@ class CompatibleUpdateClassifierCV(_BaseGate):
         order = np.lexsort((eligible, -accuracy[eligible], flips[eligible]))
         return int(eligible[order[0]])
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X, h1_pred=None) -> np.ndarray:
         """The gate's labels with the chosen ``flip_cost_``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Samples; both h2 and h1 receive them.
+        h1_pred : array-like of shape (n_samples,), optional
+            h1's labels on ``X``; required when fitted from logged labels
+            (``h1=None``). See :meth:`CompatibleUpdateClassifier.predict`.
 
         Returns
         -------
         ndarray of shape (n_samples,)
         """
         check_is_fitted(self, "best_estimator_")
-        return self.best_estimator_.predict(X)
+        return self.best_estimator_.predict(X, h1_pred=h1_pred)
 
 
 def _cv_results(costs: np.ndarray, folds: list[dict]) -> dict:

@@ -311,7 +311,17 @@ def _gated(h2, h1, X_test, flip_cost: float) -> CompatibleUpdateClassifier:
 
 
 def _fit_and_score_fold(
-    params, candidates, sizes, flip_costs, scorer, X, y, sample_weight, train, test
+    params,
+    candidates,
+    sizes,
+    flip_costs,
+    scorer,
+    X,
+    y,
+    sample_weight,
+    train,
+    test,
+    logged=None,
 ) -> list:
     """Train every candidate on one fold; score each (candidate, size, cost) row.
 
@@ -320,6 +330,12 @@ def _fit_and_score_fold(
     would. With gate costs, h2 predicts the held-out rows once and h1 once per
     fold, and every row, the one without the gate included, is scored on those
     stored outputs: the flip-cost axis costs no fit and no prediction.
+
+    ``logged`` is ``(h1_proba, h1_pred, labels)`` for h1's logged outputs
+    (``labels`` h1's labels, from either): the fold trains on its rows of
+    the given one, and every scored view holds, as its h1, the logged labels
+    of the held-out rows (a :class:`_StoredLabels`), so that bcsk's scorers
+    and the gate read them instead of calling an h1.
     """
     # _safe_indexing keeps a DataFrame a DataFrame (a scikit-learn h1 may need
     # its column names).
@@ -328,21 +344,33 @@ def _fit_and_score_fold(
         candidates=candidates,
         **{**params, "n_members": max(sizes), "dissonance": _reference(candidates)},
     )
+    outputs = {}
+    if logged is not None:  # the fold's rows of what was logged
+        outputs = {
+            name: values[train]
+            for name, values in zip(("h1_proba", "h1_pred"), logged[:2], strict=True)
+            if values is not None
+        }
     path.fit(
         X_train,
         y[train],
         sample_weight=None if sample_weight is None else sample_weight[train],
+        **outputs,
     )
     gate_costs = [cost for cost in flip_costs if cost != 1.0]
     h1_labels = None
-    if gate_costs:
-        X_h1 = X_test if hasattr(X_test, "shape") else np.asarray(X_test)
+    X_h1 = X_test if hasattr(X_test, "shape") else np.asarray(X_test)
+    if logged is not None:
+        h1_labels = _StoredLabels(X_h1, logged[2][test], None, path.classes_)
+    elif gate_costs:
         labels = _h1.h1_predict(params["h1"], X_h1, path.classes_)
         h1_labels = _StoredLabels(X_h1, labels, params["h1"], path.classes_)
     scores = []
     for j in range(len(candidates)):
         for size in sizes:
             h2 = path.estimator_for(j, size)
+            if logged is not None:
+                h2.h1 = h1_labels  # the scorers find h1's logged labels here
             if gate_costs:
                 h2 = _StoredProbabilities(
                     X_test, h2.predict_proba(X_test), h2, h2.classes_, h1=h1_labels
@@ -602,7 +630,9 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
                     rows.append(row)
         return rows
 
-    def fit(self, X, y, sample_weight=None) -> BCCompatibleClassifierCV:
+    def fit(
+        self, X, y, sample_weight=None, *, h1_proba=None, h1_pred=None
+    ) -> BCCompatibleClassifierCV:
         """Cross-validate every candidate and flip cost; refit the chosen one.
 
         Parameters
@@ -611,6 +641,14 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
         y : array-like of shape (n_samples,)
         sample_weight : array-like of shape (n_samples,), optional
             Per-sample weights for training (not for scoring).
+        h1_proba : array-like of shape (n_samples, n_classes), optional
+            h1's logged probabilities on ``X`` (with ``h1=None``), columns in
+            the order of the sorted labels of ``y``. Each fold trains on its
+            rows, and is scored against h1's labels (their most probable
+            class) on its held-out rows; the refit uses them all.
+        h1_pred : array-like of shape (n_samples,), optional
+            h1's logged labels on ``X`` (with ``h1=None``), enough for
+            ``dissonance="new_error"``.
 
         Returns
         -------
@@ -621,6 +659,7 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y "
                 "is None."
             )
+        _h1.check_not_both(self.h1, h1_proba, h1_pred, type(self).__name__)
         dissonances = _check_dissonances(self.dissonance)
         candidates = _candidates(dissonances, self.lambda_cs)
         costs = _check_flip_costs(self.flip_costs)
@@ -650,10 +689,38 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
             assert_all_finite(y_array, input_name="y")
         cv = check_cv(self.cv, y_array, classifier=True)
         weights = None if sample_weight is None else np.asarray(sample_weight)
+        logged = None
+        if h1_proba is not None or h1_pred is not None:
+            # Checked once here, before any fold trains.
+            outputs = _h1.logged_outputs(
+                h1_proba=h1_proba,
+                h1_pred=h1_pred,
+                classes=np.unique(y_array),
+                n_samples=y_array.shape[0],
+                need_probabilities=any(
+                    get_dissonance(d).needs_probabilities for d, _ in candidates
+                ),
+            )
+            logged = (
+                outputs.probabilities,
+                outputs.labels if h1_pred is not None else None,
+                outputs.labels,
+            )
+        elif self.h1 is None:
+            _h1.h1_kind(self.h1)  # says how to pass h1 or its logged outputs
         # One list of per-row scores (float or dict) per fold.
         fold_scores = Parallel(n_jobs=self.n_jobs)(
             delayed(_fit_and_score_fold)(
-                params, candidates, sizes, costs, scorer, X, y_array, weights, *split
+                params,
+                candidates,
+                sizes,
+                costs,
+                scorer,
+                X,
+                y_array,
+                weights,
+                *split,
+                logged=logged,
             )
             for split in cv.split(X, y_array)
         )
@@ -678,14 +745,27 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
                 dissonance=self.dissonance_,
                 n_members=self.n_members_,
             )
-            h2.fit(X, y, sample_weight=sample_weight)
+            outputs = {}
+            if logged is not None:  # all the rows of what was logged
+                outputs = {
+                    name: values
+                    for name, values in zip(
+                        ("h1_proba", "h1_pred"), logged[:2], strict=True
+                    )
+                    if values is not None
+                }
+            h2.fit(X, y, sample_weight=sample_weight, **outputs)
             if self.flip_cost_ == 1.0:
                 self.best_estimator_ = h2
             else:
+                # From logged outputs, the gate holds no h1: its predict then
+                # needs h1's labels, predict(X, h1_pred=...).
                 gate = CompatibleUpdateClassifier(
                     FrozenEstimator(h2), h1=self.h1, flip_cost=self.flip_cost_
                 )
-                self.best_estimator_ = gate.fit(X, y)
+                self.best_estimator_ = gate.fit(
+                    X, y, h1_pred=None if logged is None else logged[2]
+                )
             self.classes_ = h2.classes_
             self.n_features_in_ = h2.n_features_in_
         else:
@@ -732,9 +812,25 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "best_estimator_")
         return self.best_estimator_
 
-    def predict(self, X) -> np.ndarray:
-        """Labels predicted by :attr:`best_estimator_` (behind the gate, if chosen)."""
-        return self._final().predict(X)
+    def predict(self, X, h1_pred=None) -> np.ndarray:
+        """Labels predicted by :attr:`best_estimator_` (behind the gate, if chosen).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+        h1_pred : array-like of shape (n_samples,), optional
+            h1's labels on ``X``, for a gate (``flip_cost_ > 1``) fitted from
+            logged outputs, which holds no h1; unused without the gate.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        final = self._final()
+        if isinstance(final, CompatibleUpdateClassifier):
+            return final.predict(X, h1_pred=h1_pred)
+        return final.predict(X)
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities from :attr:`best_estimator_` (h2's)."""

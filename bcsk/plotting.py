@@ -1054,6 +1054,7 @@ class CompatibilityDisplay:
         y: ArrayLike,
         *,
         h1: Any = None,
+        h1_pred: ArrayLike | None = None,
         labels: ArrayLike | None = None,
         zero_division: str | float = "warn",
         ax: Any = None,
@@ -1076,6 +1077,10 @@ default=None
             scorers find it (a :class:`~bcsk.BCCompatibleClassifier`, a
             ``Pipeline`` ending in one, or a fitted search); see
             :mod:`bcsk.scorers`.
+        h1_pred : array-like of shape (n_samples,), default=None
+            h1's logged labels on ``X``, when h1 cannot run here (or for a
+            model trained from logged outputs, which holds no h1): h1 is then
+            not called, and a gate's ``predict`` receives them too.
         labels : array-like, default=None
             Classes shown in the per-class panel.
         zero_division : {"warn", 0.0, 1.0, np.nan}, default="warn"
@@ -1090,7 +1095,7 @@ default=None
         CompatibilityDisplay
             The display, drawn.
         """
-        from bcsk.scorers import _h1_labels
+        from bcsk.scorers import _h1_labels, _h2_predict
 
         estimators = _named(estimator, "estimator")
         reports = {}
@@ -1100,10 +1105,11 @@ default=None
                     f"estimator must be a fitted classifier with a predict "
                     f"method; got {type(model).__name__}."
                 )
+            reference = _h1_labels(h1, model, X, y, h1_pred)
             reports[name] = compatibility_report(
                 y,
-                h1_pred=_h1_labels(h1, model, X, y),
-                h2_pred=model.predict(X),
+                h1_pred=reference,
+                h2_pred=_h2_predict(model, X, None if h1_pred is None else reference),
                 labels=labels,
                 zero_division=zero_division,
             )
@@ -1369,6 +1375,7 @@ class FlipCostDisplay:
         X: ArrayLike,
         y: ArrayLike,
         *,
+        h1_pred: ArrayLike | None = None,
         flip_costs: ArrayLike | None = None,
         metric: str = "negative_flip_rate",
         annotate: bool = True,
@@ -1387,6 +1394,9 @@ class FlipCostDisplay:
             Samples (held out from training).
         y : array-like of shape (n_samples,)
             Their true labels.
+        h1_pred : array-like of shape (n_samples,), default=None
+            h1's logged labels on ``X``: h1 is then not called (needed for a
+            gate fitted from logged labels, which holds no h1).
         flip_costs : array-like of float, default=None
             Costs to evaluate; by default
             :data:`bcsk.gate.DEFAULT_FLIP_COSTS`. The gate's cost is added.
@@ -1400,7 +1410,9 @@ class FlipCostDisplay:
         """
         from bcsk import gate
 
-        h1_pred, h2_proba, classes, flip_cost = gate._gate_outputs(estimator, X)
+        h1_pred, h2_proba, classes, flip_cost = gate._gate_outputs(
+            estimator, X, h1_pred
+        )
         return cls.from_predictions(
             y,
             h1_pred=h1_pred,

@@ -25,6 +25,12 @@ classifier against a given h1, which receives X as passed to the scorer.
 :func:`compatibility_scoring` scores all of them and accuracy at once, with one
 prediction of h1 and one of h2 per call.
 
+When h1 cannot run, every scorer takes h1's logged labels instead:
+``scorer(estimator, X, y, h1_pred=labels)`` (or ``h1_proba=``), and, with
+scikit-learn's metadata routing enabled, ``scorer.set_score_request(
+h1_pred=True)`` makes a search or a cross-validation pass each test fold its
+rows of them. h1 is then never called.
+
 This module imports no TensorFlow.
 """
 
@@ -38,6 +44,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
+from sklearn import get_config
+from sklearn.utils.metadata_routing import MetadataRequest
 
 from bcsk import _h1, _labels, metrics, scores
 from bcsk._labels import RegionCounts
@@ -80,13 +88,33 @@ def _reference_of(estimator, X):
             "BCCompatibleClassifier (alone, as the last step of a Pipeline, or as "
             "a search's best_estimator_). For another classifier, pass h1: "
             "make_btc_scorer(h1), make_bec_scorer(h1), compatibility_scoring(h1) "
-            "or from_estimator(..., h1=h1)."
+            "or from_estimator(..., h1=h1). A model trained from h1's logged "
+            "outputs holds no h1: pass h1's logged labels, scorer(estimator, X, "
+            "y, h1_pred=labels), from_estimator(..., h1_pred=labels), or route "
+            "them in a search with scorer.set_score_request(h1_pred=True)."
         )
     return h1, X, estimator.classes_
 
 
-def _h1_labels(h1, estimator, X, y) -> np.ndarray:
-    """h1's labels on ``X``: h1 given, or taken from the estimator (``h1=None``)."""
+def _classes_of(estimator, y) -> np.ndarray:
+    classes = getattr(estimator, "classes_", None)
+    return np.unique(y) if classes is None else np.asarray(classes)
+
+
+def _h1_labels(h1, estimator, X, y, h1_pred=None, h1_proba=None) -> np.ndarray:
+    """h1's labels on ``X``: logged, or from h1 given, or from the estimator's.
+
+    Logged labels (``h1_pred``, or the most probable class of each row of
+    ``h1_proba``, columns in the order of the estimator's ``classes_``) win:
+    h1 is then never called.
+    """
+    if h1_pred is not None or h1_proba is not None:
+        return _h1.logged_labels(
+            h1_proba,
+            h1_pred,
+            classes=_classes_of(estimator, y),
+            n_samples=_h1_n_samples(X),
+        )
     if h1 is None:
         h1, X_h1, classes = _reference_of(estimator, X)
     else:
@@ -95,6 +123,91 @@ def _h1_labels(h1, estimator, X, y) -> np.ndarray:
         if classes is None:
             classes = np.unique(y)
     return _h1.h1_predict(h1, X_h1, classes)
+
+
+def _h1_n_samples(X) -> int:
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
+def _h2_predict(estimator, X, h1_pred) -> np.ndarray:
+    """``estimator.predict(X)``, the logged labels passed to a gate's predict.
+
+    A gate (whose ``predict`` takes ``h1_pred``) then does not call h1 either.
+    """
+    if h1_pred is not None:
+        parameters = _parameters(estimator.predict)
+        if parameters is not None and "h1_pred" in parameters:
+            return np.asarray(estimator.predict(X, h1_pred=h1_pred))
+    return np.asarray(estimator.predict(X))
+
+
+# The metadata the scorers can be routed (scikit-learn's metadata routing).
+_SCORE_METADATA = ("h1_pred", "h1_proba")
+
+
+class _RoutedScorer:
+    """Metadata requests for the ``score`` method, as scikit-learn's scorers have.
+
+    In the manner of ``sklearn.metrics._scorer._BaseScorer``: by default a
+    scorer requests nothing, and a search that is passed ``h1_pred`` (or
+    ``h1_proba``) with routing enabled asks for ``set_score_request``; with
+    ``set_score_request(h1_pred=True)`` every test fold is scored against its
+    rows of the logged labels.
+    """
+
+    def set_score_request(self, **kwargs):
+        """Request ``h1_pred`` or ``h1_proba`` for scoring (metadata routing).
+
+        Parameters
+        ----------
+        **kwargs
+            ``h1_pred=`` and/or ``h1_proba=`` with ``True`` (requested),
+            ``False`` (not requested), ``None`` (error if passed) or a string
+            (an alias), as for scikit-learn's scorers.
+
+        Returns
+        -------
+        self
+        """
+        if not get_config()["enable_metadata_routing"]:
+            raise RuntimeError(
+                "This method is only available when metadata routing is enabled."
+                " You can enable it using"
+                " sklearn.set_config(enable_metadata_routing=True)."
+            )
+        unknown = sorted(set(kwargs) - set(_SCORE_METADATA))
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}.set_score_request got {unknown}; bcsk's "
+                f"scorers take the metadata {list(_SCORE_METADATA)} (h1's logged "
+                "labels or probabilities on the scored rows)."
+            )
+        request = self._score_request(self)
+        for param, alias in kwargs.items():
+            request.score.add_request(param=param, alias=alias)
+        self._metadata_request = request
+        return self
+
+    def _score_request(self, owner) -> MetadataRequest:
+        """A copy of this scorer's requests, owned by ``owner``."""
+        request = MetadataRequest(owner=owner)
+        current = self.__dict__.get("_metadata_request")
+        for param in _SCORE_METADATA:
+            alias = None if current is None else current.score.requests.get(param)
+            request.score.add_request(param=param, alias=alias)
+        return request
+
+    def get_metadata_routing(self) -> MetadataRequest:
+        """The scorer's metadata requests (see :meth:`set_score_request`).
+
+        Returns
+        -------
+        MetadataRequest
+        """
+        return self._score_request(self)
+
+    def _routing_repr(self) -> str:
+        return repr(self)
 
 
 # BTC and BEC in the calling convention of the scorers (y_true first, the
@@ -133,10 +246,13 @@ def _parameters(func: Callable) -> Mapping[str, inspect.Parameter] | None:
         return None
 
 
-class CompatibilityScorer:
+class CompatibilityScorer(_RoutedScorer):
     """A scorer ``(estimator, X, y) -> float`` comparing h2 with h1 on ``X``.
 
-    Calls ``h1`` once and ``estimator.predict`` (h2) once.
+    Calls ``h1`` once and ``estimator.predict`` (h2) once; given h1's logged
+    labels (``h1_pred=``, routed by a search after
+    ``set_score_request(h1_pred=True)``), it calls ``estimator.predict``
+    only.
 
     Parameters
     ----------
@@ -215,14 +331,34 @@ class CompatibilityScorer:
             zero_division = 1.0 if self.greater_is_better else 0.0
         return {"zero_division": zero_division}
 
-    def __call__(self, estimator, X, y) -> float:
-        """Score ``estimator`` (h2) against h1 on ``(X, y)``."""
-        h1_labels = _h1_labels(self.h1, estimator, X, y)
+    def __call__(self, estimator, X, y, *, h1_pred=None, h1_proba=None) -> float:
+        """Score ``estimator`` (h2) against h1 on ``(X, y)``.
+
+        Parameters
+        ----------
+        estimator : fitted classifier
+            h2.
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+        y : array-like of shape (n_samples,)
+            True labels.
+        h1_pred : array-like of shape (n_samples,), optional
+            h1's logged labels on ``X``; h1 is then not called.
+        h1_proba : array-like of shape (n_samples, n_classes), optional
+            h1's logged probabilities on ``X`` (columns in the order of
+            ``estimator.classes_``); h1's labels are their most probable class.
+
+        Returns
+        -------
+        float
+        """
+        h1_labels = _h1_labels(self.h1, estimator, X, y, h1_pred, h1_proba)
+        logged = None if h1_pred is None and h1_proba is None else h1_labels
         value = float(
             self.score_func(
                 np.asarray(y),
                 h1_pred=h1_labels,
-                h2_pred=estimator.predict(X),
+                h2_pred=_h2_predict(estimator, X, logged),
                 **self._kwargs(),
             )
         )
@@ -290,7 +426,8 @@ def make_btc_scorer(h1, *, zero_division=1.0) -> CompatibilityScorer:
     >>> bool(((0 <= btc) & (btc <= 1)).all())
     True
     """
-    _h1.h1_kind(h1)
+    if h1 is not None:
+        _h1.h1_kind(h1)
     return CompatibilityScorer(_backward_trust_compatibility, h1, zero_division)
 
 
@@ -308,7 +445,8 @@ def make_bec_scorer(h1, *, zero_division=1.0) -> CompatibilityScorer:
     -------
     CompatibilityScorer
     """
-    _h1.h1_kind(h1)
+    if h1 is not None:
+        _h1.h1_kind(h1)
     return CompatibilityScorer(_backward_error_compatibility, h1, zero_division)
 
 
@@ -341,7 +479,7 @@ _METRICS: dict[str, tuple[Callable[..., float], bool, Callable]] = {
 }
 
 
-class MultimetricCompatibilityScorer(Mapping):
+class MultimetricCompatibilityScorer(_RoutedScorer, Mapping):
     """Accuracy and every compatibility metric from one prediction per model.
 
     Build it with :func:`compatibility_scoring`. Called by a search or a
@@ -370,17 +508,26 @@ class MultimetricCompatibilityScorer(Mapping):
     def __init__(self, h1: Any = None) -> None:
         self.h1 = h1
 
-    def __call__(self, estimator, X, y) -> dict[str, float]:
+    def __call__(
+        self, estimator, X, y, *, h1_pred=None, h1_proba=None
+    ) -> dict[str, float]:
         """Score ``estimator`` (h2) against h1 on ``(X, y)``, every metric at once.
+
+        Parameters
+        ----------
+        estimator, X, y, h1_pred, h1_proba
+            As for :meth:`CompatibilityScorer.__call__`: with ``h1_pred`` or
+            ``h1_proba`` (h1's logged outputs on ``X``), h1 is not called.
 
         Returns
         -------
         dict
             One float per key of this mapping; greater is better for each.
         """
-        h1_labels = _h1_labels(self.h1, estimator, X, y)
+        h1_labels = _h1_labels(self.h1, estimator, X, y, h1_pred, h1_proba)
+        logged = None if h1_pred is None and h1_proba is None else h1_labels
         y_true, h1_pred, h2_pred = _labels.check_label_arrays(
-            (np.asarray(y), h1_labels, estimator.predict(X)),
+            (np.asarray(y), h1_labels, _h2_predict(estimator, X, logged)),
             ("y", "h1's predictions", "estimator.predict(X)"),
         )
         counts: RegionCounts = _labels.region_counts(
@@ -400,9 +547,12 @@ class MultimetricCompatibilityScorer(Mapping):
         if key not in _METRICS:
             raise KeyError(key)
         score_func, greater_is_better, _ = _METRICS[key]
-        return CompatibilityScorer(
+        scorer = CompatibilityScorer(
             score_func, self.h1, greater_is_better=greater_is_better
         )
+        if "_metadata_request" in self.__dict__:  # the same requests as this one
+            scorer._metadata_request = self._score_request(scorer)
+        return scorer
 
     def __iter__(self) -> Iterator[str]:
         return iter(["accuracy", *_METRICS])
@@ -413,6 +563,10 @@ class MultimetricCompatibilityScorer(Mapping):
     def __repr__(self) -> str:
         source = "estimator.h1" if self.h1 is None else type(self.h1).__name__
         return f"MultimetricCompatibilityScorer({list(self)}, h1={source})"
+
+    def _routing_repr(self) -> str:
+        source = "" if self.h1 is None else type(self.h1).__name__
+        return f"compatibility_scoring({source})"
 
 
 def compatibility_scoring(h1: Any = None) -> MultimetricCompatibilityScorer:
@@ -435,7 +589,9 @@ def compatibility_scoring(h1: Any = None) -> MultimetricCompatibilityScorer:
     Parameters
     ----------
     h1 : object, optional
-        Score against this h1; by default h1 is taken from the estimator.
+        Score against this h1; by default h1 is taken from the estimator, or,
+        when routed (``set_score_request(h1_pred=True)``), from h1's logged
+        labels on each test fold.
 
     Returns
     -------

@@ -140,6 +140,9 @@ class Case:
     n_classes: int
     hidden: int
     epochs: int
+    # h1's probabilities on X, computed once outside the timings: what a log
+    # of h1's outputs holds when h1 cannot run at training time.
+    h1_proba: np.ndarray | None = None
 
 
 def run_plain_keras(case: Case) -> None:
@@ -210,6 +213,13 @@ def run_per_step_model(case: Case) -> None:
     model.fit(case.X, case.y, epochs=case.epochs, batch_size=BATCH_SIZE, verbose=0)
 
 
+def run_bcsk_logged(case: Case) -> None:
+    """The estimator trained from h1's logged outputs: no pass of h1."""
+    BCCompatibleClassifier(
+        h1=None, lambda_c=LAMBDA_C, dissonance="new_error", **_estimator_kwargs(case)
+    ).fit(case.X, case.y, h1_proba=case.h1_proba)
+
+
 def run_bcsk_bc_fit(case: Case) -> None:
     _run_bcsk(case, method="bc_fit", dissonance="new_error")
 
@@ -238,6 +248,10 @@ CONTENDERS = {
     "ldi": (
         'BCCompatibleClassifier method="model" logit_difference',
         run_bcsk_logit_difference,
+    ),
+    "logged": (
+        "BCCompatibleClassifier from logged h1_proba (new_error)",
+        run_bcsk_logged,
     ),
     "per_step": ("BCCompatibilityModel per step (new_error)", run_per_step_model),
     "bc_fit": ('BCCompatibleClassifier method="bc_fit" new_error', run_bcsk_bc_fit),
@@ -396,7 +410,8 @@ def bench_dataset(name: str, args, keys: list[str]) -> dict:
     n_classes = int(y.max()) + 1
     h1 = train_h1(X, y, n_classes)
     h1_accuracy = float(np.mean(np.argmax(h1.predict(X, verbose=0), axis=1) == y))
-    case = Case(X, y, h1, n_classes, args.hidden, args.epochs)
+    h1_proba = h1.predict(X, verbose=0).astype(np.float64)
+    case = Case(X, y, h1, n_classes, args.hidden, args.epochs, h1_proba)
     print(
         f"\n== {name}: {X.shape[0]} x {X.shape[1]}, {n_classes} classes, "
         f"h2 {X.shape[1]}-{args.hidden}-{n_classes}, {args.epochs} epochs, "

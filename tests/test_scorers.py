@@ -331,8 +331,9 @@ def test_btc_scorer_needs_an_h1(scaled):
             btc_scorer(estimator, X, y)
         with pytest.raises(ValueError, match="make_bec_scorer"):
             bec_scorer(estimator, X, y)
-    with pytest.raises(ValueError, match="h1 is required"):
-        make_btc_scorer(None)
+    # make_btc_scorer(None) takes h1 from the estimator, or from routed labels.
+    with pytest.raises(ValueError, match="Cannot find h1 on RandomForestClassifier"):
+        make_btc_scorer(None)(forest, X, y)
     with pytest.raises(TypeError, match="h1 must be a Keras model"):
         make_bec_scorer(42)
 
