@@ -30,6 +30,7 @@ module imports no TensorFlow (a Keras h1 imports it when h1 is first called).
 
 from __future__ import annotations
 
+import inspect
 import numbers
 from numbers import Integral, Real
 
@@ -458,9 +459,23 @@ def _for_h1(X):
     return X if hasattr(X, "shape") else np.asarray(X)
 
 
-def _fit_params(fit_params: dict, sample_weight) -> dict:
+def _fit_params(fit_params: dict, sample_weight, estimator=None, h1_pred=None) -> dict:
+    """h2's fit parameters, with ``sample_weight`` and h1's labels if it needs them.
+
+    An h2 with ``h1=None`` whose ``fit`` takes ``h1_pred`` (a bcsk estimator
+    trained from logged outputs) gets the gate's ``h1_pred`` unless it was
+    given logged outputs of its own: the labels the gate keeps are the ones
+    h2 learns to keep.
+    """
     if sample_weight is not None:
         fit_params = {**fit_params, "sample_weight": sample_weight}
+    if (
+        h1_pred is not None
+        and getattr(estimator, "h1", ...) is None
+        and not {"h1_proba", "h1_pred"} & fit_params.keys()
+        and "h1_pred" in inspect.signature(estimator.fit).parameters
+    ):
+        fit_params = {**fit_params, "h1_pred": h1_pred}
     return fit_params
 
 
@@ -584,7 +599,9 @@ class CompatibleUpdateClassifier(_BaseGate):
         """
         self._check_h1_source(h1_pred)
         estimator = clone(self.estimator)
-        estimator.fit(X, y, **_fit_params(fit_params, sample_weight))
+        estimator.fit(
+            X, y, **_fit_params(fit_params, sample_weight, estimator, h1_pred)
+        )
         self._finish_fit(estimator, X, h1_pred)
         return self
 
@@ -839,6 +856,7 @@ class CompatibleUpdateClassifierCV(_BaseGate):
             h1_pred = _h1.logged_labels(
                 None, h1_pred, classes=None, n_samples=_num_samples(X)
             )
+            fit_params = _fit_params(fit_params, None, self.estimator, h1_pred)
         if self.cv == "prefit":
             try:
                 check_is_fitted(self.estimator)

@@ -540,6 +540,51 @@ def test_gate_scored_with_routed_labels(data, h1, logged):
     assert_same_results(live, got, keys=("test_",))
 
 
+def test_gate_around_h2_from_logged_labels(data, h1, logged):
+    """The gate's h1_pred also trains an h2 that has no h1 of its own."""
+    X, y = data
+    labels = logged[1]
+    live = CompatibleUpdateClassifier(
+        BCCompatibleClassifier(build, h1=h1, **PARAMS), h1=h1, flip_cost=2.0
+    ).fit(X, y)
+    got = CompatibleUpdateClassifier(
+        BCCompatibleClassifier(build, **PARAMS), flip_cost=2.0
+    ).fit(X, y, h1_pred=labels)
+    assert_same_weights(got.estimator_, live.estimator_)
+    np.testing.assert_array_equal(got.predict(X, h1_pred=labels), live.predict(X))
+    live_cv = CompatibleUpdateClassifierCV(
+        BCCompatibleClassifier(build, h1=h1, **PARAMS), h1=h1, cv=folds()
+    ).fit(X, y)
+    got_cv = CompatibleUpdateClassifierCV(
+        BCCompatibleClassifier(build, **PARAMS), cv=folds()
+    ).fit(X, y, h1_pred=labels)
+    assert_same_results(live_cv.cv_results_, got_cv.cv_results_)
+    # A dissonance that needs h1's probabilities says what to pass.
+    with pytest.raises(ValueError, match="h1_proba"):
+        CompatibleUpdateClassifier(
+            BCCompatibleClassifier(build, dissonance="focal_distillation", **PARAMS)
+        ).fit(X, y, h1_pred=labels)
+
+
+def test_pipeline_predict_routes_logged_labels_to_the_gate(data, logged):
+    X, y = data
+    labels = logged[1]
+    with sklearn.config_context(enable_metadata_routing=True):
+        gate = (
+            CompatibleUpdateClassifier(LogisticRegression(max_iter=200))
+            .set_fit_request(h1_pred=True)
+            .set_predict_request(h1_pred=True)
+        )
+        pipe = Pipeline([("sqrt", FunctionTransformer(np.sqrt)), ("gate", gate)])
+        got = pipe.fit(X, y, h1_pred=labels).predict(X, h1_pred=labels)
+        with pytest.raises(ValueError, match=r"predict\(X, h1_pred=labels\)"):
+            pipe.predict(X)
+    expected = CompatibleUpdateClassifier(LogisticRegression(max_iter=200)).fit(
+        np.sqrt(X), y, h1_pred=labels
+    )
+    np.testing.assert_array_equal(got, expected.predict(np.sqrt(X), h1_pred=labels))
+
+
 # -- reports and displays ---------------------------------------------------------
 
 
