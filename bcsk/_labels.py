@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 import warnings
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -67,9 +68,9 @@ def join(names: Sequence[str]) -> str:
 
 
 def check_label_arrays(
-    arrays: Sequence[ArrayLike], names: Sequence[str]
+    arrays: Sequence[ArrayLike], names: Sequence[str], *, multi: bool = False
 ) -> list[np.ndarray]:
-    """Validate label arrays and return them as 1-D arrays of equal length.
+    """Validate label arrays and return them as arrays of equal length.
 
     Parameters
     ----------
@@ -77,19 +78,36 @@ def check_label_arrays(
         The label containers, in the caller's parameter order.
     names : sequence of str
         The caller's parameter names, used in error messages.
+    multi : bool, default=False
+        Also accept arrays of shape (n_samples, n_outputs), one column per
+        label of a multilabel indicator or per output of a multi-output
+        target, when every array has that same shape.
 
     Returns
     -------
     list of ndarray
-        One 1-D array per input; column vectors of shape (n, 1) are ravelled.
+        One 1-D array per input (column vectors of shape (n, 1) are
+        ravelled), or with ``multi``, one 2-D array per input.
 
     Raises
     ------
     ValueError
-        If an input is not 1-D or a column vector, or the lengths differ.
+        If an input is not 1-D or a column vector (or, with ``multi``, the
+        2-D shapes differ), or the lengths differ.
     """
     converted = [as_label_array(a) for a in arrays]
     shapes = [a.shape for a in converted]
+    if multi and all(len(shape) == 2 and shape[1] > 1 for shape in shapes):
+        if len(set(shapes)) > 1:
+            described = ", ".join(
+                f"{n} {s}" for n, s in zip(names, shapes, strict=True)
+            )
+            raise ValueError(
+                f"{join(names)} must have the same shape (n_samples, n_outputs): "
+                f"one column per label or output, in the same order; got shapes "
+                f"{described}."
+            )
+        return converted
     if any(
         not (len(shape) == 1 or (len(shape) == 2 and shape[1] == 1)) for shape in shapes
     ):
@@ -100,6 +118,11 @@ def check_label_arrays(
                 " If you passed class probabilities or one-hot rows, pass their "
                 "argmax(axis=1) instead."
             )
+            if multi:
+                hint += (
+                    " A multilabel or multi-output target needs all three of "
+                    "shape (n_samples, n_outputs)."
+                )
         raise ValueError(
             f"{join(names)} must each hold one label per sample: a 1-D array or "
             f"a column vector of shape (n_samples, 1); got shapes {described}." + hint
@@ -127,12 +150,94 @@ def equal(left: np.ndarray, right: np.ndarray) -> np.ndarray:
 
 
 def region_counts(h1_correct: np.ndarray, h2_correct: np.ndarray) -> RegionCounts:
-    """Count the four regions from the masks of each model's correct answers."""
+    """Count the four regions from the masks of each model's correct answers.
+
+    With 2-D masks (one column per label or output) every (sample, output)
+    cell counts once: the counts of ``average="micro"``.
+    """
     both_right = int(np.count_nonzero(h1_correct & h2_correct))
     new_errors = int(np.count_nonzero(h1_correct & ~h2_correct))
     fixed_errors = int(np.count_nonzero(~h1_correct & h2_correct))
-    both_wrong = int(h1_correct.shape[0]) - both_right - new_errors - fixed_errors
+    both_wrong = int(h1_correct.size) - both_right - new_errors - fixed_errors
     return RegionCounts(both_right, new_errors, fixed_errors, both_wrong)
+
+
+AVERAGES = ("micro", "macro", "samples", None)
+
+
+def check_average(average: Any) -> None:
+    """Raise ``ValueError`` unless ``average`` is one of :data:`AVERAGES`."""
+    if not (average is None or (isinstance(average, str) and average in AVERAGES)):
+        raise ValueError(
+            f"average must be 'micro', 'macro', 'samples' or None; got {average!r}."
+        )
+
+
+def is_averaged(mask: np.ndarray, average: str | None) -> bool:
+    """Whether a score of ``mask`` is a mean over outputs or samples."""
+    return mask.ndim == 2 and average != "micro" and mask.shape[0] > 0
+
+
+def averaged(
+    score: Callable[[RegionCounts, str | float], float],
+    h1_correct: np.ndarray,
+    h2_correct: np.ndarray,
+    average: str | None,
+    zero_division: str | float,
+) -> float | np.ndarray:
+    """A score of the regions, averaged over the outputs as ``average`` says.
+
+    For the masks :func:`is_averaged` accepts; the others are scored on
+    their :func:`region_counts` directly (one label per sample, or
+    ``"micro"``: every (sample, output) cell counts once), so that a warning
+    points at the user's call. ``score(counts, zero_division)`` computes the
+    score from :class:`RegionCounts`. ``"macro"`` is
+    the mean of the outputs' scores, ``"samples"`` the mean of the samples'
+    scores and ``None`` the array of the outputs' scores. An undefined
+    score of one output (or sample) becomes ``zero_division`` before the
+    mean; with ``zero_division=np.nan`` it is left out of the mean, as in
+    scikit-learn, and "warn" warns once for all of them.
+    """
+    axis = 1 if average == "samples" else 0  # sum over samples: one per output
+    counts = [
+        np.count_nonzero(mask, axis=axis)
+        for mask in (
+            h1_correct & h2_correct,
+            h1_correct & ~h2_correct,
+            ~h1_correct & h2_correct,
+            ~h1_correct & ~h2_correct,
+        )
+    ]
+    values = np.array(
+        [
+            score(RegionCounts(*map(int, unit)), np.nan)
+            for unit in zip(*counts, strict=True)
+        ],
+        dtype=float,
+    )
+    undefined = np.isnan(values)
+    if undefined.any() and not (
+        isinstance(zero_division, float) and math.isnan(zero_division)
+    ):
+        if zero_division == "warn":
+            from sklearn.exceptions import UndefinedMetricWarning
+
+            unit = "samples" if average == "samples" else "outputs"
+            warnings.warn(
+                f"The score is ill-defined for {int(undefined.sum())} of "
+                f"{values.shape[0]} {unit} (its denominator is zero there) and "
+                "is being set to 0.0 for them. Use `zero_division` parameter to "
+                "control this behavior.",
+                UndefinedMetricWarning,
+                stacklevel=user_stacklevel(),
+            )
+            zero_division = 0.0
+        values[undefined] = float(zero_division)
+    if average is None:
+        return values
+    if np.isnan(values).all():  # every unit undefined, and NaN asked for
+        return float("nan")
+    return float(np.nanmean(values))
 
 
 def to_python(value: Any) -> Any:
@@ -197,13 +302,12 @@ def divide(
     zero_division: str | float,
     score_name: str,
     empty_reason: str,
-    stacklevel: int = 4,
 ) -> float:
     """Divide two counts, replacing an undefined ratio by ``zero_division``.
 
     ``empty_reason`` completes the warning: "... because <empty_reason>".
-    The default ``stacklevel`` points the warning at the caller of a public
-    function that calls a ``*_from_counts`` helper that calls this one.
+    The warning points at the first caller outside bcsk (the user's call of
+    a score or metric), however deep the call came through bcsk.
     """
     if denominator:
         return numerator / denominator
@@ -218,6 +322,17 @@ def divide(
         f"{empty_reason}, so its denominator is zero. Use `zero_division` "
         "parameter to control this behavior.",
         UndefinedMetricWarning,
-        stacklevel=stacklevel,
+        stacklevel=user_stacklevel(),
     )
     return 0.0
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first caller outside bcsk.
+
+    For a ``warnings.warn`` made by the function that calls this one.
+    """
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("bcsk."):
+        frame, level = frame.f_back, level + 1
+    return level

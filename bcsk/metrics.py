@@ -49,10 +49,16 @@ _PARAMS = ("y_true", "h1_pred", "h2_pred")
 
 
 def _check(
-    y_true: ArrayLike, h1_pred: ArrayLike, h2_pred: ArrayLike, caller: str
+    y_true: ArrayLike,
+    h1_pred: ArrayLike,
+    h2_pred: ArrayLike,
+    caller: str,
+    multi: bool = False,
 ) -> list[np.ndarray]:
-    """Validate the three label arrays (not empty) and return them 1-D."""
-    arrays = _labels.check_label_arrays((y_true, h1_pred, h2_pred), _PARAMS)
+    """Validate the three label arrays (not empty); 1-D, or 2-D with ``multi``."""
+    arrays = _labels.check_label_arrays(
+        (y_true, h1_pred, h2_pred), _PARAMS, multi=multi
+    )
     if arrays[0].shape[0] == 0:
         raise ValueError(
             f"{caller} needs at least one sample; y_true, h1_pred and h2_pred "
@@ -61,23 +67,34 @@ def _check(
     return arrays
 
 
-def _counts(
-    y_true: ArrayLike, h1_pred: ArrayLike, h2_pred: ArrayLike, caller: str
-) -> RegionCounts:
-    """The four region counts of validated, non-empty inputs."""
-    y, h1, h2 = _check(y_true, h1_pred, h2_pred, caller)
-    return _labels.region_counts(_labels.equal(h1, y), _labels.equal(h2, y))
+def _score(
+    from_counts, y_true, h1_pred, h2_pred, caller, average, zero_division=0.0
+) -> float | np.ndarray:
+    """A metric of validated, non-empty inputs, averaged as ``average`` says.
+
+    ``from_counts(counts, zero_division)`` computes it from the region counts.
+    """
+    _labels.check_average(average)
+    y, h1, h2 = _check(y_true, h1_pred, h2_pred, caller, multi=True)
+    h1_correct, h2_correct = _labels.equal(h1, y), _labels.equal(h2, y)
+    if _labels.is_averaged(h1_correct, average):
+        return _labels.averaged(
+            from_counts, h1_correct, h2_correct, average, zero_division
+        )
+    return from_counts(_labels.region_counts(h1_correct, h2_correct), zero_division)
 
 
 # Each metric once, from the counts: the public functions, the report and the
 # scorers (bcsk.scorers) all call these.
 
 
-def _nfr_from_counts(counts: RegionCounts) -> float:
+# NFR and PFR are defined for any non-empty input; ``zero_division`` is taken
+# so that every metric has one signature.
+def _nfr_from_counts(counts: RegionCounts, zero_division: str | float = 0.0) -> float:
     return counts.new_errors / counts.n_samples
 
 
-def _pfr_from_counts(counts: RegionCounts) -> float:
+def _pfr_from_counts(counts: RegionCounts, zero_division: str | float = 0.0) -> float:
     return counts.fixed_errors / counts.n_samples
 
 
@@ -386,8 +403,12 @@ def compatibility_report(
 
 
 def negative_flip_rate(
-    y_true: ArrayLike, *, h1_pred: ArrayLike, h2_pred: ArrayLike
-) -> float:
+    y_true: ArrayLike,
+    *,
+    h1_pred: ArrayLike,
+    h2_pred: ArrayLike,
+    average: str | None = "micro",
+) -> float | np.ndarray:
     r"""Negative flip rate (NFR): share of samples h1 gets right and h2 gets wrong.
 
     .. math::
@@ -407,6 +428,12 @@ def negative_flip_rate(
         Labels predicted by the old model h1. Keyword-only.
     h2_pred : array-like of shape (n_samples,) or (n_samples, 1)
         Labels predicted by the new model h2. Keyword-only.
+    average : {"micro", "macro", "samples"} or None, default="micro"
+        For a multilabel or multi-output target, all three arrays of shape
+        (n_samples, n_outputs): ``"micro"`` counts every (sample, output) cell
+        once; ``"macro"`` is the mean of the outputs' values, ``"samples"`` the
+        mean of the samples' values, ``None`` one value per output. Ignored for
+        one label per sample. See :ref:`multi-output-averages`.
 
     Returns
     -------
@@ -441,12 +468,18 @@ def negative_flip_rate(
     ... )
     0.3333333333333333
     """
-    return _nfr_from_counts(_counts(y_true, h1_pred, h2_pred, "negative_flip_rate"))
+    return _score(
+        _nfr_from_counts, y_true, h1_pred, h2_pred, "negative_flip_rate", average
+    )
 
 
 def positive_flip_rate(
-    y_true: ArrayLike, *, h1_pred: ArrayLike, h2_pred: ArrayLike
-) -> float:
+    y_true: ArrayLike,
+    *,
+    h1_pred: ArrayLike,
+    h2_pred: ArrayLike,
+    average: str | None = "micro",
+) -> float | np.ndarray:
     r"""Positive flip rate (PFR): share of samples h1 gets wrong and h2 gets right.
 
     .. math::
@@ -465,6 +498,12 @@ def positive_flip_rate(
         Labels predicted by the old model h1. Keyword-only.
     h2_pred : array-like of shape (n_samples,) or (n_samples, 1)
         Labels predicted by the new model h2. Keyword-only.
+    average : {"micro", "macro", "samples"} or None, default="micro"
+        For a multilabel or multi-output target, all three arrays of shape
+        (n_samples, n_outputs): ``"micro"`` counts every (sample, output) cell
+        once; ``"macro"`` is the mean of the outputs' values, ``"samples"`` the
+        mean of the samples' values, ``None`` one value per output. Ignored for
+        one label per sample. See :ref:`multi-output-averages`.
 
     Returns
     -------
@@ -492,7 +531,9 @@ def positive_flip_rate(
     ... )
     0.16666666666666666
     """
-    return _pfr_from_counts(_counts(y_true, h1_pred, h2_pred, "positive_flip_rate"))
+    return _score(
+        _pfr_from_counts, y_true, h1_pred, h2_pred, "positive_flip_rate", average
+    )
 
 
 def negative_flip_impact(
@@ -500,8 +541,9 @@ def negative_flip_impact(
     *,
     h1_pred: ArrayLike,
     h2_pred: ArrayLike,
+    average: str | None = "micro",
     zero_division: str | float = "warn",
-) -> float:
+) -> float | np.ndarray:
     r"""Negative flip impact (NFI): share of h2's errors that are new.
 
     .. math::
@@ -521,6 +563,12 @@ def negative_flip_impact(
         Labels predicted by the old model h1. Keyword-only.
     h2_pred : array-like of shape (n_samples,) or (n_samples, 1)
         Labels predicted by the new model h2. Keyword-only.
+    average : {"micro", "macro", "samples"} or None, default="micro"
+        For a multilabel or multi-output target, all three arrays of shape
+        (n_samples, n_outputs): ``"micro"`` counts every (sample, output) cell
+        once; ``"macro"`` is the mean of the outputs' values, ``"samples"`` the
+        mean of the samples' values, ``None`` one value per output. Ignored for
+        one label per sample. See :ref:`multi-output-averages`.
     zero_division : {"warn", 0.0, 1.0, np.nan}, default="warn"
         Value returned when h2 makes no errors (then there is no new error
         either, so the ratio is 0/0). "warn" returns 0.0 and emits an
@@ -552,8 +600,15 @@ def negative_flip_impact(
     0.6666666666666666
     """
     _labels.check_zero_division(zero_division)
-    counts = _counts(y_true, h1_pred, h2_pred, "negative_flip_impact")
-    return _nfi_from_counts(counts, zero_division)
+    return _score(
+        _nfi_from_counts,
+        y_true,
+        h1_pred,
+        h2_pred,
+        "negative_flip_impact",
+        average,
+        zero_division,
+    )
 
 
 def relative_negative_flip_rate(
@@ -561,8 +616,9 @@ def relative_negative_flip_rate(
     *,
     h1_pred: ArrayLike,
     h2_pred: ArrayLike,
+    average: str | None = "micro",
     zero_division: str | float = "warn",
-) -> float:
+) -> float | np.ndarray:
     r"""Negative flip rate relative to that of independent errors.
 
     Yan et al. (CVPR 2021, eq. 11) divide the NFR by the NFR that two models
@@ -585,6 +641,12 @@ def relative_negative_flip_rate(
         Labels predicted by the old model h1. Keyword-only.
     h2_pred : array-like of shape (n_samples,) or (n_samples, 1)
         Labels predicted by the new model h2. Keyword-only.
+    average : {"micro", "macro", "samples"} or None, default="micro"
+        For a multilabel or multi-output target, all three arrays of shape
+        (n_samples, n_outputs): ``"micro"`` counts every (sample, output) cell
+        once; ``"macro"`` is the mean of the outputs' values, ``"samples"`` the
+        mean of the samples' values, ``None`` one value per output. Ignored for
+        one label per sample. See :ref:`multi-output-averages`.
     zero_division : {"warn", 0.0, 1.0, np.nan}, default="warn"
         Value returned when h1 is never right or h2 is never wrong (then there
         is no new error either, so the ratio is 0/0). "warn" returns 0.0 and
@@ -625,5 +687,12 @@ def relative_negative_flip_rate(
     0.7142857142857143
     """
     _labels.check_zero_division(zero_division)
-    counts = _counts(y_true, h1_pred, h2_pred, "relative_negative_flip_rate")
-    return _relative_nfr_from_counts(counts, zero_division)
+    return _score(
+        _relative_nfr_from_counts,
+        y_true,
+        h1_pred,
+        h2_pred,
+        "relative_negative_flip_rate",
+        average,
+        zero_division,
+    )

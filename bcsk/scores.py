@@ -64,7 +64,7 @@ def _correct_masks(
         The true labels as a 1-D array.
     """
     h1, h2, expected = _labels.check_label_arrays(
-        (h1_output_labels, h2_output_labels, expected_labels), names
+        (h1_output_labels, h2_output_labels, expected_labels), names, multi=True
     )
     return _labels.equal(h1, expected), _labels.equal(h2, expected), expected
 
@@ -85,7 +85,9 @@ def compatibility_counts(
     expected_labels : array-like of shape (n_samples,) or (n_samples, 1)
         True labels. Labels may be of any type (integers, floats, strings,
         booleans or a mix of them); a prediction is correct when it compares
-        equal to the true label.
+        equal to the true label. A multilabel indicator or multi-output
+        target, with all three arrays of shape (n_samples, n_outputs), counts
+        every (sample, output) cell once.
 
     Returns
     -------
@@ -126,18 +128,6 @@ def compatibility_counts(
     return tuple(_labels.region_counts(h1_correct, h2_correct))
 
 
-def _counts(
-    h1_output_labels: ArrayLike,
-    h2_output_labels: ArrayLike,
-    expected_labels: ArrayLike,
-) -> RegionCounts:
-    """The four region counts, named, for the scores below."""
-    h1_correct, h2_correct, _ = _correct_masks(
-        h1_output_labels, h2_output_labels, expected_labels
-    )
-    return _labels.region_counts(h1_correct, h2_correct)
-
-
 def _btc_from_counts(counts: RegionCounts, zero_division: str | float) -> float:
     """Compute BTC from the output of :func:`compatibility_counts`."""
     return _labels.divide(
@@ -169,8 +159,9 @@ def trust_compatibility_score(
     h2_output_labels: ArrayLike,
     expected_labels: ArrayLike,
     *,
+    average: str | None = "micro",
     zero_division: str | float = "warn",
-) -> float:
+) -> float | np.ndarray:
     """Backward trust compatibility (BTC) of a new model h2 with an old model h1.
 
     BTC is the share of the samples that h1 labels correctly that h2 also
@@ -190,6 +181,13 @@ def trust_compatibility_score(
     expected_labels : array-like of shape (n_samples,) or (n_samples, 1)
         True labels, of any type; a prediction is correct when it compares
         equal to the true label.
+    average : {"micro", "macro", "samples"} or None, default="micro"
+        For a multilabel or multi-output target, arrays of shape (n_samples,
+        n_outputs): ``"micro"`` counts every (sample, output) cell once, as one
+        decision a user trusts; ``"macro"`` is the mean of the outputs' scores
+        (each label counts the same, however rare); ``"samples"`` the mean of
+        the samples' scores; ``None`` returns one score per output. Ignored for
+        one label per sample.
     zero_division : {"warn", 0.0, 1.0, np.nan}, default="warn"
         Value returned when h1 labels no sample correctly (including empty
         input), so that the ratio is undefined. "warn" returns 0.0 and emits
@@ -197,8 +195,9 @@ def trust_compatibility_score(
 
     Returns
     -------
-    float
-        BTC in [0, 1], or the ``zero_division`` value when undefined.
+    float or ndarray of shape (n_outputs,)
+        BTC in [0, 1], or the ``zero_division`` value when undefined; per
+        output with ``average=None`` and a multi-output target.
 
     Raises
     ------
@@ -229,8 +228,17 @@ def trust_compatibility_score(
     0.5
     """
     _labels.check_zero_division(zero_division)
-    counts = _counts(h1_output_labels, h2_output_labels, expected_labels)
-    return _btc_from_counts(counts, zero_division)
+    _labels.check_average(average)
+    h1_correct, h2_correct, _ = _correct_masks(
+        h1_output_labels, h2_output_labels, expected_labels
+    )
+    if _labels.is_averaged(h1_correct, average):
+        return _labels.averaged(
+            _btc_from_counts, h1_correct, h2_correct, average, zero_division
+        )
+    return _btc_from_counts(
+        _labels.region_counts(h1_correct, h2_correct), zero_division
+    )
 
 
 def error_compatibility_score(
@@ -238,8 +246,9 @@ def error_compatibility_score(
     h2_output_labels: ArrayLike,
     expected_labels: ArrayLike,
     *,
+    average: str | None = "micro",
     zero_division: str | float = "warn",
-) -> float:
+) -> float | np.ndarray:
     """Backward error compatibility (BEC) of a new model h2 with an old model h1.
 
     BEC is the share of h2's errors that h1 made as well, that is the
@@ -259,6 +268,13 @@ def error_compatibility_score(
     expected_labels : array-like of shape (n_samples,) or (n_samples, 1)
         True labels, of any type; a prediction is correct when it compares
         equal to the true label.
+    average : {"micro", "macro", "samples"} or None, default="micro"
+        For a multilabel or multi-output target, arrays of shape (n_samples,
+        n_outputs): ``"micro"`` counts every (sample, output) cell once, as one
+        decision a user trusts; ``"macro"`` is the mean of the outputs' scores
+        (each label counts the same, however rare); ``"samples"`` the mean of
+        the samples' scores; ``None`` returns one score per output. Ignored for
+        one label per sample.
     zero_division : {"warn", 0.0, 1.0, np.nan}, default="warn"
         Value returned when h2 makes no errors (including empty input), so
         that the ratio is undefined. "warn" returns 0.0 and emits an
@@ -266,8 +282,9 @@ def error_compatibility_score(
 
     Returns
     -------
-    float
-        BEC in [0, 1], or the ``zero_division`` value when undefined.
+    float or ndarray of shape (n_outputs,)
+        BEC in [0, 1], or the ``zero_division`` value when undefined; per
+        output with ``average=None`` and a multi-output target.
 
     Raises
     ------
@@ -314,5 +331,14 @@ def error_compatibility_score(
     1.0
     """
     _labels.check_zero_division(zero_division)
-    counts = _counts(h1_output_labels, h2_output_labels, expected_labels)
-    return _bec_from_counts(counts, zero_division)
+    _labels.check_average(average)
+    h1_correct, h2_correct, _ = _correct_masks(
+        h1_output_labels, h2_output_labels, expected_labels
+    )
+    if _labels.is_averaged(h1_correct, average):
+        return _labels.averaged(
+            _bec_from_counts, h1_correct, h2_correct, average, zero_division
+        )
+    return _bec_from_counts(
+        _labels.region_counts(h1_correct, h2_correct), zero_division
+    )
