@@ -56,6 +56,14 @@ def build_wide(meta):
     )
 
 
+def build_named(meta):
+    """A functional model whose one output is named ``out1``."""
+    inputs = keras.Input((meta["n_features_in_"],))
+    hidden = keras.layers.Dense(8, activation="relu")(inputs)
+    output = keras.layers.Dense(meta["n_classes_"], activation="softmax", name="out1")
+    return keras.Model(inputs, output(hidden))
+
+
 def build_two_inputs(meta):
     left, right = keras.Input((32,)), keras.Input((32,))
     joined = keras.layers.Concatenate()([left, right])
@@ -128,7 +136,7 @@ def make(digits_h1):
         params = {**DEFAULTS, **params}
         if kind == "bcsk":
             cls = cls or BCCompatibleClassifier
-            return cls(h1=digits_h1, lambda_c=0.5, **params)
+            return cls(**{"h1": digits_h1, "lambda_c": 0.5, **params})
         return (cls or KerasClassifier)(**params)
 
     return make
@@ -542,3 +550,78 @@ def test_one_class_y(kind, make, data):
     with pytest.warns(UserWarning, match="softmax"):  # one unit: always 1
         clf.fit(X[y == 0], y[y == 0])
         assert set(clf.predict(X[:5])) == {0}
+
+
+# --------------------------------------------------------------------------
+# Losses and metrics as Keras takes them: keyed by output name
+# --------------------------------------------------------------------------
+
+SCCE = "sparse_categorical_crossentropy"
+
+# form -> (parameters, made fresh per fit; the history_ keys KerasClassifier gives)
+KEYED = {
+    "loss dict": (lambda: dict(loss={"out1": SCCE}), {"loss"}),
+    "loss list": (lambda: dict(loss=[SCCE]), {"loss"}),
+    "metrics list of lists": (
+        lambda: dict(metrics=[["accuracy"]]),
+        {"loss", "accuracy"},
+    ),
+    "metrics dict of lists": (
+        lambda: dict(metrics={"out1": ["accuracy", SCCE]}),
+        {"loss", "accuracy", SCCE},
+    ),
+    "metrics dict": (lambda: dict(metrics={"out1": "accuracy"}), {"loss", "accuracy"}),
+    "both dicts, metric objects": (
+        lambda: dict(
+            loss={"out1": keras.losses.SparseCategoricalCrossentropy()},
+            metrics={"out1": [keras.metrics.SparseCategoricalAccuracy(name="acc")]},
+        ),
+        {"loss", "acc"},
+    ),
+    "routed metric class": (
+        lambda: dict(
+            metrics=[keras.metrics.SparseCategoricalAccuracy], metrics__0__name="acc"
+        ),
+        {"loss", "acc"},
+    ),
+}
+
+
+@pytest.mark.parametrize("form", list(KEYED))
+def test_losses_and_metrics_keyed_by_output_name(form, make, data):
+    X, y = data
+    params, keys = KEYED[form]
+    stock = make("scikeras", model=build_named, epochs=2, **params()).fit(X, y)
+    plain = make("bcsk", model=build_named, epochs=2, lambda_c=0, **params()).fit(X, y)
+    assert set(stock.history_) == keys
+    assert set(plain.history_) == keys
+    # lambda_c=0 is scikeras' fit, bit for bit.
+    assert plain.history_ == stock.history_
+    for ours, theirs in zip(weights_of(plain.model_), weights_of(stock.model_)):
+        np.testing.assert_array_equal(ours, theirs)
+    # bcsk's objective applies to the loss inside the dict or list: the same
+    # weights as with the loss given plainly.
+    keyed = make("bcsk", model=build_named, epochs=2, **params()).fit(X, y)
+    flat = make("bcsk", model=build_named, epochs=2).fit(X, y)
+    assert set(keyed.history_) == keys
+    assert keyed.history_["loss"] == flat.history_["loss"] != plain.history_["loss"]
+    for ours, theirs in zip(weights_of(keyed.model_), weights_of(flat.model_)):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_keyed_losses_and_metrics_on_an_ensemble(kind, make, data):
+    X, y = data
+    params, keys = KEYED["both dicts, metric objects"]
+    extra = dict(n_members=2) if kind == "bcsk" else {}
+    clf = make(kind, model=build_named, **params(), **extra).fit(X, y)
+    assert set(clf.history_) == keys
+    assert clf.predict_proba(X[:3]).shape == (3, 10)
+
+
+def test_several_losses_for_one_output_are_refused(make, data):
+    X, y = data
+    clf = make("bcsk", model=build_named, loss=[SCCE, SCCE])
+    with pytest.raises(ValueError, match="2 losses.*one output and one loss"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "history_")
