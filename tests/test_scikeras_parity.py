@@ -173,6 +173,13 @@ def weights_of(model):
     return [np.array(w) for w in model.get_weights()]
 
 
+def assert_same_weights(model, other):
+    ours, theirs = weights_of(model), weights_of(other)
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def changed(before, after):
     return any(not np.array_equal(b, a) for b, a in zip(before, after, strict=True))
 
@@ -597,16 +604,14 @@ def test_losses_and_metrics_keyed_by_output_name(form, make, data):
     assert set(plain.history_) == keys
     # lambda_c=0 is scikeras' fit, bit for bit.
     assert plain.history_ == stock.history_
-    for ours, theirs in zip(weights_of(plain.model_), weights_of(stock.model_)):
-        np.testing.assert_array_equal(ours, theirs)
+    assert_same_weights(plain.model_, stock.model_)
     # bcsk's objective applies to the loss inside the dict or list: the same
     # weights as with the loss given plainly.
     keyed = make("bcsk", model=build_named, epochs=2, **params()).fit(X, y)
     flat = make("bcsk", model=build_named, epochs=2).fit(X, y)
     assert set(keyed.history_) == keys
     assert keyed.history_["loss"] == flat.history_["loss"] != plain.history_["loss"]
-    for ours, theirs in zip(weights_of(keyed.model_), weights_of(flat.model_)):
-        np.testing.assert_array_equal(ours, theirs)
+    assert_same_weights(keyed.model_, flat.model_)
 
 
 @pytest.mark.parametrize("kind", KINDS)
