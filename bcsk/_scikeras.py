@@ -311,7 +311,7 @@ class ScikerasClassifier(KerasClassifier):
 
     # -- fit, partial_fit: nothing half done, nothing silently skipped ----------
 
-    def _check_fit_inputs(self, X, y) -> None:
+    def _check_fit_inputs(self, X, y, *, warm: bool) -> None:
         if scipy.sparse.issparse(X):
             # scikeras lets sparse X through, and TensorFlow then fails deep
             # inside its input pipeline; say so up front instead.
@@ -319,6 +319,15 @@ class ScikerasClassifier(KerasClassifier):
                 f"{type(self).__name__} does not accept sparse X (got "
                 f"{type(X).__name__}): pass a dense array, e.g. X.toarray()."
             )
+        if (
+            warm
+            and getattr(self, "initialized_", False)
+            and np.ndim(y) != getattr(self, "y_ndim_", np.ndim(y))
+        ):
+            # A partial_fit (or warm start) whose y changed shape: scikeras
+            # refuses it before training, with its own message ("y has 2
+            # dimensions, but this ... is expecting 1 dimensions in y").
+            return
         # scikeras would train several outputs (and fail on them deep inside
         # bcsk); refuse a list of targets or a 2-D y of several columns here.
         several = isinstance(y, (list, tuple)) and len(y) > 0 and np.ndim(y[0]) > 0
@@ -332,8 +341,10 @@ class ScikerasClassifier(KerasClassifier):
                 "trains on one-hot targets)."
             )
 
-    def _run_fit(self, fit, X, y, sample_weight=None, *, logged=None, **kwargs):
-        self._check_fit_inputs(X, y)
+    def _run_fit(
+        self, fit, X, y, sample_weight=None, *, logged=None, partial=False, **kwargs
+    ):
+        self._check_fit_inputs(X, y, warm=partial or self.warm_start)
         if sample_weight is not None:
             # KerasClassifier multiplies class weights into sample_weight in
             # place: never let that reach the caller's array.

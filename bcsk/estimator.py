@@ -400,6 +400,7 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
             classes=classes,
             sample_weight=sample_weight,
             logged=logged,
+            partial=True,
             **kwargs,
         )
 

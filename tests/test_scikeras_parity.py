@@ -630,3 +630,74 @@ def test_several_losses_for_one_output_are_refused(make, data):
     with pytest.raises(ValueError, match="2 losses.*one output and one loss"):
         clf.fit(X, y)
     assert not hasattr(clf, "history_")
+
+
+# --------------------------------------------------------------------------
+# Dynamic models, changed targets: scikeras' arguments and messages
+# --------------------------------------------------------------------------
+
+# bcsk's own parameters: in get_params(), so in a builder's ``params`` too.
+BCSK_PARAMS = {"h1", "lambda_c", "dissonance", "method", "n_members"}
+
+
+def test_dynamic_model_gets_the_arguments_it_gets_on_scikeras(make, data):
+    X, y = data
+    seen = []
+
+    def build_any(**kwargs):
+        seen.append(kwargs)
+        return build(kwargs["meta"], hidden=kwargs["hidden"])
+
+    params = dict(model=build_any, hidden=4, model__depth=2, compile__metrics=["acc"])
+    make("scikeras", **params).fit(X, y)
+    make("bcsk", **params).fit(X, y)
+    stock, ours = seen
+    assert (
+        set(ours)
+        == set(stock)
+        == {"meta", "compile_kwargs", "params"}
+        | {
+            "hidden",
+            "depth",
+        }
+    )
+    assert (
+        (ours["hidden"], ours["depth"]) == (stock["hidden"], stock["depth"]) == (4, 2)
+    )
+    assert ours["meta"].keys() == stock["meta"].keys()
+    for key, value in stock["meta"].items():
+        assert repr(ours["meta"][key]) == repr(value), key
+    # The same compile arguments (each fit has an optimizer object of its own).
+    assert ours["compile_kwargs"].keys() == stock["compile_kwargs"].keys()
+    assert type(ours["compile_kwargs"]["optimizer"]) is type(
+        stock["compile_kwargs"]["optimizer"]
+    )
+    for key in stock["compile_kwargs"].keys() - {"optimizer"}:
+        assert ours["compile_kwargs"][key] == stock["compile_kwargs"][key], key
+    # get_params(): scikeras' parameters with the same values, and bcsk's own.
+    assert set(ours["params"]) == set(stock["params"]) | BCSK_PARAMS
+    for key, value in stock["params"].items():
+        if key != "model":
+            assert ours["params"][key] == value, key
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_partial_fit_with_a_changed_target_shape(kind, make, data):
+    X, y = data
+    clf = make(kind).partial_fit(X, y)
+    name = type(clf).__name__
+    message = f"y has 2 dimensions, but this {name} is expecting 1 dimensions in y"
+    for target in (y[:, None], np.column_stack([y, y])):
+        with pytest.raises(ValueError, match=message):
+            clf.partial_fit(X, target)
+    assert clf.current_epoch == 1
+
+
+def test_warm_fit_with_a_changed_target_shape(make, data):
+    X, y = data
+    clf = make("bcsk", warm_start=True).fit(X, y)
+    with pytest.raises(ValueError, match="y has 2 dimensions, but this BCCompat"):
+        clf.fit(X, np.column_stack([y, y]))
+    # A first fit with such a y gets bcsk's own message, with the fix.
+    with pytest.raises(ValueError, match="multi-output y.*is not supported"):
+        make("bcsk").fit(X, np.column_stack([y, y]))
