@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import inspect
 import random
 import threading
 from collections import defaultdict
 from typing import Any
 
+import keras
 import numpy as np
 import scipy.sparse
 from scikeras._utils import route_params
@@ -36,6 +38,12 @@ from sklearn.utils import ClassifierTags, _safe_indexing
 from tensorflow.python.framework import config as tf_config
 
 SCIKERAS_PIN = "scikeras>=0.13,<0.14"
+
+# What keras.Model.fit takes (read once: tests may wrap Model.fit), and
+# warm_start, which scikeras' hook takes beside them.
+_MODEL_FIT_ARGUMENTS = frozenset(inspect.signature(keras.Model.fit).parameters) | {
+    "warm_start"
+}
 
 
 @dataclasses.dataclass
@@ -239,6 +247,7 @@ class ScikerasClassifier(KerasClassifier):
         tuple of arrays (scikeras reads ``X.shape`` only for ``batch_size=-1``,
         which is resolved here).
         """
+        self._check_fit_arguments(fit)
         for name in ("batch_size", "validation_batch_size"):
             if self._fit_args().get(name) == -1 and name not in fit:
                 fit[name] = len(y)
@@ -248,6 +257,38 @@ class ScikerasClassifier(KerasClassifier):
             KerasClassifier._fit_keras_model(self, X, y, sample_weight, **fit)
         finally:
             self.model_ = h2
+
+    def _check_fit_arguments(self, fit: dict) -> None:
+        """Refuse, before training, what ``keras.Model.fit`` does not take.
+
+        scikeras passes every ``fit__*`` parameter and every keyword argument
+        of ``fit`` to ``model_.fit``, so a custom ``Model.fit`` with arguments
+        of its own receives them. bcsk trains h2 inside a model of its own
+        (h2 behind h1's outputs) with ``keras.Model.fit``, which would fail
+        with "fit() got an unexpected keyword argument".
+        """
+        routed = route_params(self.get_params(), destination="fit", pass_filter=set())
+        unknown = sorted(
+            name
+            for name in set(routed) | set(fit)
+            if name not in _MODEL_FIT_ARGUMENTS and not name.startswith("callbacks")
+        )
+        if unknown:
+            custom = type(self.model_).fit is not keras.Model.fit
+            raise ValueError(
+                f"{', '.join(unknown)}: not argument(s) of keras.Model.fit (given "
+                f"as fit__<name> or to fit). {type(self).__name__} trains h2 "
+                "inside a Keras model of its own (h2 behind h1's outputs) with "
+                "keras.Model.fit, so "
+                + (
+                    f"the arguments of {type(self.model_).__name__}'s own fit "
+                    "cannot reach it"
+                    if custom
+                    else "they cannot be passed on"
+                )
+                + ". Pass only keras.Model.fit arguments; do what a custom fit "
+                "does in a keras.callbacks.Callback instead."
+            )
 
     def _fit_args(self) -> dict:
         """The routed ``Model.fit`` arguments (``fit__*`` over the plain ones)."""

@@ -701,3 +701,37 @@ def test_warm_fit_with_a_changed_target_shape(make, data):
     # A first fit with such a y gets bcsk's own message, with the fix.
     with pytest.raises(ValueError, match="multi-output y.*is not supported"):
         make("bcsk").fit(X, np.column_stack([y, y]))
+
+
+class CustomFitModel(keras.Model):
+    """A functional model whose own ``fit`` takes an argument of its own."""
+
+    def __init__(self, n_classes, **kwargs):
+        inputs = keras.Input((64,))
+        outputs = keras.layers.Dense(n_classes, activation="softmax")(inputs)
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        self.seen = None
+
+    def fit(self, *args, custom_argument=None, **kwargs):
+        self.seen = custom_argument
+        return super().fit(*args, **kwargs)
+
+
+@pytest.mark.parametrize("how", ["routed", "fit kwarg"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_arguments_of_a_custom_model_fit(kind, how, make, data):
+    # A deliberate difference: scikeras calls the model's own fit; bcsk trains
+    # h2 inside a model of its own with keras.Model.fit, and says so.
+    X, y = data
+    params, kwargs = (
+        (dict(fit__custom_argument="given"), {})
+        if how == "routed"
+        else ({}, dict(custom_argument="given"))
+    )
+    clf = make(kind, model=lambda meta: CustomFitModel(meta["n_classes_"]), **params)
+    if kind == "scikeras":
+        assert clf.fit(X, y, **kwargs).model_.seen == "given"
+        return
+    with pytest.raises(ValueError, match="custom_argument.*CustomFitModel's own fit"):
+        clf.fit(X, y, **kwargs)
+    assert not hasattr(clf, "model_")
