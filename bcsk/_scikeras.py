@@ -63,12 +63,17 @@ class FitInputs:
     logged : tuple or None
         ``(h1_proba, h1_pred)``, h1's logged outputs on the user's rows (one
         of them None), or None for a live h1. Index them with ``rows``.
+    validated : ndarray or None
+        ``X`` as scikeras validated it, before its ``feature_encoder`` (which
+        may split it into the several inputs of a Keras model): what h1
+        receives. Index it with ``rows``.
     """
 
     X: Any
     rows: np.ndarray | None = None
     trained: bool = False
     logged: tuple | None = None
+    validated: Any = None
 
 
 # -- reproducible initial weights ------------------------------------------------
@@ -182,6 +187,20 @@ def _restore(model, snapshot: tuple) -> None:
                 variable.assign(value)
 
 
+def n_samples(X) -> int:
+    """Number of samples of an array, or of a list or dict of arrays (inputs)."""
+    if isinstance(X, dict):
+        X = next(iter(X.values()))
+    elif isinstance(X, (list, tuple)):
+        X = X[0]
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
+def first_rows(X, n: int):
+    """The first ``n`` rows of an array, or of each array of a list or dict."""
+    return keras.tree.map_structure(lambda array: array[:n], X)
+
+
 class ScikerasClassifier(KerasClassifier):
     """``KerasClassifier`` with scikeras' private hooks turned into bcsk's.
 
@@ -217,16 +236,9 @@ class ScikerasClassifier(KerasClassifier):
         inputs = self.__dict__.get("_fit_inputs")
         if inputs is not None:
             inputs.trained = True
-        if not isinstance(X, np.ndarray):
-            # scikeras' way to multi-input models: a feature_encoder that
-            # splits X into a list or dict of arrays. h1's outputs, the
-            # training step and bc_fit's batches take one array.
-            raise ValueError(
-                f"{type(self).__name__} trains models with one input array, but "
-                f"its feature_encoder gave {type(X).__name__}: multi-input models "
-                "are not supported. Give h2 (and h1) one input and split it "
-                "inside the model (e.g. with keras.layers.Lambda or ops slicing)."
-            )
+        # X may be a list or dict of arrays: scikeras' way to multi-input
+        # models is a feature_encoder that splits X. h1 receives X before the
+        # encoder (_h1_input).
         # scikeras resets classes_ to None on a warm start; its encoder knows them.
         self.classes_ = np.asarray(self.target_encoder_.classes_)
         self._train(
@@ -439,20 +451,27 @@ class ScikerasClassifier(KerasClassifier):
             return
         super()._check_model_compatibility(y)
 
-    def _user_rows(self, X):
-        """The rows of the user's own ``X`` that were trained on, if usable.
+    def _h1_input(self, X, *, keep_frame: bool):
+        """The samples h1 receives for the training rows.
 
-        A scikit-learn h1 given a DataFrame needs the DataFrame (its column
-        names matter to it); scikeras has replaced it with a NumPy array by the
-        time the training hook runs. Returns ``X`` itself when the user's ``X``
-        is not a DataFrame.
+        ``X`` as scikeras validated it, before the ``feature_encoder`` (which
+        may have split it into a list or dict of arrays, the inputs of a
+        multi-input Keras model), limited to the rows scikeras kept. With
+        ``keep_frame``, the user's DataFrame itself: a scikit-learn h1 needs
+        its column names, and scikeras has replaced it with a NumPy array by
+        the time the training hook runs. Returns ``X`` (what the Keras model
+        is trained on) outside a fit.
         """
         inputs = self.__dict__.get("_fit_inputs")
-        raw = None if inputs is None else inputs.X
-        if not hasattr(raw, "columns"):
+        if inputs is None:
+            return X
+        raw = inputs.X if keep_frame and hasattr(inputs.X, "columns") else None
+        if raw is None:
+            raw = inputs.validated
+        if raw is None:
             return X
         raw = raw if inputs.rows is None else _safe_indexing(raw, inputs.rows)
-        return raw if raw.shape[0] == X.shape[0] else X
+        return raw if raw.shape[0] == n_samples(X) else X
 
     def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
         # scikeras refuses, after a float32 fit, float64 or integer X at predict
@@ -462,7 +481,11 @@ class ScikerasClassifier(KerasClassifier):
                 array = np.asarray(X)
                 if array.dtype.kind in "biuf" and self.X_dtype_.kind == "f":
                     X = array.astype(self.X_dtype_, copy=False)
-        return super()._validate_data(X, y, reset=reset, y_numeric=y_numeric)
+        X, y = super()._validate_data(X, y, reset=reset, y_numeric=y_numeric)
+        inputs = self.__dict__.get("_fit_inputs")
+        if inputs is not None and y is not None:
+            inputs.validated = X  # before the feature encoder: h1's input
+        return X, y
 
     def _validate_sample_weight(self, X, y, sample_weight):
         # scikeras drops zero-weight samples; note which rows it keeps so that
@@ -502,4 +525,11 @@ class ScikerasClassifier(KerasClassifier):
         return np.reshape(proba, (n_samples, n_classes))
 
 
-__all__ = ["FitInputs", "SCIKERAS_PIN", "ScikerasClassifier", "keras_seeds"]
+__all__ = [
+    "FitInputs",
+    "SCIKERAS_PIN",
+    "ScikerasClassifier",
+    "first_rows",
+    "keras_seeds",
+    "n_samples",
+]

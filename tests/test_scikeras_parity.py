@@ -25,7 +25,9 @@ same outcome, or, where they differ on purpose, each one's outcome:
 import keras
 import numpy as np
 import pytest
+from _reference import objective
 from scikeras.wrappers import KerasClassifier
+from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.class_weight import compute_sample_weight
 
@@ -96,6 +98,36 @@ def _split(X):
     return [X[:, :32], X[:, 32:]]
 
 
+def _split_dict(X):
+    return {"left": X[:, :32], "right": X[:, 32:]}
+
+
+ENCODERS = {"list": _split, "dict": _split_dict}
+
+
+def build_two_inputs_dict(meta):
+    left = keras.Input((32,), name="left")
+    right = keras.Input((32,), name="right")
+    joined = keras.layers.Concatenate()([left, right])
+    hidden = keras.layers.Dense(8, activation="relu")(joined)
+    output = keras.layers.Dense(meta["n_classes_"], activation="softmax")(hidden)
+    return keras.Model({"left": left, "right": right}, output)
+
+
+BUILD_TWO = {"list": build_two_inputs, "dict": build_two_inputs_dict}
+
+
+class Recording:
+    """A callable h1 that records the samples it is given."""
+
+    def __init__(self, h1):
+        self.h1, self.seen = h1, []
+
+    def __call__(self, X):
+        self.seen.append(np.array(X))
+        return self.h1(X)
+
+
 class TwoInputsKerasClassifier(KerasClassifier):
     """scikeras' documented way to multi-input models: split X in the encoder."""
 
@@ -108,6 +140,26 @@ class TwoInputsBCClassifier(BCCompatibleClassifier):
     @property
     def feature_encoder(self):
         return FunctionTransformer(_split)
+
+
+class DictInputsKerasClassifier(KerasClassifier):
+    @property
+    def feature_encoder(self):
+        return FunctionTransformer(_split_dict)
+
+
+class DictInputsBCClassifier(BCCompatibleClassifier):
+    @property
+    def feature_encoder(self):
+        return FunctionTransformer(_split_dict)
+
+
+TWO_INPUTS = {
+    ("scikeras", "list"): TwoInputsKerasClassifier,
+    ("bcsk", "list"): TwoInputsBCClassifier,
+    ("scikeras", "dict"): DictInputsKerasClassifier,
+    ("bcsk", "dict"): DictInputsBCClassifier,
+}
 
 
 DEFAULTS = dict(
@@ -126,6 +178,13 @@ DEFAULTS = dict(
 def data(digits):
     X, y = digits
     return X[:N], y[:N]
+
+
+@pytest.fixture(scope="module")
+def logreg_h1(data):
+    """A scikit-learn h1 on the 64 features (h2 sees them as two inputs)."""
+    X, y = data
+    return LogisticRegression(C=0.1, max_iter=1000).fit(X[::2], y[::2])
 
 
 @pytest.fixture
@@ -446,18 +505,85 @@ def test_functional_subclass_model(kind, make, data):
     assert clf.predict_proba(X[:4]).shape == (4, 10)
 
 
+@pytest.mark.parametrize("inputs", ["list", "dict"])
 @pytest.mark.parametrize("kind", KINDS)
-def test_multi_input_model_through_a_feature_encoder(kind, make, data):
+def test_multi_input_model_through_a_feature_encoder(kind, inputs, make, data):
     X, y = data
-    cls = TwoInputsBCClassifier if kind == "bcsk" else TwoInputsKerasClassifier
-    clf = make(kind, cls=cls, model=build_two_inputs)
+    clf = make(kind, cls=TWO_INPUTS[kind, inputs], model=BUILD_TWO[inputs])
     if kind == "bcsk":
-        with pytest.raises(ValueError, match="multi-input models are not supported"):
-            clf.fit(X, y)
-        assert not hasattr(clf, "model_")
-        return
+        h1 = Recording(clf.h1)
+        clf.set_params(h1=h1)
     clf.fit(X, y)
     assert clf.predict_proba(X[:4]).shape == (4, 10)
+    assert len(clf.model_.inputs) == 2
+    if kind == "bcsk":
+        # h1 gets X before the feature encoder: the 64 features, every row.
+        np.testing.assert_array_equal(np.concatenate(h1.seen), X)
+
+
+@pytest.mark.parametrize("inputs", ["list", "dict"])
+def test_multi_input_at_lambda_c_zero_is_scikeras(inputs, make, data):
+    X, y = data
+    params = dict(model=BUILD_TWO[inputs], epochs=2)
+    stock = make("scikeras", cls=TWO_INPUTS["scikeras", inputs], **params).fit(X, y)
+    ours = make("bcsk", cls=TWO_INPUTS["bcsk", inputs], lambda_c=0, **params)
+    ours.fit(X, y)
+    assert ours.history_ == stock.history_
+    assert_same_weights(ours.model_, stock.model_)
+
+
+@pytest.mark.parametrize("dissonance", ["new_error", "strict_imitation"])
+@pytest.mark.parametrize("h1_kind", ["keras", "sklearn"])
+@pytest.mark.parametrize("inputs", ["list", "dict"])
+def test_multi_input_objective_is_the_oracles(
+    inputs, h1_kind, dissonance, make, data, digits_h1, logreg_h1
+):
+    X, y = data
+    h1 = digits_h1 if h1_kind == "keras" else logreg_h1
+    # Zero-weight rows are dropped by scikeras: h1's rows must follow.
+    weights = np.where(np.arange(N) % 7 == 0, 0.0, 1.0 + (np.arange(N) % 3))
+    clf = zero_lr(
+        make,
+        "bcsk",
+        cls=TWO_INPUTS["bcsk", inputs],
+        model=BUILD_TWO[inputs],
+        h1=h1,
+        dissonance=dissonance,
+    ).fit(X, y, sample_weight=weights)
+    kept = weights > 0
+    p1 = np.asarray(h1.predict_proba(X) if h1_kind == "sklearn" else h1(X))[kept]
+    p2 = clf.model_.predict(ENCODERS[inputs](X[kept]), verbose=0)
+    expected = objective(dissonance, "ce", y[kept], p1, p2, 0.5, weights[kept])
+    np.testing.assert_allclose(clf.history_["loss"][0], expected, rtol=2e-5)
+    plain = zero_lr(
+        make, "bcsk", cls=TWO_INPUTS["bcsk", inputs], model=BUILD_TWO[inputs]
+    )
+    plain.set_params(lambda_c=0).fit(X, y, sample_weight=weights)
+    assert clf.history_["loss"][0] > plain.history_["loss"][0]
+
+
+@pytest.mark.parametrize("inputs", ["list", "dict"])
+def test_multi_input_validation_data(inputs, make, data):
+    X, y = data
+    clf = make("bcsk", cls=TWO_INPUTS["bcsk", inputs], model=BUILD_TWO[inputs])
+    h1 = Recording(clf.h1)
+    clf.set_params(h1=h1).fit(X[:150], y[:150], validation_data=(X[150:], y[150:]))
+    assert len(clf.history_["val_loss"]) == 1
+    # Once on the training rows, once on the validation rows, as given.
+    seen = sorted(h1.seen, key=len)
+    assert [len(part) for part in seen] == [50, 150]
+    np.testing.assert_array_equal(seen[0], X[150:])
+    np.testing.assert_array_equal(seen[1], X[:150])
+
+
+def test_multi_input_with_bc_fit_is_refused(make, data):
+    X, y = data
+    clf = make("bcsk", cls=TWO_INPUTS["bcsk", "list"], model=BUILD_TWO["list"])
+    with pytest.raises(
+        ValueError, match="method='bc_fit'.*multi-input.*method='model'"
+    ):
+        clf.set_params(method="bc_fit").fit(X, y)
+    assert not hasattr(clf, "model_")
 
 
 @pytest.mark.parametrize("X_kind", ["list", "dict"])
