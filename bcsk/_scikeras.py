@@ -33,6 +33,7 @@ from scikeras._utils import route_params
 from scikeras.utils.random_state import tensorflow_random_state
 from scikeras.wrappers import KerasClassifier
 from sklearn.utils import ClassifierTags, _safe_indexing
+from sklearn.utils.multiclass import type_of_target
 
 # TensorFlow has no public getter for op determinism; see _restore_op_determinism.
 from tensorflow.python.framework import config as tf_config
@@ -185,6 +186,23 @@ def _restore(model, snapshot: tuple) -> None:
         if len(variables) == len(values):
             for variable, value in zip(variables, values, strict=True):
                 variable.assign(value)
+
+
+def _target_kind(y) -> str | None:
+    """``"multilabel-indicator"`` or ``"multiclass-multioutput"`` for such a 2-D y.
+
+    One-hot rows (exactly one 1 per row), which scikit-learn also calls
+    multilabel-indicator, and anything else give None.
+    """
+    try:
+        Y = np.asarray(y)
+        kind = type_of_target(Y)
+    except (TypeError, ValueError):
+        return None
+    if kind == "multilabel-indicator":
+        one_hot = np.array_equal(Y.sum(axis=1), np.ones(len(Y)))
+        return None if one_hot else kind
+    return kind if kind == "multiclass-multioutput" else None
 
 
 def n_samples(X) -> int:
@@ -386,6 +404,16 @@ class ScikerasClassifier(KerasClassifier):
         several = isinstance(y, (list, tuple)) and len(y) > 0 and np.ndim(y[0]) > 0
         shape = getattr(y, "shape", None)
         if several or (shape is not None and len(shape) == 2 and shape[1] > 1):
+            kind = None if shape is None else _target_kind(y)
+            if kind is not None:
+                raise ValueError(
+                    f"{kind} y (shape {tuple(shape)}) is not supported yet: "
+                    f"{type(self).__name__} trains single-output classifiers, "
+                    "one class label per sample. Train one "
+                    "estimator per column of y (e.g. with "
+                    "sklearn.multioutput.MultiOutputClassifier), each with the "
+                    "matching column of h1's outputs."
+                )
             raise ValueError(
                 f"{type(self).__name__} trains single-output classifiers: pass y "
                 "as one class label per sample (multi-output y, a list of "

@@ -14,9 +14,15 @@ same outcome, or, where they differ on purpose, each one's outcome:
 * Multi-output y (a list of targets, a 2-D y): stock scikeras fails with
   unrelated errors; bcsk says it is not supported. One-hot y, which stock
   scikeras trains, is refused by bcsk with the fix to apply.
-* Multi-input models (scikeras' way: a ``feature_encoder`` that splits X into
-  a list): stock scikeras trains them; bcsk refuses them with a clear error.
-  A list or dict X is refused by both (scikeras validates X as one array).
+* Arguments of a custom ``Model.fit`` (``fit__<name>`` that
+  ``keras.Model.fit`` does not take): stock scikeras passes them to the
+  model's own fit; bcsk trains h2 inside a model of its own and refuses them.
+
+The same on both: multi-input models (a ``feature_encoder`` that splits X
+into a list or dict; bcsk gives h1 the X before the encoder), losses and
+metrics keyed by output name, a dynamic model's arguments, and the message
+for a changed target shape in ``partial_fit``. With ``lambda_c=0`` the
+weights are scikeras' bit for bit.
 * ``class_weight=`` with ``sample_weight``: stock scikeras multiplies the
   class weights into the caller's array; bcsk leaves it untouched.
 * A one-class y: stock scikeras trains a one-unit softmax; bcsk refuses.
@@ -633,7 +639,12 @@ def test_multi_output_y(kind, target, make, data):
     Y = [y, y[::-1]] if target == "list" else np.column_stack([y, y[::-1]])
     clf = make(kind)
     if kind == "bcsk":
-        with pytest.raises(ValueError, match="multi-output y.*is not supported"):
+        message = (
+            "multi-output y.*is not supported"
+            if target == "list"
+            else "multiclass-multioutput y .* is not supported yet"
+        )
+        with pytest.raises(ValueError, match=message):
             clf.fit(X, Y)
         return
     # Stock scikeras fails too, with errors about something else ("inconsistent
@@ -825,7 +836,7 @@ def test_warm_fit_with_a_changed_target_shape(make, data):
     with pytest.raises(ValueError, match="y has 2 dimensions, but this BCCompat"):
         clf.fit(X, np.column_stack([y, y]))
     # A first fit with such a y gets bcsk's own message, with the fix.
-    with pytest.raises(ValueError, match="multi-output y.*is not supported"):
+    with pytest.raises(ValueError, match="multioutput y .* is not supported yet"):
         make("bcsk").fit(X, np.column_stack([y, y]))
 
 
@@ -860,4 +871,39 @@ def test_arguments_of_a_custom_model_fit(kind, how, make, data):
         return
     with pytest.raises(ValueError, match="custom_argument.*CustomFitModel's own fit"):
         clf.fit(X, y, **kwargs)
+    assert not hasattr(clf, "model_")
+
+
+# --------------------------------------------------------------------------
+# Multilabel and multi-output y: not supported yet, said before training
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "target, kind",
+    [
+        ("multilabel", "multilabel-indicator"),
+        ("multioutput", "multiclass-multioutput"),
+    ],
+)
+def test_multilabel_and_multioutput_y_are_refused_before_training(
+    target, kind, make, data, monkeypatch
+):
+    X, y = data
+    if target == "multilabel":
+        Y = np.column_stack([y % 2, y > 4, y == 3]).astype(int)
+    else:
+        Y = np.column_stack([y, y % 3])
+    built = []
+    monkeypatch.setattr(
+        BCCompatibleClassifier,
+        "_build_model",
+        lambda self: built.append(1),
+    )
+    clf = make("bcsk")
+    with pytest.raises(ValueError, match=rf"^{kind} y \(shape \({N}, {Y.shape[1]}\)\)"):
+        clf.fit(X, Y)
+    with pytest.raises(ValueError, match="is not supported yet.*MultiOutputClassifier"):
+        clf.partial_fit(X, Y)
+    assert built == []
     assert not hasattr(clf, "model_")
