@@ -23,7 +23,7 @@ import dataclasses
 import functools
 import math
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import keras
 from keras import ops
@@ -173,9 +173,77 @@ class TaskTerm(keras.losses.Loss):
         return self.task.per_sample(y_true, y_pred)
 
 
+def share_output_names(wrapper: keras.Model, original: keras.Model) -> None:
+    """Give a wrapper around one model the names of that model's outputs.
+
+    A loss or metrics given to ``compile`` as a dict keyed by output name
+    (``{"out1": ...}``) are matched by Keras against the compiled model's
+    ``output_names``, which a subclassed wrapper does not have. A model
+    without names (a subclassed one) leaves the wrapper as it is.
+    """
+    names = getattr(original, "output_names", None)
+    if names:
+        wrapper.output_names = list(names)
+
+
+def single_loss(loss):
+    """The one loss of a single-output model, however ``compile`` was given it.
+
+    Keras takes the loss of a model with one output as the loss itself, as a
+    list of one loss (``loss=["sparse_categorical_crossentropy"]``) or as a
+    dict keyed by the output's name (``loss={"out1": ...}``); Keras checks the
+    name. This returns the loss inside such a list or dict, and any other loss
+    (a string, a function, a ``keras.losses.Loss``, a serialized loss) as it
+    is.
+
+    Parameters
+    ----------
+    loss : object
+        What ``Model.compile(loss=...)`` received (``model.loss``).
+
+    Returns
+    -------
+    object
+        The loss of the single output.
+
+    Raises
+    ------
+    ValueError
+        For a list or dict of several losses: several outputs, which bcsk
+        does not train.
+
+    Examples
+    --------
+    >>> single_loss({"out1": "binary_crossentropy"})
+    'binary_crossentropy'
+    >>> single_loss(["sparse_categorical_crossentropy"])
+    'sparse_categorical_crossentropy'
+    """
+    if isinstance(loss, Mapping) and not _is_serialized(loss):
+        values = list(loss.values())
+    elif isinstance(loss, (list, tuple)):
+        values = list(loss)
+    else:
+        return loss
+    if len(values) != 1:
+        raise ValueError(
+            f"The model was compiled with {len(values)} losses ({loss!r}), one per "
+            "output, but bcsk trains single-output classifiers: give the model "
+            "one output and one loss (as the loss itself, [loss] or "
+            "{output_name: loss})."
+        )
+    return values[0]
+
+
+def _is_serialized(loss) -> bool:
+    """Whether a dict is a serialized Keras object rather than a dict of losses."""
+    return "class_name" in loss and "config" in loss
+
+
 def _unreduced(loss) -> Callable:
     """The per-sample values of a loss given to ``compile``, as Keras computes them."""
-    if isinstance(loss, (str, dict)):
+    loss = single_loss(loss)
+    if isinstance(loss, (str, Mapping)):
         loss = keras.losses.get(loss)
     if isinstance(loss, type) and issubclass(loss, keras.losses.Loss):
         loss = loss()
@@ -258,8 +326,11 @@ def loss_kind(loss) -> tuple[str | None, bool]:
 
     Accepts what ``Model.compile(loss=...)`` accepts: a string, a loss function,
     a ``keras.losses.Loss`` subclass or instance. Returns ``(None, False)`` for a
-    loss bcsk does not recognise (a custom loss).
+    loss bcsk does not recognise (a custom loss). A list of one loss or a dict
+    keyed by the output's name is read as the loss inside
+    (:func:`single_loss`).
     """
+    loss = single_loss(loss)
     if isinstance(loss, str):
         try:
             loss = keras.losses.get(loss)

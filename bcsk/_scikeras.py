@@ -20,22 +20,31 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import inspect
 import random
 import threading
 from collections import defaultdict
 from typing import Any
 
+import keras
 import numpy as np
 import scipy.sparse
 from scikeras._utils import route_params
 from scikeras.utils.random_state import tensorflow_random_state
 from scikeras.wrappers import KerasClassifier
 from sklearn.utils import ClassifierTags, _safe_indexing
+from sklearn.utils.multiclass import type_of_target
 
 # TensorFlow has no public getter for op determinism; see _restore_op_determinism.
 from tensorflow.python.framework import config as tf_config
 
 SCIKERAS_PIN = "scikeras>=0.13,<0.14"
+
+# What keras.Model.fit takes (read once: tests may wrap Model.fit), and
+# warm_start, which scikeras' hook takes beside them.
+_MODEL_FIT_ARGUMENTS = frozenset(inspect.signature(keras.Model.fit).parameters) | {
+    "warm_start"
+}
 
 
 @dataclasses.dataclass
@@ -55,12 +64,17 @@ class FitInputs:
     logged : tuple or None
         ``(h1_proba, h1_pred)``, h1's logged outputs on the user's rows (one
         of them None), or None for a live h1. Index them with ``rows``.
+    validated : ndarray or None
+        ``X`` as scikeras validated it, before its ``feature_encoder`` (which
+        may split it into the several inputs of a Keras model): what h1
+        receives. Index it with ``rows``.
     """
 
     X: Any
     rows: np.ndarray | None = None
     trained: bool = False
     logged: tuple | None = None
+    validated: Any = None
 
 
 # -- reproducible initial weights ------------------------------------------------
@@ -174,6 +188,37 @@ def _restore(model, snapshot: tuple) -> None:
                 variable.assign(value)
 
 
+def _target_kind(y) -> str | None:
+    """``"multilabel-indicator"`` or ``"multiclass-multioutput"`` for such a 2-D y.
+
+    One-hot rows (exactly one 1 per row), which scikit-learn also calls
+    multilabel-indicator, and anything else give None.
+    """
+    try:
+        Y = np.asarray(y)
+        kind = type_of_target(Y)
+    except (TypeError, ValueError):
+        return None
+    if kind == "multilabel-indicator":
+        one_hot = np.array_equal(Y.sum(axis=1), np.ones(len(Y)))
+        return None if one_hot else kind
+    return kind if kind == "multiclass-multioutput" else None
+
+
+def n_samples(X) -> int:
+    """Number of samples of an array, or of a list or dict of arrays (inputs)."""
+    if isinstance(X, dict):
+        X = next(iter(X.values()))
+    elif isinstance(X, (list, tuple)):
+        X = X[0]
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
+def first_rows(X, n: int):
+    """The first ``n`` rows of an array, or of each array of a list or dict."""
+    return keras.tree.map_structure(lambda array: array[:n], X)
+
+
 class ScikerasClassifier(KerasClassifier):
     """``KerasClassifier`` with scikeras' private hooks turned into bcsk's.
 
@@ -209,16 +254,9 @@ class ScikerasClassifier(KerasClassifier):
         inputs = self.__dict__.get("_fit_inputs")
         if inputs is not None:
             inputs.trained = True
-        if not isinstance(X, np.ndarray):
-            # scikeras' way to multi-input models: a feature_encoder that
-            # splits X into a list or dict of arrays. h1's outputs, the
-            # training step and bc_fit's batches take one array.
-            raise ValueError(
-                f"{type(self).__name__} trains models with one input array, but "
-                f"its feature_encoder gave {type(X).__name__}: multi-input models "
-                "are not supported. Give h2 (and h1) one input and split it "
-                "inside the model (e.g. with keras.layers.Lambda or ops slicing)."
-            )
+        # X may be a list or dict of arrays: scikeras' way to multi-input
+        # models is a feature_encoder that splits X. h1 receives X before the
+        # encoder (_h1_input).
         # scikeras resets classes_ to None on a warm start; its encoder knows them.
         self.classes_ = np.asarray(self.target_encoder_.classes_)
         self._train(
@@ -239,6 +277,7 @@ class ScikerasClassifier(KerasClassifier):
         tuple of arrays (scikeras reads ``X.shape`` only for ``batch_size=-1``,
         which is resolved here).
         """
+        self._check_fit_arguments(fit)
         for name in ("batch_size", "validation_batch_size"):
             if self._fit_args().get(name) == -1 and name not in fit:
                 fit[name] = len(y)
@@ -248,6 +287,38 @@ class ScikerasClassifier(KerasClassifier):
             KerasClassifier._fit_keras_model(self, X, y, sample_weight, **fit)
         finally:
             self.model_ = h2
+
+    def _check_fit_arguments(self, fit: dict) -> None:
+        """Refuse, before training, what ``keras.Model.fit`` does not take.
+
+        scikeras passes every ``fit__*`` parameter and every keyword argument
+        of ``fit`` to ``model_.fit``, so a custom ``Model.fit`` with arguments
+        of its own receives them. bcsk trains h2 inside a model of its own
+        (h2 behind h1's outputs) with ``keras.Model.fit``, which would fail
+        with "fit() got an unexpected keyword argument".
+        """
+        routed = route_params(self.get_params(), destination="fit", pass_filter=set())
+        unknown = sorted(
+            name
+            for name in set(routed) | set(fit)
+            if name not in _MODEL_FIT_ARGUMENTS and not name.startswith("callbacks")
+        )
+        if unknown:
+            custom = type(self.model_).fit is not keras.Model.fit
+            raise ValueError(
+                f"{', '.join(unknown)}: not argument(s) of keras.Model.fit (given "
+                f"as fit__<name> or to fit). {type(self).__name__} trains h2 "
+                "inside a Keras model of its own (h2 behind h1's outputs) with "
+                "keras.Model.fit, so "
+                + (
+                    f"the arguments of {type(self.model_).__name__}'s own fit "
+                    "cannot reach it"
+                    if custom
+                    else "they cannot be passed on"
+                )
+                + ". Pass only keras.Model.fit arguments; do what a custom fit "
+                "does in a keras.callbacks.Callback instead."
+            )
 
     def _fit_args(self) -> dict:
         """The routed ``Model.fit`` arguments (``fit__*`` over the plain ones)."""
@@ -311,7 +382,7 @@ class ScikerasClassifier(KerasClassifier):
 
     # -- fit, partial_fit: nothing half done, nothing silently skipped ----------
 
-    def _check_fit_inputs(self, X, y) -> None:
+    def _check_fit_inputs(self, X, y, *, warm: bool) -> None:
         if scipy.sparse.issparse(X):
             # scikeras lets sparse X through, and TensorFlow then fails deep
             # inside its input pipeline; say so up front instead.
@@ -319,11 +390,30 @@ class ScikerasClassifier(KerasClassifier):
                 f"{type(self).__name__} does not accept sparse X (got "
                 f"{type(X).__name__}): pass a dense array, e.g. X.toarray()."
             )
+        if (
+            warm
+            and getattr(self, "initialized_", False)
+            and np.ndim(y) != getattr(self, "y_ndim_", np.ndim(y))
+        ):
+            # A partial_fit (or warm start) whose y changed shape: scikeras
+            # refuses it before training, with its own message ("y has 2
+            # dimensions, but this ... is expecting 1 dimensions in y").
+            return
         # scikeras would train several outputs (and fail on them deep inside
         # bcsk); refuse a list of targets or a 2-D y of several columns here.
         several = isinstance(y, (list, tuple)) and len(y) > 0 and np.ndim(y[0]) > 0
         shape = getattr(y, "shape", None)
         if several or (shape is not None and len(shape) == 2 and shape[1] > 1):
+            kind = None if shape is None else _target_kind(y)
+            if kind is not None:
+                raise ValueError(
+                    f"{kind} y (shape {tuple(shape)}) is not supported yet: "
+                    f"{type(self).__name__} trains single-output classifiers, "
+                    "one class label per sample. Train one "
+                    "estimator per column of y (e.g. with "
+                    "sklearn.multioutput.MultiOutputClassifier), each with the "
+                    "matching column of h1's outputs."
+                )
             raise ValueError(
                 f"{type(self).__name__} trains single-output classifiers: pass y "
                 "as one class label per sample (multi-output y, a list of "
@@ -332,8 +422,10 @@ class ScikerasClassifier(KerasClassifier):
                 "trains on one-hot targets)."
             )
 
-    def _run_fit(self, fit, X, y, sample_weight=None, *, logged=None, **kwargs):
-        self._check_fit_inputs(X, y)
+    def _run_fit(
+        self, fit, X, y, sample_weight=None, *, logged=None, partial=False, **kwargs
+    ):
+        self._check_fit_inputs(X, y, warm=partial or self.warm_start)
         if sample_weight is not None:
             # KerasClassifier multiplies class weights into sample_weight in
             # place: never let that reach the caller's array.
@@ -387,20 +479,27 @@ class ScikerasClassifier(KerasClassifier):
             return
         super()._check_model_compatibility(y)
 
-    def _user_rows(self, X):
-        """The rows of the user's own ``X`` that were trained on, if usable.
+    def _h1_input(self, X, *, keep_frame: bool):
+        """The samples h1 receives for the training rows.
 
-        A scikit-learn h1 given a DataFrame needs the DataFrame (its column
-        names matter to it); scikeras has replaced it with a NumPy array by the
-        time the training hook runs. Returns ``X`` itself when the user's ``X``
-        is not a DataFrame.
+        ``X`` as scikeras validated it, before the ``feature_encoder`` (which
+        may have split it into a list or dict of arrays, the inputs of a
+        multi-input Keras model), limited to the rows scikeras kept. With
+        ``keep_frame``, the user's DataFrame itself: a scikit-learn h1 needs
+        its column names, and scikeras has replaced it with a NumPy array by
+        the time the training hook runs. Returns ``X`` (what the Keras model
+        is trained on) outside a fit.
         """
         inputs = self.__dict__.get("_fit_inputs")
-        raw = None if inputs is None else inputs.X
-        if not hasattr(raw, "columns"):
+        if inputs is None:
+            return X
+        raw = inputs.X if keep_frame and hasattr(inputs.X, "columns") else None
+        if raw is None:
+            raw = inputs.validated
+        if raw is None:
             return X
         raw = raw if inputs.rows is None else _safe_indexing(raw, inputs.rows)
-        return raw if raw.shape[0] == X.shape[0] else X
+        return raw if raw.shape[0] == n_samples(X) else X
 
     def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
         # scikeras refuses, after a float32 fit, float64 or integer X at predict
@@ -410,7 +509,11 @@ class ScikerasClassifier(KerasClassifier):
                 array = np.asarray(X)
                 if array.dtype.kind in "biuf" and self.X_dtype_.kind == "f":
                     X = array.astype(self.X_dtype_, copy=False)
-        return super()._validate_data(X, y, reset=reset, y_numeric=y_numeric)
+        X, y = super()._validate_data(X, y, reset=reset, y_numeric=y_numeric)
+        inputs = self.__dict__.get("_fit_inputs")
+        if inputs is not None and y is not None:
+            inputs.validated = X  # before the feature encoder: h1's input
+        return X, y
 
     def _validate_sample_weight(self, X, y, sample_weight):
         # scikeras drops zero-weight samples; note which rows it keeps so that
@@ -450,4 +553,11 @@ class ScikerasClassifier(KerasClassifier):
         return np.reshape(proba, (n_samples, n_classes))
 
 
-__all__ = ["FitInputs", "SCIKERAS_PIN", "ScikerasClassifier", "keras_seeds"]
+__all__ = [
+    "FitInputs",
+    "SCIKERAS_PIN",
+    "ScikerasClassifier",
+    "first_rows",
+    "keras_seeds",
+    "n_samples",
+]

@@ -15,6 +15,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from bcsk import _objective
+
 __all__ = ["MeanEnsemble"]
 
 
@@ -54,6 +56,8 @@ class MeanEnsemble(keras.Model):
                 f"{[type(m).__name__ for m in members]}."
             )
         self.members = members
+        # compile(loss={"out1": ...}) matches the members' output names.
+        _objective.share_output_names(self, members[0])
 
     def call(self, inputs, training=None):
         """The mean of the members' outputs on ``inputs``."""

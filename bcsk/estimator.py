@@ -15,7 +15,7 @@ import tensorflow as tf
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from bcsk import _h1, _objective
-from bcsk._scikeras import ScikerasClassifier, keras_seeds
+from bcsk._scikeras import ScikerasClassifier, first_rows, keras_seeds
 from bcsk.dissonances import (
     DISSONANCES,
     Dissonance,
@@ -111,7 +111,7 @@ def _output_width(model: keras.Model, X) -> int:
         outputs = None
     if outputs:
         return _objective.output_width(outputs[0])
-    return _objective.output_width(model(X[:1], training=False))
+    return _objective.output_width(model(first_rows(X, 1), training=False))
 
 
 class BCCompatibleClassifier(ScikerasClassifier):
@@ -400,6 +400,7 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
             classes=classes,
             sample_weight=sample_weight,
             logged=logged,
+            partial=True,
             **kwargs,
         )
 
@@ -471,8 +472,9 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
                     "only. Use validation_split (the logged outputs are split "
                     "with X), or pass a live h1."
                 )
+            X_val, y_val, weight_val, h1_X_val = self._encoded_validation(validation)
             fit_kwargs["validation_data"] = self._with_reference(
-                *self._encoded_validation(validation), dissonance
+                X_val, y_val, weight_val, dissonance, h1_X=h1_X_val
             )
         # Under a tf.distribute strategy the wrapper's state must live in h2's scope.
         with self.model_.distribute_strategy.scope():
@@ -536,10 +538,13 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
             _compile_like(ensemble, members[0], members[0].loss)
         return ensemble
 
-    def _with_reference(self, X, y, sample_weight, dissonance: Dissonance):
+    def _with_reference(self, X, y, sample_weight, dissonance: Dissonance, h1_X=None):
         """``((X, h1_output, correct), y, sample_weight)`` for the training step.
 
-        h1 runs once here, on all rows. ``h1_output`` has the layout of h2's
+        ``X`` is what the Keras model takes (an array, or the list or dict of
+        arrays of a multi-input model); ``h1_X`` what h1 takes, the samples
+        before the feature encoder (by default, the training rows'). h1 runs
+        once here, on all rows. ``h1_output`` has the layout of h2's
         output (one column for a single sigmoid unit); an h1 that only predicts
         labels (new error needs no more) gives one-hot rows. ``correct`` is
         ``c_i``, computed from h1's labels, so that a label h1 knows but the
@@ -556,11 +561,12 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
                 h1_proba=h1_proba,
                 h1_pred=h1_pred,
                 classes=classes,
-                n_samples=X.shape[0],
+                n_samples=len(y),
                 need_probabilities=dissonance.needs_probabilities,
             )
         else:
-            h1_X = self._user_rows(X) if _h1.h1_kind(self.h1) == "sklearn" else X
+            if h1_X is None:
+                h1_X = self._h1_input(X, keep_frame=_h1.h1_kind(self.h1) == "sklearn")
             reference = _h1.h1_outputs(
                 self.h1,
                 h1_X,
@@ -590,16 +596,21 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
         return None if inputs is None else inputs.logged
 
     def _encoded_validation(self, validation):
-        """``validation_data`` as scikeras would have prepared it for Keras."""
+        """``validation_data`` as scikeras would have prepared it for Keras.
+
+        Returns ``(X_val, y_val, sample_weight_val, h1_X_val)``: ``h1_X_val``
+        is ``X_val`` before the feature encoder, what h1 receives.
+        """
         if not isinstance(validation, (tuple, list)) or len(validation) not in (2, 3):
             raise ValueError(
                 "validation_data must be a tuple (X_val, y_val) or (X_val, y_val, "
                 f"sample_weight_val) of arrays; got {type(validation).__name__}."
             )
         X_val, y_val, *weight = validation
-        X_val = self.feature_encoder_.transform(np.asarray(X_val))
+        h1_X_val = np.asarray(X_val)
+        X_val = self.feature_encoder_.transform(h1_X_val)
         y_val = self.target_encoder_.transform(np.asarray(y_val))
-        return X_val, y_val, (weight[0] if weight else None)
+        return X_val, y_val, (weight[0] if weight else None), h1_X_val
 
     def _fit_with_bc_fit(
         self,
@@ -612,6 +623,14 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
         initial_epoch,
         warm_start,
     ):
+        if not isinstance(X, np.ndarray):
+            # bc_fit calls h1 in each step on the batch h2 gets: one array.
+            raise ValueError(
+                f"method='bc_fit' calls h1 inside every training step on h2's "
+                f"inputs, but the feature_encoder gave h2 {type(X).__name__} "
+                "(a multi-input model) and h1 takes X before the encoder. Use "
+                "method='model' (the default), which runs h1 on the original X."
+            )
         # BCML's loop takes batches, epochs and an optimizer, nothing else:
         # refuse what it would otherwise drop.
         fit_args = self._fit_args()

@@ -14,9 +14,15 @@ same outcome, or, where they differ on purpose, each one's outcome:
 * Multi-output y (a list of targets, a 2-D y): stock scikeras fails with
   unrelated errors; bcsk says it is not supported. One-hot y, which stock
   scikeras trains, is refused by bcsk with the fix to apply.
-* Multi-input models (scikeras' way: a ``feature_encoder`` that splits X into
-  a list): stock scikeras trains them; bcsk refuses them with a clear error.
-  A list or dict X is refused by both (scikeras validates X as one array).
+* Arguments of a custom ``Model.fit`` (``fit__<name>`` that
+  ``keras.Model.fit`` does not take): stock scikeras passes them to the
+  model's own fit; bcsk trains h2 inside a model of its own and refuses them.
+
+The same on both: multi-input models (a ``feature_encoder`` that splits X
+into a list or dict; bcsk gives h1 the X before the encoder), losses and
+metrics keyed by output name, a dynamic model's arguments, and the message
+for a changed target shape in ``partial_fit``. With ``lambda_c=0`` the
+weights are scikeras' bit for bit.
 * ``class_weight=`` with ``sample_weight``: stock scikeras multiplies the
   class weights into the caller's array; bcsk leaves it untouched.
 * A one-class y: stock scikeras trains a one-unit softmax; bcsk refuses.
@@ -25,7 +31,9 @@ same outcome, or, where they differ on purpose, each one's outcome:
 import keras
 import numpy as np
 import pytest
+from _reference import objective
 from scikeras.wrappers import KerasClassifier
+from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.class_weight import compute_sample_weight
 
@@ -54,6 +62,14 @@ def build_wide(meta):
             keras.layers.Dense(meta["n_classes_"] + 2, activation="softmax"),
         ]
     )
+
+
+def build_named(meta):
+    """A functional model whose one output is named ``out1``."""
+    inputs = keras.Input((meta["n_features_in_"],))
+    hidden = keras.layers.Dense(8, activation="relu")(inputs)
+    output = keras.layers.Dense(meta["n_classes_"], activation="softmax", name="out1")
+    return keras.Model(inputs, output(hidden))
 
 
 def build_two_inputs(meta):
@@ -88,6 +104,36 @@ def _split(X):
     return [X[:, :32], X[:, 32:]]
 
 
+def _split_dict(X):
+    return {"left": X[:, :32], "right": X[:, 32:]}
+
+
+ENCODERS = {"list": _split, "dict": _split_dict}
+
+
+def build_two_inputs_dict(meta):
+    left = keras.Input((32,), name="left")
+    right = keras.Input((32,), name="right")
+    joined = keras.layers.Concatenate()([left, right])
+    hidden = keras.layers.Dense(8, activation="relu")(joined)
+    output = keras.layers.Dense(meta["n_classes_"], activation="softmax")(hidden)
+    return keras.Model({"left": left, "right": right}, output)
+
+
+BUILD_TWO = {"list": build_two_inputs, "dict": build_two_inputs_dict}
+
+
+class Recording:
+    """A callable h1 that records the samples it is given."""
+
+    def __init__(self, h1):
+        self.h1, self.seen = h1, []
+
+    def __call__(self, X):
+        self.seen.append(np.array(X))
+        return self.h1(X)
+
+
 class TwoInputsKerasClassifier(KerasClassifier):
     """scikeras' documented way to multi-input models: split X in the encoder."""
 
@@ -100,6 +146,26 @@ class TwoInputsBCClassifier(BCCompatibleClassifier):
     @property
     def feature_encoder(self):
         return FunctionTransformer(_split)
+
+
+class DictInputsKerasClassifier(KerasClassifier):
+    @property
+    def feature_encoder(self):
+        return FunctionTransformer(_split_dict)
+
+
+class DictInputsBCClassifier(BCCompatibleClassifier):
+    @property
+    def feature_encoder(self):
+        return FunctionTransformer(_split_dict)
+
+
+TWO_INPUTS = {
+    ("scikeras", "list"): TwoInputsKerasClassifier,
+    ("bcsk", "list"): TwoInputsBCClassifier,
+    ("scikeras", "dict"): DictInputsKerasClassifier,
+    ("bcsk", "dict"): DictInputsBCClassifier,
+}
 
 
 DEFAULTS = dict(
@@ -120,6 +186,13 @@ def data(digits):
     return X[:N], y[:N]
 
 
+@pytest.fixture(scope="module")
+def logreg_h1(data):
+    """A scikit-learn h1 on the 64 features (h2 sees them as two inputs)."""
+    X, y = data
+    return LogisticRegression(C=0.1, max_iter=1000).fit(X[::2], y[::2])
+
+
 @pytest.fixture
 def make(digits_h1):
     """``make(kind, **params)``: bcsk (h1, lambda_c=0.5) or stock scikeras."""
@@ -128,7 +201,7 @@ def make(digits_h1):
         params = {**DEFAULTS, **params}
         if kind == "bcsk":
             cls = cls or BCCompatibleClassifier
-            return cls(h1=digits_h1, lambda_c=0.5, **params)
+            return cls(**{"h1": digits_h1, "lambda_c": 0.5, **params})
         return (cls or KerasClassifier)(**params)
 
     return make
@@ -163,6 +236,13 @@ def model_calls(monkeypatch):
 
 def weights_of(model):
     return [np.array(w) for w in model.get_weights()]
+
+
+def assert_same_weights(model, other):
+    ours, theirs = weights_of(model), weights_of(other)
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 def changed(before, after):
@@ -431,18 +511,85 @@ def test_functional_subclass_model(kind, make, data):
     assert clf.predict_proba(X[:4]).shape == (4, 10)
 
 
+@pytest.mark.parametrize("inputs", ["list", "dict"])
 @pytest.mark.parametrize("kind", KINDS)
-def test_multi_input_model_through_a_feature_encoder(kind, make, data):
+def test_multi_input_model_through_a_feature_encoder(kind, inputs, make, data):
     X, y = data
-    cls = TwoInputsBCClassifier if kind == "bcsk" else TwoInputsKerasClassifier
-    clf = make(kind, cls=cls, model=build_two_inputs)
+    clf = make(kind, cls=TWO_INPUTS[kind, inputs], model=BUILD_TWO[inputs])
     if kind == "bcsk":
-        with pytest.raises(ValueError, match="multi-input models are not supported"):
-            clf.fit(X, y)
-        assert not hasattr(clf, "model_")
-        return
+        h1 = Recording(clf.h1)
+        clf.set_params(h1=h1)
     clf.fit(X, y)
     assert clf.predict_proba(X[:4]).shape == (4, 10)
+    assert len(clf.model_.inputs) == 2
+    if kind == "bcsk":
+        # h1 gets X before the feature encoder: the 64 features, every row.
+        np.testing.assert_array_equal(np.concatenate(h1.seen), X)
+
+
+@pytest.mark.parametrize("inputs", ["list", "dict"])
+def test_multi_input_at_lambda_c_zero_is_scikeras(inputs, make, data):
+    X, y = data
+    params = dict(model=BUILD_TWO[inputs], epochs=2)
+    stock = make("scikeras", cls=TWO_INPUTS["scikeras", inputs], **params).fit(X, y)
+    ours = make("bcsk", cls=TWO_INPUTS["bcsk", inputs], lambda_c=0, **params)
+    ours.fit(X, y)
+    assert ours.history_ == stock.history_
+    assert_same_weights(ours.model_, stock.model_)
+
+
+@pytest.mark.parametrize("dissonance", ["new_error", "strict_imitation"])
+@pytest.mark.parametrize("h1_kind", ["keras", "sklearn"])
+@pytest.mark.parametrize("inputs", ["list", "dict"])
+def test_multi_input_objective_is_the_oracles(
+    inputs, h1_kind, dissonance, make, data, digits_h1, logreg_h1
+):
+    X, y = data
+    h1 = digits_h1 if h1_kind == "keras" else logreg_h1
+    # Zero-weight rows are dropped by scikeras: h1's rows must follow.
+    weights = np.where(np.arange(N) % 7 == 0, 0.0, 1.0 + (np.arange(N) % 3))
+    clf = zero_lr(
+        make,
+        "bcsk",
+        cls=TWO_INPUTS["bcsk", inputs],
+        model=BUILD_TWO[inputs],
+        h1=h1,
+        dissonance=dissonance,
+    ).fit(X, y, sample_weight=weights)
+    kept = weights > 0
+    p1 = np.asarray(h1.predict_proba(X) if h1_kind == "sklearn" else h1(X))[kept]
+    p2 = clf.model_.predict(ENCODERS[inputs](X[kept]), verbose=0)
+    expected = objective(dissonance, "ce", y[kept], p1, p2, 0.5, weights[kept])
+    np.testing.assert_allclose(clf.history_["loss"][0], expected, rtol=2e-5)
+    plain = zero_lr(
+        make, "bcsk", cls=TWO_INPUTS["bcsk", inputs], model=BUILD_TWO[inputs]
+    )
+    plain.set_params(lambda_c=0).fit(X, y, sample_weight=weights)
+    assert clf.history_["loss"][0] > plain.history_["loss"][0]
+
+
+@pytest.mark.parametrize("inputs", ["list", "dict"])
+def test_multi_input_validation_data(inputs, make, data):
+    X, y = data
+    clf = make("bcsk", cls=TWO_INPUTS["bcsk", inputs], model=BUILD_TWO[inputs])
+    h1 = Recording(clf.h1)
+    clf.set_params(h1=h1).fit(X[:150], y[:150], validation_data=(X[150:], y[150:]))
+    assert len(clf.history_["val_loss"]) == 1
+    # Once on the training rows, once on the validation rows, as given.
+    seen = sorted(h1.seen, key=len)
+    assert [len(part) for part in seen] == [50, 150]
+    np.testing.assert_array_equal(seen[0], X[150:])
+    np.testing.assert_array_equal(seen[1], X[:150])
+
+
+def test_multi_input_with_bc_fit_is_refused(make, data):
+    X, y = data
+    clf = make("bcsk", cls=TWO_INPUTS["bcsk", "list"], model=BUILD_TWO["list"])
+    with pytest.raises(
+        ValueError, match="method='bc_fit'.*multi-input.*method='model'"
+    ):
+        clf.set_params(method="bc_fit").fit(X, y)
+    assert not hasattr(clf, "model_")
 
 
 @pytest.mark.parametrize("X_kind", ["list", "dict"])
@@ -492,7 +639,12 @@ def test_multi_output_y(kind, target, make, data):
     Y = [y, y[::-1]] if target == "list" else np.column_stack([y, y[::-1]])
     clf = make(kind)
     if kind == "bcsk":
-        with pytest.raises(ValueError, match="multi-output y.*is not supported"):
+        message = (
+            "multi-output y.*is not supported"
+            if target == "list"
+            else "multiclass-multioutput y .* is not supported yet"
+        )
+        with pytest.raises(ValueError, match=message):
             clf.fit(X, Y)
         return
     # Stock scikeras fails too, with errors about something else ("inconsistent
@@ -542,3 +694,216 @@ def test_one_class_y(kind, make, data):
     with pytest.warns(UserWarning, match="softmax"):  # one unit: always 1
         clf.fit(X[y == 0], y[y == 0])
         assert set(clf.predict(X[:5])) == {0}
+
+
+# --------------------------------------------------------------------------
+# Losses and metrics as Keras takes them: keyed by output name
+# --------------------------------------------------------------------------
+
+SCCE = "sparse_categorical_crossentropy"
+
+# form -> (parameters, made fresh per fit; the history_ keys KerasClassifier gives)
+KEYED = {
+    "loss dict": (lambda: dict(loss={"out1": SCCE}), {"loss"}),
+    "loss list": (lambda: dict(loss=[SCCE]), {"loss"}),
+    "metrics list of lists": (
+        lambda: dict(metrics=[["accuracy"]]),
+        {"loss", "accuracy"},
+    ),
+    "metrics dict of lists": (
+        lambda: dict(metrics={"out1": ["accuracy", SCCE]}),
+        {"loss", "accuracy", SCCE},
+    ),
+    "metrics dict": (lambda: dict(metrics={"out1": "accuracy"}), {"loss", "accuracy"}),
+    "both dicts, metric objects": (
+        lambda: dict(
+            loss={"out1": keras.losses.SparseCategoricalCrossentropy()},
+            metrics={"out1": [keras.metrics.SparseCategoricalAccuracy(name="acc")]},
+        ),
+        {"loss", "acc"},
+    ),
+    "routed metric class": (
+        lambda: dict(
+            metrics=[keras.metrics.SparseCategoricalAccuracy], metrics__0__name="acc"
+        ),
+        {"loss", "acc"},
+    ),
+}
+
+
+@pytest.mark.parametrize("form", list(KEYED))
+def test_losses_and_metrics_keyed_by_output_name(form, make, data):
+    X, y = data
+    params, keys = KEYED[form]
+    stock = make("scikeras", model=build_named, epochs=2, **params()).fit(X, y)
+    plain = make("bcsk", model=build_named, epochs=2, lambda_c=0, **params()).fit(X, y)
+    assert set(stock.history_) == keys
+    assert set(plain.history_) == keys
+    # lambda_c=0 is scikeras' fit, bit for bit.
+    assert plain.history_ == stock.history_
+    assert_same_weights(plain.model_, stock.model_)
+    # bcsk's objective applies to the loss inside the dict or list: the same
+    # weights as with the loss given plainly.
+    keyed = make("bcsk", model=build_named, epochs=2, **params()).fit(X, y)
+    flat = make("bcsk", model=build_named, epochs=2).fit(X, y)
+    assert set(keyed.history_) == keys
+    assert keyed.history_["loss"] == flat.history_["loss"] != plain.history_["loss"]
+    assert_same_weights(keyed.model_, flat.model_)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_keyed_losses_and_metrics_on_an_ensemble(kind, make, data):
+    X, y = data
+    params, keys = KEYED["both dicts, metric objects"]
+    extra = dict(n_members=2) if kind == "bcsk" else {}
+    clf = make(kind, model=build_named, **params(), **extra).fit(X, y)
+    assert set(clf.history_) == keys
+    assert clf.predict_proba(X[:3]).shape == (3, 10)
+
+
+def test_several_losses_for_one_output_are_refused(make, data):
+    X, y = data
+    clf = make("bcsk", model=build_named, loss=[SCCE, SCCE])
+    with pytest.raises(ValueError, match="2 losses.*one output and one loss"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "history_")
+
+
+# --------------------------------------------------------------------------
+# Dynamic models, changed targets: scikeras' arguments and messages
+# --------------------------------------------------------------------------
+
+# bcsk's own parameters: in get_params(), so in a builder's ``params`` too.
+BCSK_PARAMS = {"h1", "lambda_c", "dissonance", "method", "n_members"}
+
+
+def test_dynamic_model_gets_the_arguments_it_gets_on_scikeras(make, data):
+    X, y = data
+    seen = []
+
+    def build_any(**kwargs):
+        seen.append(kwargs)
+        return build(kwargs["meta"], hidden=kwargs["hidden"])
+
+    params = dict(model=build_any, hidden=4, model__depth=2, compile__metrics=["acc"])
+    make("scikeras", **params).fit(X, y)
+    make("bcsk", **params).fit(X, y)
+    stock, ours = seen
+    assert (
+        set(ours)
+        == set(stock)
+        == {"meta", "compile_kwargs", "params"}
+        | {
+            "hidden",
+            "depth",
+        }
+    )
+    assert (
+        (ours["hidden"], ours["depth"]) == (stock["hidden"], stock["depth"]) == (4, 2)
+    )
+    assert ours["meta"].keys() == stock["meta"].keys()
+    for key, value in stock["meta"].items():
+        assert repr(ours["meta"][key]) == repr(value), key
+    # The same compile arguments (each fit has an optimizer object of its own).
+    assert ours["compile_kwargs"].keys() == stock["compile_kwargs"].keys()
+    assert type(ours["compile_kwargs"]["optimizer"]) is type(
+        stock["compile_kwargs"]["optimizer"]
+    )
+    for key in stock["compile_kwargs"].keys() - {"optimizer"}:
+        assert ours["compile_kwargs"][key] == stock["compile_kwargs"][key], key
+    # get_params(): scikeras' parameters with the same values, and bcsk's own.
+    assert set(ours["params"]) == set(stock["params"]) | BCSK_PARAMS
+    for key, value in stock["params"].items():
+        if key != "model":
+            assert ours["params"][key] == value, key
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_partial_fit_with_a_changed_target_shape(kind, make, data):
+    X, y = data
+    clf = make(kind).partial_fit(X, y)
+    name = type(clf).__name__
+    message = f"y has 2 dimensions, but this {name} is expecting 1 dimensions in y"
+    for target in (y[:, None], np.column_stack([y, y])):
+        with pytest.raises(ValueError, match=message):
+            clf.partial_fit(X, target)
+    assert clf.current_epoch == 1
+
+
+def test_warm_fit_with_a_changed_target_shape(make, data):
+    X, y = data
+    clf = make("bcsk", warm_start=True).fit(X, y)
+    with pytest.raises(ValueError, match="y has 2 dimensions, but this BCCompat"):
+        clf.fit(X, np.column_stack([y, y]))
+    # A first fit with such a y gets bcsk's own message, with the fix.
+    with pytest.raises(ValueError, match="multioutput y .* is not supported yet"):
+        make("bcsk").fit(X, np.column_stack([y, y]))
+
+
+class CustomFitModel(keras.Model):
+    """A functional model whose own ``fit`` takes an argument of its own."""
+
+    def __init__(self, n_classes, **kwargs):
+        inputs = keras.Input((64,))
+        outputs = keras.layers.Dense(n_classes, activation="softmax")(inputs)
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        self.seen = None
+
+    def fit(self, *args, custom_argument=None, **kwargs):
+        self.seen = custom_argument
+        return super().fit(*args, **kwargs)
+
+
+@pytest.mark.parametrize("how", ["routed", "fit kwarg"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_arguments_of_a_custom_model_fit(kind, how, make, data):
+    # A deliberate difference: scikeras calls the model's own fit; bcsk trains
+    # h2 inside a model of its own with keras.Model.fit, and says so.
+    X, y = data
+    params, kwargs = (
+        (dict(fit__custom_argument="given"), {})
+        if how == "routed"
+        else ({}, dict(custom_argument="given"))
+    )
+    clf = make(kind, model=lambda meta: CustomFitModel(meta["n_classes_"]), **params)
+    if kind == "scikeras":
+        assert clf.fit(X, y, **kwargs).model_.seen == "given"
+        return
+    with pytest.raises(ValueError, match="custom_argument.*CustomFitModel's own fit"):
+        clf.fit(X, y, **kwargs)
+    assert not hasattr(clf, "model_")
+
+
+# --------------------------------------------------------------------------
+# Multilabel and multi-output y: not supported yet, said before training
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "target, kind",
+    [
+        ("multilabel", "multilabel-indicator"),
+        ("multioutput", "multiclass-multioutput"),
+    ],
+)
+def test_multilabel_and_multioutput_y_are_refused_before_training(
+    target, kind, make, data, monkeypatch
+):
+    X, y = data
+    if target == "multilabel":
+        Y = np.column_stack([y % 2, y > 4, y == 3]).astype(int)
+    else:
+        Y = np.column_stack([y, y % 3])
+    built = []
+    monkeypatch.setattr(
+        BCCompatibleClassifier,
+        "_build_model",
+        lambda self: built.append(1),
+    )
+    clf = make("bcsk")
+    with pytest.raises(ValueError, match=rf"^{kind} y \(shape \({N}, {Y.shape[1]}\)\)"):
+        clf.fit(X, Y)
+    with pytest.raises(ValueError, match="is not supported yet.*MultiOutputClassifier"):
+        clf.partial_fit(X, Y)
+    assert built == []
+    assert not hasattr(clf, "model_")

@@ -326,6 +326,7 @@ class ReferenceInputModel(BCObjectiveMixin, keras.Model):
     def __init__(self, original_model: keras.Model, lambda_c, dissonance) -> None:
         super().__init__()
         self.original_model = original_model
+        _objective.share_output_names(self, original_model)
         self._set_objective(lambda_c, dissonance)
 
     def call(self, inputs, training=None):
@@ -362,6 +363,8 @@ class ReferenceInputPathModel(keras.Model):
     def __init__(self, originals, objectives, loss) -> None:
         super().__init__()
         self.originals = list(originals)
+        # The compiled metrics see one output, the copies' mean.
+        _objective.share_output_names(self, self.originals[0])
         objectives = [
             (_objective.validate_lambda_c(lambda_c), get_dissonance(dissonance))
             for lambda_c, dissonance in objectives
