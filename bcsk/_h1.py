@@ -459,3 +459,154 @@ def take_rows(array, rows):
     if array is None or rows is None:
         return array
     return np.asarray(array)[rows]
+
+
+# -- multilabel targets: one probability per (sample, label) ------------------------
+
+_MULTILABEL_HINT = (
+    "For a multilabel y of L labels, h1 must give one probability per label "
+    "(an array of shape (n_samples, L), e.g. a Keras model with L sigmoid units "
+    "or a scikit-learn multilabel classifier), or predict an indicator of shape "
+    "(n_samples, L) of 0 and 1."
+)
+
+
+def _check_label_probabilities(output, n_samples: int, n_labels: int, source: str):
+    """Probabilities of label 1, shape ``(n_samples, n_labels)``, each in [0, 1]."""
+    output = np.asarray(output)
+    if output.dtype.kind not in "biuf":
+        raise ValueError(
+            f"{source} must hold numbers (probabilities of each label); got an "
+            f"array of dtype {output.dtype}. {_MULTILABEL_HINT}"
+        )
+    output = output.astype(np.float64, copy=False)
+    if output.shape != (n_samples, n_labels):
+        raise ValueError(
+            f"{source} has shape {output.shape} but y is a multilabel indicator "
+            f"of {n_labels} labels for {n_samples} samples: expected "
+            f"({n_samples}, {n_labels}). {_MULTILABEL_HINT}"
+        )
+    if not np.isfinite(output).all():
+        rows = np.flatnonzero(~np.isfinite(output).all(axis=1))
+        raise ValueError(
+            f"{source} holds NaN or infinite values in {rows.size} of {n_samples} "
+            f"rows (first: {rows[:5].tolist()})."
+        )
+    if (output < -_SUM_TOLERANCE).any() or (output > 1 + _SUM_TOLERANCE).any():
+        raise ValueError(
+            f"{source} is not a table of label probabilities: values range from "
+            f"{output.min():.4g} to {output.max():.4g} (expected [0, 1]). Logits "
+            "are not probabilities: apply a sigmoid (scipy.special.expit) first."
+        )
+    return output.clip(0.0, 1.0)
+
+
+def _check_indicator(labels, n_samples: int, n_labels: int, source: str):
+    """A 0/1 indicator of shape ``(n_samples, n_labels)``, as integers."""
+    labels = np.asarray(labels)
+    if labels.shape != (n_samples, n_labels):
+        raise ValueError(
+            f"{source} has shape {labels.shape} but y is a multilabel indicator "
+            f"of {n_labels} labels for {n_samples} samples: expected "
+            f"({n_samples}, {n_labels}). {_MULTILABEL_HINT}"
+        )
+    if labels.dtype.kind not in "biuf" or not np.isin(labels, (0, 1)).all():
+        raise ValueError(
+            f"{source} must be a multilabel indicator of 0 and 1; got values "
+            f"{np.unique(labels)[:5].tolist()}. {_MULTILABEL_HINT}"
+        )
+    return labels.astype(int)
+
+
+def _sklearn_label_probabilities(h1, X, n_labels: int) -> np.ndarray:
+    """P(label = 1) from a scikit-learn multilabel ``predict_proba``.
+
+    Multilabel estimators return either one array of shape (n, L) (MLP,
+    one-vs-rest) or a list of L arrays, one (n, n_classes_l) per label
+    (forests, k-NN, MultiOutputClassifier), whose column of class 1 is found
+    through ``classes_`` (a label h1 saw only as 0 has no such column).
+    """
+    proba = h1.predict_proba(X)
+    if not isinstance(proba, list):
+        return proba
+    if len(proba) != n_labels:
+        raise ValueError(
+            f"h1.predict_proba returned {len(proba)} arrays (one per label) but y "
+            f"has {n_labels} labels. {_MULTILABEL_HINT}"
+        )
+    known = getattr(h1, "classes_", None)
+    columns = []
+    for j, label_proba in enumerate(proba):
+        label_proba = np.asarray(label_proba)
+        classes = np.asarray(known[j]) if known is not None else np.arange(2)
+        ones = np.flatnonzero(classes == 1)
+        columns.append(
+            label_proba[:, ones[0]] if ones.size else np.zeros(label_proba.shape[0])
+        )
+    return np.column_stack(columns)
+
+
+def multilabel_outputs(
+    h1, X, n_labels: int, *, need_probabilities: bool, batch_size: int = 4096
+) -> H1Outputs:
+    """h1's view of a multilabel target: per (sample, label) labels and probabilities.
+
+    The multilabel counterpart of :func:`h1_outputs`: ``labels`` is h1's 0/1
+    indicator of shape ``(n_samples, n_labels)`` (label on where its
+    probability is above 0.5), ``probabilities`` h1's probability of each
+    label, or ``None`` when h1 only predicts.
+    """
+    kind = h1_kind(h1)
+    n_samples = X.shape[0] if hasattr(X, "shape") else len(X)
+    no_proba = (
+        f"This dissonance needs h1's probabilities, but h1 ({type(h1).__name__}) "
+        "only predicts labels. Use dissonance='new_error', or an h1 with "
+        "predict_proba."
+    )
+    if kind == "sklearn":
+        try:
+            check_is_fitted(h1)
+        except NotFittedError:
+            raise NotFittedError(
+                f"h1 ({type(h1).__name__}) is not fitted: bcsk needs the trained "
+                "old model. Fit it before passing it as h1."
+            ) from None
+        _check_input_width(h1, X, kind)
+    if kind == "predictor" or (kind == "sklearn" and not hasattr(h1, "predict_proba")):
+        if need_probabilities:
+            raise ValueError(no_proba)
+        labels = _check_indicator(h1.predict(X), n_samples, n_labels, "h1.predict(X)")
+        return H1Outputs(labels, None)
+    if kind == "sklearn":
+        output = _sklearn_label_probabilities(h1, X, n_labels)
+    elif kind == "keras":
+        if not h1.built:
+            raise ValueError(
+                "h1 is a Keras model with no weights yet: train it (or load the "
+                "trained model) before using it as h1."
+            )
+        _check_input_width(h1, X, kind)
+        output = _keras_probabilities(h1, X, batch_size)
+    else:
+        output = h1(X)
+    proba = _check_label_probabilities(output, n_samples, n_labels, "h1's output")
+    return H1Outputs((proba > 0.5).astype(int), proba)
+
+
+def logged_multilabel_outputs(
+    *, h1_proba=None, h1_pred=None, n_labels: int, n_samples: int, need_probabilities
+) -> H1Outputs:
+    """Check h1's logged outputs for a multilabel target, as :func:`logged_outputs`."""
+    check_not_both(None, h1_proba, h1_pred, "logged_outputs")
+    if h1_proba is not None:
+        proba = _check_label_probabilities(h1_proba, n_samples, n_labels, "h1_proba")
+        return H1Outputs((proba > 0.5).astype(int), proba)
+    if h1_pred is None:
+        raise ValueError(f"No logged outputs given. {_MULTILABEL_HINT}")
+    if need_probabilities:
+        raise ValueError(
+            "This dissonance needs h1's probabilities, but only h1's labels "
+            "(h1_pred) were given. Pass h1_proba (shape (n_samples, n_labels)), "
+            "or use dissonance='new_error', which needs only labels."
+        )
+    return H1Outputs(_check_indicator(h1_pred, n_samples, n_labels, "h1_pred"), None)

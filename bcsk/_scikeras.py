@@ -405,11 +405,14 @@ class ScikerasClassifier(KerasClassifier):
         shape = getattr(y, "shape", None)
         if several or (shape is not None and len(shape) == 2 and shape[1] > 1):
             kind = None if shape is None else _target_kind(y)
+            if kind == "multilabel-indicator":
+                return  # one sigmoid unit per label: trained per label
             if kind is not None:
                 raise ValueError(
                     f"{kind} y (shape {tuple(shape)}) is not supported yet: "
-                    f"{type(self).__name__} trains single-output classifiers, "
-                    "one class label per sample. Train one "
+                    f"{type(self).__name__} trains single-output classifiers "
+                    "(one class label per sample, or a multilabel indicator with "
+                    "one sigmoid unit per label). Train one "
                     "estimator per column of y (e.g. with "
                     "sklearn.multioutput.MultiOutputClassifier), each with the "
                     "matching column of h1's outputs."

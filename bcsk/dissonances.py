@@ -403,7 +403,15 @@ def get_dissonance(dissonance: str | Dissonance) -> Dissonance:
     )
 
 
-def weighted_values(dissonance: Dissonance, task, y, h1_output, y_pred, correct=None):
+def weighted_values(
+    dissonance: Dissonance,
+    task,
+    y,
+    h1_output,
+    y_pred,
+    correct=None,
+    multilabel: bool = False,
+):
     """``w_i * d_i`` per sample, with ``c_i`` computed from h1's output if not given.
 
     Parameters
@@ -414,12 +422,20 @@ def weighted_values(dissonance: Dissonance, task, y, h1_output, y_pred, correct=
         Labels, h1's probabilities (layout of ``y_pred``) and h2's output.
     correct : tensor, optional
         ``c_i``; computed from ``h1_output`` and ``y`` when omitted.
+    multilabel : bool, default=False
+        ``y`` is a multilabel indicator of shape ``(n, L)`` and ``y_pred`` has
+        one sigmoid unit per label: each (sample, label) cell is a binary
+        problem of its own, with its own ``c_il`` (shape ``(n, L)`` when
+        given), and a sample's ``w_i d_i`` is the mean over its labels of
+        ``w_il d_il`` (see :func:`per_label`).
 
     Returns
     -------
     tensor of shape (n,)
     """
     _objective.check_same_width(h1_output, y_pred)
+    if multilabel:
+        return per_label(dissonance, task, y, h1_output, y_pred, correct)
     dtype = y_pred.dtype
     h1_output = ops.stop_gradient(ops.cast(h1_output, dtype))
     if correct is None:
@@ -427,6 +443,31 @@ def weighted_values(dissonance: Dissonance, task, y, h1_output, y_pred, correct=
     correct = ops.reshape(ops.cast(correct, dtype), (-1,))
     values = dissonance.values(y, h1_output, y_pred, task)
     return dissonance.weights(correct) * ops.cast(values, dtype)
+
+
+def per_label(dissonance: Dissonance, task, y, h1_output, y_pred, correct=None):
+    """``w_i d_i`` of a multilabel sample: the mean over labels of ``w_il d_il``.
+
+    Every (sample, label) cell is read as a binary problem with one sigmoid
+    unit (the layout bcsk already knows), so each dissonance needs no
+    multilabel case of its own: new error is the task loss where h1 got that
+    label right, focal distillation the two-class divergence of that label,
+    and so on. The mean (rather than the sum) over labels matches Keras'
+    binary cross-entropy, which averages over the last axis: ``lambda_c``
+    then weighs the compatibility term against the task loss on the same
+    scale whatever the number of labels.
+    """
+    n_labels = _objective.output_width(y_pred)
+
+    def cells(tensor):
+        return ops.reshape(tensor, (-1, 1))
+
+    if correct is not None:
+        correct = ops.reshape(correct, (-1,))
+    values = weighted_values(
+        dissonance, task, cells(y), cells(h1_output), cells(y_pred), correct
+    )
+    return ops.mean(ops.reshape(values, (-1, n_labels)), axis=-1)
 
 
 class CompatibilityTerm(keras.losses.Loss):
@@ -441,16 +482,27 @@ class CompatibilityTerm(keras.losses.Loss):
     ----------
     dissonance : Dissonance
     task : bcsk._objective.TaskLoss
+    name : str, default="compatibility"
+    multilabel : bool, default=False
+        One sigmoid unit per label, each label its own binary problem (see
+        :func:`weighted_values`).
     """
 
-    def __init__(self, dissonance: Dissonance, task, name: str = "compatibility"):
+    def __init__(
+        self,
+        dissonance: Dissonance,
+        task,
+        name: str = "compatibility",
+        multilabel: bool = False,
+    ):
         super().__init__(name=name)
         self.dissonance = dissonance
         self.task = task
+        self.multilabel = multilabel
 
     def call(self, y_true, y_pred):
         """Per-sample ``w_i d_i``."""
         y, h1_output, correct = y_true
         return weighted_values(
-            self.dissonance, self.task, y, h1_output, y_pred, correct
+            self.dissonance, self.task, y, h1_output, y_pred, correct, self.multilabel
         )

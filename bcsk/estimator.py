@@ -15,7 +15,7 @@ import tensorflow as tf
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from bcsk import _h1, _objective
-from bcsk._scikeras import ScikerasClassifier, first_rows, keras_seeds
+from bcsk._scikeras import ScikerasClassifier, _target_kind, first_rows, keras_seeds
 from bcsk.dissonances import (
     DISSONANCES,
     Dissonance,
@@ -418,6 +418,15 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
         if not logged:
             return None
         n_samples = X.shape[0] if hasattr(X, "shape") else len(X)
+        if _target_kind(y) == "multilabel-indicator":
+            _h1.logged_multilabel_outputs(
+                h1_proba=h1_proba,
+                h1_pred=h1_pred,
+                n_labels=np.shape(y)[1],
+                n_samples=n_samples,
+                need_probabilities=dissonance.needs_probabilities,
+            )
+            return h1_proba, h1_pred
         try:
             labels = np.unique(np.asarray(y).reshape(-1))
             if classes is not None:
@@ -450,6 +459,8 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
         dissonance = get_dissonance(self.dissonance)
         kind, from_logits = _objective.loss_kind(self.model_.loss)
         _objective.check_loss_width(kind, _output_width(self.model_, X))
+        if self._multilabel:
+            self._check_multilabel(kind, _output_width(self.model_, X))
         if from_logits and self.n_members > 1:
             raise ValueError(
                 f"n_members={self.n_members} averages the members' probabilities, "
@@ -483,17 +494,48 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
         build_training_state(wrapper, (x, y, sample_weight))
         self._keras_fit(wrapper, x, y, sample_weight, **fit, **fit_kwargs)
 
+    @property
+    def _multilabel(self) -> bool:
+        """Whether the fit under way (or the last) has a multilabel-indicator y."""
+        return getattr(self, "target_type_", None) == "multilabel-indicator"
+
+    def _check_multilabel(self, loss_kind: str | None, width: int) -> None:
+        """Refuse what cannot train a multilabel y one label at a time."""
+        n_labels = len(self.classes_)
+        if self.method == "bc_fit":
+            raise ValueError(
+                "method='bc_fit' (BCML's loss classes) trains one label per "
+                "sample; a multilabel y needs method='model' (the default)."
+            )
+        if loss_kind not in (None, "binary_crossentropy"):
+            raise ValueError(
+                f"A multilabel y is trained one label at a time, with one sigmoid "
+                f"unit per label and loss='binary_crossentropy'; got "
+                f"loss={self.model_.loss!r}, which reads each row as one class."
+            )
+        if width != n_labels:
+            raise ValueError(
+                f"y is a multilabel indicator of {n_labels} labels, but h2 outputs "
+                f"{width} column(s): give the network {n_labels} sigmoid units "
+                "(meta['n_classes_'] in the builder), one per label."
+            )
+
     def _training_model(self, dissonance: Dissonance) -> keras.Model:
         """The compiled model that ``Model.fit`` trains: h2 behind h1's outputs."""
         if self.n_members == 1:
-            wrapper = ReferenceInputModel(self.model_, self.lambda_c, dissonance)
+            wrapper = ReferenceInputModel(
+                self.model_, self.lambda_c, dissonance, multilabel=self._multilabel
+            )
             _compile_like(wrapper, self.model_, self.model_.loss)
             return wrapper
         # The members train side by side, each with its own objective; the
         # compiled metrics see their mean, the ensemble's prediction.
         members = self.members_
         wrapper = ReferenceInputPathModel(
-            members, [(self.lambda_c, dissonance)] * len(members), self.model_.loss
+            members,
+            [(self.lambda_c, dissonance)] * len(members),
+            self.model_.loss,
+            multilabel=self._multilabel,
         )
         _compile_like(wrapper, self.model_, None)
         return wrapper
@@ -550,6 +592,10 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
         ``c_i``, computed from h1's labels, so that a label h1 knows but the
         estimator does not counts as an error.
         """
+        if self._multilabel:
+            return self._with_label_reference(
+                X, y, sample_weight, dissonance, h1_X=h1_X
+            )
         classes = self.classes_
         logged = self._logged()
         if logged is not None:
@@ -589,6 +635,42 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
         if sample_weight is not None:
             sample_weight = np.asarray(sample_weight, dtype=floatx)
         return x, y, sample_weight
+
+    def _with_label_reference(self, X, y, sample_weight, dissonance, h1_X=None):
+        """:meth:`_with_reference` for a multilabel y: ``c`` per (sample, label).
+
+        ``h1_output`` is h1's probability of each label (its 0/1 indicator
+        when h1 only predicts), ``correct`` is 1 where h1's label agrees with
+        y's, both of shape ``(n_samples, n_labels)``.
+        """
+        n_labels = len(self.classes_)
+        need = dissonance.needs_probabilities
+        logged = self._logged()
+        if logged is not None:
+            rows = self._fit_inputs.rows
+            h1_proba, h1_pred = (_h1.take_rows(a, rows) for a in logged)
+            reference = _h1.logged_multilabel_outputs(
+                h1_proba=h1_proba,
+                h1_pred=h1_pred,
+                n_labels=n_labels,
+                n_samples=len(y),
+                need_probabilities=need,
+            )
+        else:
+            if h1_X is None:
+                h1_X = self._h1_input(X, keep_frame=_h1.h1_kind(self.h1) == "sklearn")
+            reference = _h1.multilabel_outputs(
+                self.h1, h1_X, n_labels, need_probabilities=need
+            )
+        correct = reference.labels == np.asarray(y).astype(int)
+        h1_output = reference.probabilities
+        if h1_output is None:
+            h1_output = reference.labels
+        floatx = keras.backend.floatx()
+        x = (X, np.asarray(h1_output).astype(floatx), correct.astype(floatx))
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, dtype=floatx)
+        return x, np.asarray(y).astype(floatx), sample_weight
 
     def _logged(self):
         """``(h1_proba, h1_pred)`` of the fit under way, or None (a live h1)."""

@@ -52,7 +52,7 @@ from sklearn.utils._param_validation import (
     InvalidParameterError,
     StrOptions,
 )
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import (
     _check_method_params,
@@ -157,6 +157,36 @@ def _gate_indices(
     return out
 
 
+def _gate_cells(h1_bits: np.ndarray, proba: np.ndarray, flip_costs) -> np.ndarray:
+    """The gate per label of a multilabel target, shape ``(len(flip_costs), n, L)``.
+
+    Each (sample, label) cell is a binary problem of its own: h1's bit is
+    ``y1``, h2's probability ``p`` of the label is the two classes ``[1 - p,
+    p]``, and the rule of :func:`_gate_indices` keeps h1's bit unless h2's
+    own bit is ``flip_cost`` times more probable.
+    """
+    n_samples, n_labels = h1_bits.shape
+    p = proba.reshape(-1)
+    cells = _gate_indices(
+        h1_bits.reshape(-1).astype(np.intp), np.column_stack([1.0 - p, p]), flip_costs
+    )
+    return cells.reshape(len(flip_costs), n_samples, n_labels)
+
+
+def _check_label_proba(proba, shape: tuple, source: str) -> np.ndarray:
+    """h2's probability of each label, the shape of h1's indicator, in [0, 1]."""
+    proba = np.asarray(proba, dtype=np.float64)
+    if proba.shape != shape or not np.isfinite(proba).all():
+        raise ValueError(
+            f"{source} must be finite probabilities of shape (n_samples, "
+            f"n_labels) = {shape}, one column per label of the multilabel y; "
+            f"got shape {proba.shape}."
+        )
+    if (proba < 0).any() or (proba > 1).any():
+        raise ValueError(f"{source} must be probabilities in [0, 1] per label.")
+    return proba
+
+
 def _check_flip_cost(value, name: str = "flip_cost") -> float:
     if (
         isinstance(value, bool)
@@ -218,9 +248,12 @@ def gate_predictions(*, h1_pred, h2_proba, classes, flip_cost: float = 2.0):
 
     Parameters
     ----------
-    h1_pred : array-like of shape (n_samples,)
+    h1_pred : array-like of shape (n_samples,) or (n_samples, n_labels)
         Labels of the old model h1. A label that is not in ``classes`` is
-        replaced by h2's label.
+        replaced by h2's label. A 0/1 indicator of several columns is a
+        multilabel target: each (sample, label) cell is gated on its own,
+        ``h2_proba`` then holds each label's probability ``p`` (the two
+        classes ``[1 - p, p]``), and the result is an indicator.
     h2_proba : array-like of shape (n_samples, n_classes)
         h2's probabilities, one column per class in the order of ``classes``
         (``h2.predict_proba(X)``). Rows need not sum to 1: the rule only
@@ -252,6 +285,10 @@ def gate_predictions(*, h1_pred, h2_proba, classes, flip_cost: float = 2.0):
     """
     cost = _check_flip_cost(flip_cost)
     classes = np.asarray(classes)
+    if np.ndim(h1_pred) == 2 and np.shape(h1_pred)[1] > 1:
+        bits = _h1._check_indicator(h1_pred, *np.shape(h1_pred), "h1_pred")
+        proba = _check_label_proba(h2_proba, bits.shape, "h2_proba")
+        return _gate_cells(bits, proba, [cost])[0]
     h1_pred = _as_labels(h1_pred, "h1_pred")
     proba = _check_proba(h2_proba, h1_pred.shape[0], classes.shape[0], "h2_proba")
     return classes[_gate_indices(_positions(h1_pred, classes), proba, [cost])[0]]
@@ -402,6 +439,10 @@ class _BaseGate(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     def _h1_labels(self, X, h1_pred, classes) -> np.ndarray:
         """h1's labels on ``X``: the logged ``h1_pred`` if given, else h1's."""
+        if getattr(self, "multilabel_", False):
+            shape = (_num_samples(X), len(classes))
+            if h1_pred is not None:
+                return _h1._check_indicator(h1_pred, *shape, "h1_pred")
         if h1_pred is not None:
             return _h1.logged_labels(
                 None, h1_pred, classes=classes, n_samples=_num_samples(X)
@@ -413,11 +454,26 @@ class _BaseGate(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 "pass them as predict(X, h1_pred=labels) (or set h1= a model "
                 "that can run here)."
             )
+        if getattr(self, "multilabel_", False):
+            return _h1.multilabel_outputs(
+                self.h1, _for_h1(X), len(classes), need_probabilities=False
+            ).labels
         return _h1.h1_predict(self.h1, _for_h1(X), classes)
 
-    def _finish_fit(self, estimator, X, h1_pred=None) -> None:
+    def _finish_fit(self, estimator, X, h1_pred=None, y=None) -> None:
         """Check h1 against the fitted h2 on a few rows, then store h2."""
         classes = np.asarray(estimator.classes_)
+        # A multilabel y: the gate decides each (sample, label) cell.
+        self.multilabel_ = y is not None and type_of_target(y) == (
+            "multilabel-indicator"
+        )
+        if self.multilabel_:
+            self._h1_labels(X, h1_pred, classes)  # h1's layout must be y's
+            self.estimator_ = estimator
+            for name in ("n_features_in_", "feature_names_in_"):
+                if hasattr(estimator, name):
+                    setattr(self, name, getattr(estimator, name))
+            return
         n_probe = min(_num_samples(X), _H1_PROBE_ROWS)
         probe = X
         if n_probe < _num_samples(X):
@@ -602,7 +658,7 @@ class CompatibleUpdateClassifier(_BaseGate):
         estimator.fit(
             X, y, **_fit_params(fit_params, sample_weight, estimator, h1_pred)
         )
-        self._finish_fit(estimator, X, h1_pred)
+        self._finish_fit(estimator, X, h1_pred, y)
         return self
 
     def predict(self, X, h1_pred=None) -> np.ndarray:
@@ -625,6 +681,9 @@ class CompatibleUpdateClassifier(_BaseGate):
         proba = self.estimator_.predict_proba(X)  # h2 first: it validates X
         classes = np.asarray(self.classes_)
         h1_pred = self._h1_labels(X, h1_pred, classes)
+        if getattr(self, "multilabel_", False):
+            proba = _check_label_proba(proba, h1_pred.shape, "h2's predict_proba")
+            return _gate_cells(h1_pred, proba, [float(self.flip_cost)])[0]
         proba = _check_proba(
             proba, h1_pred.shape[0], classes.shape[0], "h2's predict_proba"
         )
@@ -851,6 +910,12 @@ class CompatibleUpdateClassifierCV(_BaseGate):
             )
         check_array(y, ensure_2d=False, dtype=None, input_name="y")
         check_classification_targets(y)
+        if type_of_target(y) == "multilabel-indicator":
+            raise ValueError(
+                f"{type(self).__name__} chooses one flip cost for one label per "
+                "sample; for a multilabel y use CompatibleUpdateClassifier, whose "
+                "gate decides each label, with a flip_cost of your choice."
+            )
         X, y = indexable(X, y)
         if h1_pred is not None:
             h1_pred = _h1.logged_labels(

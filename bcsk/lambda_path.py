@@ -218,7 +218,10 @@ class _LambdaPath(BCCompatibleClassifier):
             for _ in range(self.n_members)
         ]
         path = ReferenceInputPathModel(
-            self.models_, objectives, loss=self.models_[0].loss
+            self.models_,
+            objectives,
+            loss=self.models_[0].loss,
+            multilabel=self._multilabel,
         )
         path.compile(optimizer=optimizer, loss=None)
         return path

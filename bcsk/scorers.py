@@ -108,6 +108,8 @@ def _h1_labels(h1, estimator, X, y, h1_pred=None, h1_proba=None) -> np.ndarray:
     ``h1_proba``, columns in the order of the estimator's ``classes_``) win:
     h1 is then never called.
     """
+    if _is_multilabel(y):
+        return _h1_label_indicator(h1, estimator, X, y, h1_pred, h1_proba)
     if h1_pred is not None or h1_proba is not None:
         return _h1.logged_labels(
             h1_proba,
@@ -123,6 +125,28 @@ def _h1_labels(h1, estimator, X, y, h1_pred=None, h1_proba=None) -> np.ndarray:
         if classes is None:
             classes = np.unique(y)
     return _h1.h1_predict(h1, X_h1, classes)
+
+
+def _is_multilabel(y) -> bool:
+    """Whether ``y`` is a 2-D target of several labels per sample."""
+    return np.ndim(y) == 2 and np.shape(y)[1] > 1
+
+
+def _h1_label_indicator(h1, estimator, X, y, h1_pred, h1_proba) -> np.ndarray:
+    """h1's 0/1 indicator on ``X`` for a multilabel ``y`` (logged or live)."""
+    n_samples, n_labels = np.shape(y)
+    if h1_pred is not None or h1_proba is not None:
+        return _h1.logged_multilabel_outputs(
+            h1_proba=h1_proba,
+            h1_pred=h1_pred,
+            n_labels=n_labels,
+            n_samples=n_samples,
+            need_probabilities=False,
+        ).labels
+    X_h1 = X
+    if h1 is None:
+        h1, X_h1, _ = _reference_of(estimator, X)
+    return _h1.multilabel_outputs(h1, X_h1, n_labels, need_probabilities=False).labels
 
 
 def _h1_n_samples(X) -> int:
@@ -218,10 +242,11 @@ def _backward_trust_compatibility(
     h1_pred: ArrayLike,
     h2_pred: ArrayLike,
     zero_division: str | float = "warn",
+    average: str | None = "micro",
 ) -> float:
     """BTC; :func:`bcsk.scores.trust_compatibility_score` with keywords."""
     return scores.trust_compatibility_score(
-        h1_pred, h2_pred, y_true, zero_division=zero_division
+        h1_pred, h2_pred, y_true, zero_division=zero_division, average=average
     )
 
 
@@ -231,10 +256,11 @@ def _backward_error_compatibility(
     h1_pred: ArrayLike,
     h2_pred: ArrayLike,
     zero_division: str | float = "warn",
+    average: str | None = "micro",
 ) -> float:
     """BEC; :func:`bcsk.scores.error_compatibility_score` with keywords."""
     return scores.error_compatibility_score(
-        h1_pred, h2_pred, y_true, zero_division=zero_division
+        h1_pred, h2_pred, y_true, zero_division=zero_division, average=average
     )
 
 
@@ -275,6 +301,13 @@ class CompatibilityScorer(_RoutedScorer):
         Whether higher values of ``score_func`` are better. If False the
         scorer returns minus the metric, as scikit-learn's ``neg_*`` scorers
         do, so that a search still maximises it.
+    average : {"micro", "macro", "samples"}, default="micro"
+        For a multilabel ``y`` (a 0/1 indicator of shape ``(n_samples,
+        n_labels)``): how the (sample, label) cells are pooled, as in
+        :func:`bcsk.metrics.negative_flip_rate` (``"micro"``: every cell
+        counts once). A scorer returns one number, so ``None`` (one score per
+        label) is refused. Ignored for one label per sample; passed to
+        ``score_func`` only when it takes ``average``.
 
     Examples
     --------
@@ -303,7 +336,14 @@ class CompatibilityScorer(_RoutedScorer):
         zero_division: str | float | None = None,
         *,
         greater_is_better: bool = True,
+        average: str = "micro",
     ) -> None:
+        if average not in ("micro", "macro", "samples"):
+            raise ValueError(
+                f"average must be 'micro', 'macro' or 'samples' for a scorer, got "
+                f"{average!r}: a scorer returns one number (average=None, one "
+                "score per label, is for bcsk.metrics' functions)."
+            )
         parameters = _parameters(score_func)
         if parameters is not None and not (
             {"h1_pred", "h2_pred"} <= set(parameters)
@@ -321,15 +361,21 @@ class CompatibilityScorer(_RoutedScorer):
         self.h1 = h1
         self.zero_division = zero_division
         self.greater_is_better = greater_is_better
+        self.average = average
 
     def _kwargs(self) -> dict[str, Any]:
         parameters = _parameters(self.score_func)
-        if parameters is None or "zero_division" not in parameters:
+        if parameters is None:
             return {}
-        zero_division = self.zero_division
-        if zero_division is None:
-            zero_division = 1.0 if self.greater_is_better else 0.0
-        return {"zero_division": zero_division}
+        kwargs: dict[str, Any] = {}
+        if "average" in parameters:
+            kwargs["average"] = self.average
+        if "zero_division" in parameters:
+            zero_division = self.zero_division
+            if zero_division is None:
+                zero_division = 1.0 if self.greater_is_better else 0.0
+            kwargs["zero_division"] = zero_division
+        return kwargs
 
     def __call__(self, estimator, X, y, *, h1_pred=None, h1_proba=None) -> float:
         """Score ``estimator`` (h2) against h1 on ``(X, y)``.
@@ -369,6 +415,8 @@ class CompatibilityScorer(_RoutedScorer):
         source = "estimator.h1" if self.h1 is None else type(self.h1).__name__
         name = getattr(self.score_func, "__name__", repr(self.score_func))
         sign = "" if self.greater_is_better else ", greater_is_better=False"
+        if self.average != "micro":
+            sign += f", average={self.average!r}"
         return f"CompatibilityScorer({name}, h1={source}{sign})"
 
 
@@ -397,7 +445,9 @@ neg_relative_nfr_scorer = CompatibilityScorer(
 """Scorer for minus the relative negative flip rate, h1 taken from the estimator."""
 
 
-def make_btc_scorer(h1, *, zero_division=1.0) -> CompatibilityScorer:
+def make_btc_scorer(
+    h1, *, zero_division=1.0, average: str = "micro"
+) -> CompatibilityScorer:
     """Build a BTC scorer for any classifier against a given h1.
 
     Parameters
@@ -407,6 +457,9 @@ def make_btc_scorer(h1, *, zero_division=1.0) -> CompatibilityScorer:
         callable h1 is read in the order of the scored estimator's ``classes_``.
     zero_division : float or "warn", default=1.0
         Score when h1 is never right; see :class:`CompatibilityScorer`.
+    average : {"micro", "macro", "samples"}, default="micro"
+        Pooling of a multilabel y's (sample, label) cells; see
+        :class:`CompatibilityScorer`.
 
     Returns
     -------
@@ -428,10 +481,14 @@ def make_btc_scorer(h1, *, zero_division=1.0) -> CompatibilityScorer:
     """
     if h1 is not None:
         _h1.h1_kind(h1)
-    return CompatibilityScorer(_backward_trust_compatibility, h1, zero_division)
+    return CompatibilityScorer(
+        _backward_trust_compatibility, h1, zero_division, average=average
+    )
 
 
-def make_bec_scorer(h1, *, zero_division=1.0) -> CompatibilityScorer:
+def make_bec_scorer(
+    h1, *, zero_division=1.0, average: str = "micro"
+) -> CompatibilityScorer:
     """Build a BEC scorer for any classifier against a given h1.
 
     Parameters
@@ -440,6 +497,9 @@ def make_bec_scorer(h1, *, zero_division=1.0) -> CompatibilityScorer:
         The old model; see :func:`make_btc_scorer`.
     zero_division : float or "warn", default=1.0
         Score when h2 is never wrong; see :class:`CompatibilityScorer`.
+    average : {"micro", "macro", "samples"}, default="micro"
+        Pooling of a multilabel y's (sample, label) cells; see
+        :class:`CompatibilityScorer`.
 
     Returns
     -------
@@ -447,7 +507,9 @@ def make_bec_scorer(h1, *, zero_division=1.0) -> CompatibilityScorer:
     """
     if h1 is not None:
         _h1.h1_kind(h1)
-    return CompatibilityScorer(_backward_error_compatibility, h1, zero_division)
+    return CompatibilityScorer(
+        _backward_error_compatibility, h1, zero_division, average=average
+    )
 
 
 # key -> (metric, greater is better, value from the region counts). The
@@ -523,13 +585,19 @@ class MultimetricCompatibilityScorer(_RoutedScorer, Mapping):
         -------
         dict
             One float per key of this mapping; greater is better for each.
+            For a multilabel ``y`` every (sample, label) cell counts once
+            (``average="micro"``), ``"accuracy"`` included: the share of
+            cells right, ``1 - hamming_loss``.
         """
         h1_labels = _h1_labels(self.h1, estimator, X, y, h1_pred, h1_proba)
         logged = None if h1_pred is None and h1_proba is None else h1_labels
         y_true, h1_pred, h2_pred = _labels.check_label_arrays(
             (np.asarray(y), h1_labels, _h2_predict(estimator, X, logged)),
             ("y", "h1's predictions", "estimator.predict(X)"),
+            multi=True,
         )
+        # A multilabel y: every (sample, label) cell counts once (micro), so
+        # "accuracy" here is the share of cells right (1 - Hamming loss).
         counts: RegionCounts = _labels.region_counts(
             _labels.equal(h1_pred, y_true), _labels.equal(h2_pred, y_true)
         )

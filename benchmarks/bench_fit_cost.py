@@ -19,6 +19,7 @@ Run::
     python benchmarks/bench_fit_cost.py              # both datasets, 7 pairs each
     python benchmarks/bench_fit_cost.py --quick      # smoke run (MNIST), < 2 minutes
     python benchmarks/bench_fit_cost.py --dataset mnist --repeats 11 --json out.json
+    python benchmarks/bench_fit_cost.py --dataset mnist --target multilabel
 """
 
 from __future__ import annotations
@@ -81,34 +82,45 @@ def load_dataset(name: str, max_samples: int | None):
     return X, y
 
 
-def build_mlp(n_features: int, n_classes: int, hidden: int) -> keras.Model:
-    """h2: one hidden ReLU layer, softmax output. Uncompiled."""
+def build_mlp(
+    n_features: int, n_classes: int, hidden: int, activation: str = "softmax"
+) -> keras.Model:
+    """h2: one hidden ReLU layer, softmax (sigmoid per label) output. Uncompiled."""
     return keras.Sequential(
         [
             keras.Input((n_features,)),
             keras.layers.Dense(hidden, activation="relu"),
-            keras.layers.Dense(n_classes, activation="softmax"),
+            keras.layers.Dense(n_classes, activation=activation),
         ]
     )
 
 
-def build_for_scikeras(meta, hidden):
+def build_for_scikeras(meta, hidden, activation="softmax"):
     """The same network, from the metadata scikeras hands to a builder."""
-    return build_mlp(meta["n_features_in_"], meta["n_classes_"], hidden)
+    return build_mlp(meta["n_features_in_"], meta["n_classes_"], hidden, activation)
 
 
-def train_h1(X, y, n_classes: int, seed: int = 0) -> keras.Model:
+def digit_tags(y: np.ndarray) -> np.ndarray:
+    """A multilabel target of the digits: even, > 4, prime, drawn with a loop."""
+    return np.column_stack(
+        [y % 2 == 0, y > 4, np.isin(y, (2, 3, 5, 7)), np.isin(y, (0, 6, 8, 9))]
+    ).astype("int64")
+
+
+def train_h1(
+    X, y, n_classes: int, seed: int = 0, activation="softmax", loss=LOSS
+) -> keras.Model:
     """h1: a smaller MLP trained on the first few hundred samples (not timed)."""
     keras.utils.set_random_seed(seed)
     h1 = keras.Sequential(
         [
             keras.Input((X.shape[1],)),
             keras.layers.Dense(32, activation="relu"),
-            keras.layers.Dense(n_classes, activation="softmax"),
+            keras.layers.Dense(n_classes, activation=activation),
         ],
         name="h1",
     )
-    h1.compile(optimizer="adam", loss=LOSS, metrics=["accuracy"])
+    h1.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
     h1.fit(X[:H1_TRAIN_SIZE], y[:H1_TRAIN_SIZE], epochs=10, batch_size=32, verbose=0)
     return h1
 
@@ -143,11 +155,14 @@ class Case:
     # h1's probabilities on X, computed once outside the timings: what a log
     # of h1's outputs holds when h1 cannot run at training time.
     h1_proba: np.ndarray | None = None
+    # --target multilabel: one sigmoid unit per label, binary cross-entropy.
+    loss: str = LOSS
+    activation: str = "softmax"
 
 
 def run_plain_keras(case: Case) -> None:
-    model = build_mlp(case.X.shape[1], case.n_classes, case.hidden)
-    model.compile(optimizer=OPTIMIZER, loss=LOSS)
+    model = build_mlp(case.X.shape[1], case.n_classes, case.hidden, case.activation)
+    model.compile(optimizer=OPTIMIZER, loss=case.loss)
     model.fit(case.X, case.y, epochs=case.epochs, batch_size=BATCH_SIZE, verbose=0)
 
 
@@ -160,8 +175,8 @@ def run_plain_keras_prebuilt(case: Case) -> None:
     against this baseline shows what bcsk's own work costs, apart from that
     saving.
     """
-    model = build_mlp(case.X.shape[1], case.n_classes, case.hidden)
-    model.compile(optimizer=OPTIMIZER, loss=LOSS)
+    model = build_mlp(case.X.shape[1], case.n_classes, case.hidden, case.activation)
+    model.compile(optimizer=OPTIMIZER, loss=case.loss)
     model.optimizer.build(model.trainable_variables)
     model.fit(case.X, case.y, epochs=case.epochs, batch_size=BATCH_SIZE, verbose=0)
 
@@ -170,7 +185,8 @@ def _estimator_kwargs(case: Case) -> dict:
     return dict(
         model=build_for_scikeras,
         model__hidden=case.hidden,
-        loss=LOSS,
+        model__activation=case.activation,
+        loss=case.loss,
         optimizer=OPTIMIZER,
         epochs=case.epochs,
         batch_size=BATCH_SIZE,
@@ -407,13 +423,22 @@ def load_average() -> list[float] | None:
 
 def bench_dataset(name: str, args, keys: list[str]) -> dict:
     X, y = load_dataset(name, args.max_samples)
-    n_classes = int(y.max()) + 1
-    h1 = train_h1(X, y, n_classes)
-    h1_accuracy = float(np.mean(np.argmax(h1.predict(X, verbose=0), axis=1) == y))
+    if args.target == "multilabel":
+        y = digit_tags(y)
+        n_classes = y.shape[1]
+        shape = dict(activation="sigmoid", loss="binary_crossentropy")
+        h1 = train_h1(X, y, n_classes, **shape)
+        h1_accuracy = float(np.mean((h1.predict(X, verbose=0) > 0.5) == y))
+    else:
+        n_classes = int(y.max()) + 1
+        shape = {}
+        h1 = train_h1(X, y, n_classes)
+        h1_accuracy = float(np.mean(np.argmax(h1.predict(X, verbose=0), axis=1) == y))
     h1_proba = h1.predict(X, verbose=0).astype(np.float64)
-    case = Case(X, y, h1, n_classes, args.hidden, args.epochs, h1_proba)
+    case = Case(X, y, h1, n_classes, args.hidden, args.epochs, h1_proba, **shape)
     print(
-        f"\n== {name}: {X.shape[0]} x {X.shape[1]}, {n_classes} classes, "
+        f"\n== {name} ({args.target}): {X.shape[0]} x {X.shape[1]}, "
+        f"{n_classes} {'labels' if args.target == 'multilabel' else 'classes'}, "
         f"h2 {X.shape[1]}-{args.hidden}-{n_classes}, {args.epochs} epochs, "
         f"batch {BATCH_SIZE}; h1 accuracy on X {h1_accuracy:.3f}",
         flush=True,
@@ -461,6 +486,7 @@ def bench_dataset(name: str, args, keys: list[str]) -> dict:
     )
     report = {
         "dataset": name,
+        "target": args.target,
         "n_samples": int(X.shape[0]),
         "n_features": int(X.shape[1]),
         "n_classes": n_classes,
@@ -543,6 +569,13 @@ def parse_args(argv=None):
         choices=["mnist", "digits", "both"],
         help="default: both (mnist with --quick)",
     )
+    parser.add_argument(
+        "--target",
+        choices=["multiclass", "multilabel"],
+        default="multiclass",
+        help="the digit (default), or four tags per digit (even, > 4, prime, "
+        "loop) learned with one sigmoid unit per label",
+    )
     parser.add_argument("--repeats", type=int, help="pairs per contender (default 7)")
     parser.add_argument("--epochs", type=int, help="epochs per fit (default 5)")
     parser.add_argument("--hidden", type=int, default=128, help="hidden units of h2")
@@ -601,6 +634,13 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     _TrainingLoopClock.install()
     keys = args.only or list(CONTENDERS)
+    if args.target == "multilabel":
+        # BCML's paths (its loss classes and BCCompatibilityModel) train one
+        # label per sample; the estimator trains a multilabel y per label.
+        single_label_only = {"per_step", "bc_fit"}
+        if args.only and single_label_only & set(args.only):
+            raise SystemExit("--target multilabel: per_step and bc_fit take one label")
+        keys = [key for key in keys if key not in single_label_only]
     info = machine()
     print(
         f"bcsk fit-cost benchmark, {info['date']}\n"

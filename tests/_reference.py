@@ -70,6 +70,7 @@ __all__ = [
     "dissonance_values",
     "dissonance_weights",
     "objective",
+    "multilabel_objective",
 ]
 
 
@@ -268,3 +269,28 @@ def objective(
     w = dissonance_weights(dissonance, correct)
     s = np.ones(len(y)) if sample_weight is None else _f64(sample_weight).ravel()
     return float(np.mean(s * task) + lambda_c * np.mean(s * w * d))
+
+
+def multilabel_objective(dissonance, Y, P1, P2, lambda_c, sample_weight=None):
+    """The objective of a multilabel target, one binary problem per label.
+
+    ``Y`` is the 0/1 indicator ``(n, L)``, ``P1`` and ``P2`` the probabilities
+    of each label under h1 and h2. Label ``l`` of sample ``i`` is a single
+    sigmoid unit with its own ``c_il``; ``l_i`` and ``w_i d_i`` are the means
+    over the labels (the mean of Keras' binary cross-entropy over its last
+    axis)::
+
+        mean_i[ s_i mean_l l_il ] + lambda_c * mean_i[ s_i mean_l w_il d_il ]
+    """
+    Y, P1, P2 = (np.asarray(a, dtype=np.float64) for a in (Y, P1, P2))
+    n, n_labels = Y.shape
+    task = np.zeros(n)
+    compat = np.zeros(n)
+    for label in range(n_labels):
+        y, p1, p2 = Y[:, label].astype(int), P1[:, label], P2[:, label]
+        task += task_loss("bce", y, p2) / n_labels
+        w = dissonance_weights(dissonance, h1_correct(p1, y))
+        d = dissonance_values(dissonance, "bce", y, p1, p2)
+        compat += w * d / n_labels
+    s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+    return float(np.mean(s * task) + lambda_c * np.mean(s * compat))

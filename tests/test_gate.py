@@ -258,7 +258,10 @@ def test_gate_predictions_bad_input():
     with pytest.raises(ValueError, match="NaN, infinite or negative"):
         gate_predictions(h1_pred=[0], h2_proba=[[np.nan, 1]], classes=[0, 1])
     with pytest.raises(ValueError, match="1-D"):
-        gate_predictions(h1_pred=[[0, 1]], h2_proba=proba, classes=[0, 1])
+        gate_predictions(h1_pred=np.zeros((2, 1, 1)), h2_proba=proba, classes=[0, 1])
+    # Two columns are a multilabel indicator, decided per label: shapes must agree.
+    with pytest.raises(ValueError, match=r"shape \(n_samples, n_labels\) = \(1, 2\)"):
+        gate_predictions(h1_pred=[[0, 1]], h2_proba=[0.3, 0.7], classes=[0, 1])
 
 
 # -- the estimator ------------------------------------------------------------------

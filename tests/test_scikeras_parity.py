@@ -11,8 +11,10 @@ same outcome, or, where they differ on purpose, each one's outcome:
   keeps ``(1, n_classes)`` as scikit-learn does.
 * A subclassed ``keras.Model`` with its own ``call``: stock scikeras 0.13
   cannot fit it (it reads ``model_.outputs``); bcsk can.
-* Multi-output y (a list of targets, a 2-D y): stock scikeras fails with
-  unrelated errors; bcsk says it is not supported. One-hot y, which stock
+* Multi-output y (a list of targets, a multiclass-multioutput 2-D y): stock
+  scikeras fails with unrelated errors; bcsk says it is not supported yet.
+  A multilabel-indicator y trains on both (bcsk per label; with
+  ``lambda_c=0`` the weights are scikeras'). One-hot y, which stock
   scikeras trains, is refused by bcsk with the fix to apply.
 * Arguments of a custom ``Model.fit`` (``fit__<name>`` that
   ``keras.Model.fit`` does not take): stock scikeras passes them to the
@@ -875,25 +877,56 @@ def test_arguments_of_a_custom_model_fit(kind, how, make, data):
 
 
 # --------------------------------------------------------------------------
-# Multilabel and multi-output y: not supported yet, said before training
+# Multilabel y: trained by both; multi-output y: refused by bcsk before training
 # --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "target, kind",
-    [
-        ("multilabel", "multilabel-indicator"),
-        ("multioutput", "multiclass-multioutput"),
-    ],
-)
-def test_multilabel_and_multioutput_y_are_refused_before_training(
-    target, kind, make, data, monkeypatch
-):
+def build_sigmoid(meta):
+    return keras.Sequential(
+        [
+            keras.Input((meta["n_features_in_"],)),
+            keras.layers.Dense(8, activation="relu"),
+            keras.layers.Dense(meta["n_classes_"], activation="sigmoid"),
+        ]
+    )
+
+
+def tags_of(y):
+    return np.column_stack([y % 2, y > 4, y == 3]).astype(int)
+
+
+class LabelProbabilities:
+    """A multilabel h1: probabilities of each tag from the digit h1."""
+
+    def __init__(self, h1):
+        self.h1 = h1
+
+    def __call__(self, X):
+        p = keras.ops.convert_to_numpy(self.h1(X))
+        digits = np.arange(10)
+        return np.column_stack(
+            [p[:, digits % 2 == 1].sum(1), p[:, digits > 4].sum(1), p[:, 3]]
+        )
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_multilabel_y(kind, make, data, digits_h1):
     X, y = data
-    if target == "multilabel":
-        Y = np.column_stack([y % 2, y > 4, y == 3]).astype(int)
-    else:
-        Y = np.column_stack([y, y % 3])
+    Y = tags_of(y)
+    params = dict(model=build_sigmoid, loss="binary_crossentropy")
+    ours = dict(h1=LabelProbabilities(digits_h1), lambda_c=0.0)
+    clf = make(kind, **params, **(ours if kind == "bcsk" else {})).fit(X, Y)
+    assert clf.predict(X).shape == Y.shape
+    assert clf.predict_proba(X).shape == Y.shape
+    np.testing.assert_array_equal(clf.classes_, np.arange(3))
+    if kind == "bcsk":  # lambda_c=0: scikeras' weights, bit for bit
+        other = make("scikeras", **params).fit(X, Y)
+        assert_same_weights(clf.model_, other.model_)
+
+
+def test_multiclass_multioutput_y_is_refused_before_training(make, data, monkeypatch):
+    X, y = data
+    Y = np.column_stack([y, y % 3])
     built = []
     monkeypatch.setattr(
         BCCompatibleClassifier,
@@ -901,7 +934,9 @@ def test_multilabel_and_multioutput_y_are_refused_before_training(
         lambda self: built.append(1),
     )
     clf = make("bcsk")
-    with pytest.raises(ValueError, match=rf"^{kind} y \(shape \({N}, {Y.shape[1]}\)\)"):
+    with pytest.raises(
+        ValueError, match=rf"^multiclass-multioutput y \(shape \({N}, 2\)\)"
+    ):
         clf.fit(X, Y)
     with pytest.raises(ValueError, match="is not supported yet.*MultiOutputClassifier"):
         clf.partial_fit(X, Y)

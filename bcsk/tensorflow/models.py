@@ -130,6 +130,7 @@ class BCObjectiveMixin:
             _objective.compiled_task_loss(
                 getattr(self, "loss", None), _objective.output_width(y_pred)
             ),
+            multilabel=getattr(self, "_multilabel", False),
         )
         return total + self._lambda_c * term(
             (y, h1_output, correct), y_pred, sample_weight=sample_weight
@@ -318,16 +319,21 @@ class ReferenceInputModel(BCObjectiveMixin, keras.Model):
     """h2 trained against h1's outputs computed before the fit (the estimator's path).
 
     The inputs are the triple ``(x, h1_output, correct)``: h1 ran once on the
-    whole training set, and its outputs travel with the batches, so no training
+    whole training set (``correct`` of shape ``(n, L)`` for a multilabel y,
+    with ``multilabel=True``), and its outputs travel with the batches, so no training
     step calls h1. Private to :class:`bcsk.BCCompatibleClassifier`, never saved
     (the estimator keeps the original model).
     """
 
-    def __init__(self, original_model: keras.Model, lambda_c, dissonance) -> None:
+    def __init__(
+        self, original_model: keras.Model, lambda_c, dissonance, multilabel=False
+    ) -> None:
         super().__init__()
         self.original_model = original_model
         _objective.share_output_names(self, original_model)
         self._set_objective(lambda_c, dissonance)
+        # One sigmoid unit per label: c and the dissonance per (sample, label).
+        object.__setattr__(self, "_multilabel", bool(multilabel))
 
     def call(self, inputs, training=None):
         """Run the original model on ``x``."""
@@ -360,8 +366,9 @@ class ReferenceInputPathModel(keras.Model):
     are the copies.
     """
 
-    def __init__(self, originals, objectives, loss) -> None:
+    def __init__(self, originals, objectives, loss, multilabel=False) -> None:
         super().__init__()
+        object.__setattr__(self, "_multilabel", bool(multilabel))
         self.originals = list(originals)
         # The compiled metrics see one output, the copies' mean.
         _objective.share_output_names(self, self.originals[0])
@@ -401,7 +408,9 @@ class ReferenceInputPathModel(keras.Model):
             if lambda_c:
                 key = id(dissonance)
                 if key not in terms:
-                    terms[key] = CompatibilityTerm(dissonance, task)
+                    terms[key] = CompatibilityTerm(
+                        dissonance, task, multilabel=self._multilabel
+                    )
                 reference = ops.cast(h1_output, prediction.dtype)
                 total = total + lambda_c * terms[key](
                     (y, reference, correct), prediction, sample_weight=sample_weight
