@@ -293,7 +293,10 @@ class ScikerasClassifier(KerasClassifier):
         h2 = self.model_
         self.model_ = model
         try:
-            KerasClassifier._fit_keras_model(self, X, y, sample_weight, **fit)
+            # On PyTorch, Keras shuffles with torch's global generator, which
+            # scikeras does not seed.
+            with _backend.backend_seeds(self._random_state):
+                KerasClassifier._fit_keras_model(self, X, y, sample_weight, **fit)
         finally:
             self.model_ = h2
 

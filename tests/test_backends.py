@@ -177,7 +177,6 @@ def test_seeded_fit_is_reproducible_in_a_fresh_process(data, sk_h1, tmp_path):
         import keras, numpy as np
         from sklearn.datasets import load_digits
         from sklearn.linear_model import LogisticRegression
-from sklearn.svm import LinearSVC
         from bcsk import BCCompatibleClassifier
         assert keras.backend.backend() == {BACKEND!r}
         X, y = load_digits(return_X_y=True)
