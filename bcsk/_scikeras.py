@@ -38,6 +38,8 @@ from sklearn.utils.multiclass import type_of_target
 # TensorFlow has no public getter for op determinism; see _restore_op_determinism.
 from tensorflow.python.framework import config as tf_config
 
+from bcsk import _backend
+
 SCIKERAS_PIN = "scikeras>=0.13,<0.14"
 
 # What keras.Model.fit takes (read once: tests may wrap Model.fit), and
@@ -138,6 +140,13 @@ def keras_seeds(seed: int | None):
 # seeds; they take turns instead. Reentrant: a fit inside a fit (an h1 or a
 # callback that fits) in the same thread does not wait for itself.
 _seeded_lock = threading.RLock()
+
+
+@contextlib.contextmanager
+def _seeded_on_backend(seed: int):
+    """Seed as scikeras does, plus Keras' own seeds on JAX and PyTorch."""
+    with tensorflow_random_state(seed), _backend.backend_seeds(seed):
+        yield
 
 
 def _seeded_turn(seed):
@@ -284,7 +293,10 @@ class ScikerasClassifier(KerasClassifier):
         h2 = self.model_
         self.model_ = model
         try:
-            KerasClassifier._fit_keras_model(self, X, y, sample_weight, **fit)
+            # On PyTorch, Keras shuffles with torch's global generator, which
+            # scikeras does not seed.
+            with _backend.backend_seeds(self._random_state):
+                KerasClassifier._fit_keras_model(self, X, y, sample_weight, **fit)
         finally:
             self.model_ = h2
 
@@ -338,7 +350,7 @@ class ScikerasClassifier(KerasClassifier):
         """The context scikeras trains in for a seeded fit (no-op without seed)."""
         if self._random_state is None:
             return contextlib.nullcontext()
-        return tensorflow_random_state(self._random_state)
+        return _seeded_on_backend(self._random_state)
 
     def _merge_history(self, history: dict, warm_start: bool, initial_epoch: int):
         """Add a training loop's per-epoch figures to ``history_`` as scikeras does."""
@@ -363,6 +375,7 @@ class ScikerasClassifier(KerasClassifier):
         with (
             _seeded_turn(self._random_state),
             _restore_op_determinism(),
+            _backend.backend_seeds(self._random_state),
             keras_seeds(self._random_state),
         ):
             return KerasClassifier._build_keras_model(self)

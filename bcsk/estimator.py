@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from bcsk import _h1, _objective
+from bcsk import _backend, _h1, _objective
 from bcsk._scikeras import ScikerasClassifier, _target_kind, first_rows, keras_seeds
 from bcsk.dissonances import (
     DISSONANCES,
@@ -488,7 +488,7 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
                 X_val, y_val, weight_val, dissonance, h1_X=h1_X_val
             )
         # Under a tf.distribute strategy the wrapper's state must live in h2's scope.
-        with self.model_.distribute_strategy.scope():
+        with _backend.strategy_scope(self.model_):
             wrapper = self._training_model(dissonance)
         x, y, sample_weight = self._with_reference(X, y, sample_weight, dissonance)
         build_training_state(wrapper, (x, y, sample_weight))
@@ -705,6 +705,11 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
         initial_epoch,
         warm_start,
     ):
+        _backend.require_tensorflow(
+            "method='bc_fit'",
+            "Use method='model' (the default), which trains the same objective "
+            "on every backend.",
+        )
         if not isinstance(X, np.ndarray):
             # bc_fit calls h1 in each step on the batch h2 gets: one array.
             raise ValueError(

@@ -16,6 +16,8 @@ def build_training_state(model: keras.Model, batch=None) -> None:
     model, a quarter of a small network's fit. Training is unchanged: the slots
     start at the same zeros and the trained weights are bit-identical (tested).
 
+    On JAX and PyTorch this does nothing: there is no second trace to save.
+
     Parameters
     ----------
     model : keras.Model
@@ -26,7 +28,9 @@ def build_training_state(model: keras.Model, batch=None) -> None:
         then built from the first row, by Keras' own pre-build. Without it such
         models are left to Keras (two traces, as usual).
     """
-    if not getattr(model, "compiled", False):
+    if not getattr(model, "compiled", False) or keras.backend.backend() != "tensorflow":
+        # The double trace is TensorFlow's (tf.function); JAX and PyTorch
+        # build the state in their first step at no extra cost.
         return
     optimizer = model.optimizer
     unbuilt_metrics = any(not getattr(m, "built", True) for m in model.metrics)

@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from bcsk import _objective, scores
+from bcsk import _backend, _objective, scores
 
 __all__ = ["bc_fit"]
 
@@ -157,6 +157,11 @@ def bc_fit(
     h2 (``h2.losses``) are added, as ``Model.fit`` does. BCML printed a few
     markers and returned ``None``.
     """
+    _backend.require_tensorflow(
+        "bc_fit (BCML's training loop)",
+        "Train with BCCompatibleClassifier(method='model'), which runs on every "
+        "backend.",
+    )
     optimizer = _check_arguments(h2, training_set, epochs, bc_loss, optimizer)
     h1 = getattr(bc_loss, "h1", None)
     if not optimizer.built:

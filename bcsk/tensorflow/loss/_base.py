@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from bcsk import _objective
+from bcsk import _backend, _objective
 from bcsk.dissonances import Dissonance, NewError, weighted_values
 
 
@@ -89,6 +89,11 @@ class BCLoss:
     dissonance_class: type[Dissonance] = NewError
 
     def __init__(self, h1, h2, lambda_c: float, **params) -> None:
+        _backend.require_tensorflow(
+            f"{type(self).__name__} (a loss class of BCML's bc_fit)",
+            "Train with BCCompatibleClassifier(method='model') and a dissonance "
+            "from bcsk.dissonances, which run on every backend.",
+        )
         if h1 is None or h2 is None:
             raise ValueError(
                 f"{type(self).__name__} needs both models: pass the trained "
