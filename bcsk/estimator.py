@@ -16,6 +16,8 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from bcsk import _backend, _h1, _objective
 from bcsk._scikeras import ScikerasClassifier, _target_kind, first_rows, keras_seeds
+from bcsk._training_models import ReferenceInputModel, ReferenceInputPathModel
+from bcsk._training_state import build_training_state
 from bcsk.dissonances import (
     DISSONANCES,
     Dissonance,
@@ -26,10 +28,8 @@ from bcsk.dissonances import (
     get_dissonance,
 )
 from bcsk.ensemble import MeanEnsemble
-from bcsk.tensorflow._training import build_training_state
 from bcsk.tensorflow.helpers import bc_fit
 from bcsk.tensorflow.loss import distillation, new_error, strict_imitation
-from bcsk.tensorflow.models import ReferenceInputModel, ReferenceInputPathModel
 
 __all__ = ["BCCompatibleClassifier"]
 

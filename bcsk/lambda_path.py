@@ -4,7 +4,7 @@ In the manner of scikit-learn's ``LogisticRegressionCV``: one estimator that
 cross-validates every candidate ``lambda_c`` and refits the best. Where
 ``GridSearchCV`` trains one network per (fold, ``lambda_c``), this trains, on
 each fold, one Keras model that holds a copy of the user's network per value
-(:class:`bcsk.tensorflow.models.ReferenceInputPathModel`): the copies share
+(:class:`bcsk._training_models.ReferenceInputPathModel`): the copies share
 the per-step overhead of Keras and TensorFlow, and h1 runs once per fold
 instead of once per value.
 """
@@ -28,6 +28,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import assert_all_finite, check_is_fitted
 
 from bcsk import _h1
+from bcsk._training_models import ReferenceInputPathModel
 from bcsk.dissonances import Dissonance, get_dissonance
 from bcsk.ensemble import MeanEnsemble
 from bcsk.estimator import (
@@ -36,7 +37,6 @@ from bcsk.estimator import (
     member_seeds,
 )
 from bcsk.gate import CompatibleUpdateClassifier, _check_flip_cost
-from bcsk.tensorflow.models import ReferenceInputPathModel
 
 __all__ = ["BCCompatibleClassifierCV"]
 

@@ -22,9 +22,9 @@ from _reference import h1_correct, objective
 from _subprocess import result_of, run_python
 from sklearn.linear_model import LogisticRegression
 
+from bcsk import _training_models
 from bcsk.dissonances import FocalDistillation, LogitDifference, StrictImitation
 from bcsk.tensorflow import helpers as tf_helpers
-from bcsk.tensorflow import models
 from bcsk.tensorflow.loss import (
     BCCrossEntropyLoss,
     BCFocalDistillationLoss,
@@ -940,7 +940,7 @@ def test_building_the_optimizer_first_leaves_training_unchanged(
     X, y = eval_data
     ours = new_error_model(h1)
     ours_history = ours.fit(X, y, epochs=2, batch_size=100, verbose=0).history
-    monkeypatch.setattr(models, "build_training_state", lambda *args: None)
+    monkeypatch.setattr(_training_models, "build_training_state", lambda *args: None)
     lazy = new_error_model(h1)
     lazy_history = lazy.fit(X, y, epochs=2, batch_size=100, verbose=0).history
     for a, b in zip(weights_of(ours), weights_of(lazy), strict=True):

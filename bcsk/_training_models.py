@@ -1,0 +1,260 @@
+"""The Keras models bcsk's estimators train, on every Keras backend.
+
+:class:`BCObjectiveMixin` adds the backward-compatibility objective to a Keras
+model through :meth:`keras.Model.compute_loss`, Keras 3's hook for a custom
+objective; ``train_step`` stays Keras' own on TensorFlow, JAX and PyTorch.
+:class:`ReferenceInputModel` (one h2) and :class:`ReferenceInputPathModel`
+(several copies, the path model behind the lambda_c path, the ensembles and
+the one-call search) take h1's outputs as inputs. They are private to bcsk's
+estimators and never saved. BCML's public model classes, built on the mixin,
+stay in :mod:`bcsk.tensorflow.models` under BCML's module name.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import keras
+from keras import ops
+
+from bcsk import _objective
+from bcsk._training_state import build_training_state
+from bcsk.dissonances import CompatibilityTerm, Dissonance, get_dissonance
+
+__all__ = ["BCObjectiveMixin", "ReferenceInputModel", "ReferenceInputPathModel"]
+
+
+class BCObjectiveMixin:
+    """The backward-compatibility objective, shared by the model classes.
+
+    h1 is stored outside Keras' layer tracking: its variables never appear in
+    ``weights`` or ``trainable_weights`` of the model being trained, so no
+    optimizer can update them, whatever ``h1.trainable`` says. h1 is still saved
+    with the model (``model.save`` walks its attributes) and restored on load.
+    """
+
+    def _setup_compatibility(self, h1, lambda_c, dissonance) -> None:
+        if h1 is None:
+            raise ValueError(
+                f"{type(self).__name__} needs the reference model: pass "
+                "h1=<your trained Keras model>."
+            )
+        if not isinstance(h1, keras.layers.Layer):
+            raise TypeError(
+                f"h1 must be a Keras model, got {type(h1).__name__}. To update a "
+                "scikit-learn model (or any callable), use "
+                "bcsk.BCCompatibleClassifier, which accepts those as h1."
+            )
+        object.__setattr__(self, "_h1", h1)
+        self._set_objective(lambda_c, dissonance)
+
+    def _set_objective(self, lambda_c, dissonance) -> None:
+        object.__setattr__(self, "_lambda_c", _objective.validate_lambda_c(lambda_c))
+        # A private copy: the compiled steps hold its parameters as constants,
+        # so a later change to the caller's object must not go unnoticed.
+        object.__setattr__(
+            self, "_dissonance", copy.deepcopy(get_dissonance(dissonance))
+        )
+
+    @property
+    def h1(self) -> keras.Model:
+        """The reference model h1 (never trained)."""
+        return self._h1
+
+    @property
+    def dissonance(self) -> Dissonance:
+        """The dissonance (a copy; assign a new one to change it between fits)."""
+        return copy.deepcopy(self._dissonance)
+
+    @dissonance.setter
+    def dissonance(self, value: str | Dissonance) -> None:
+        object.__setattr__(self, "_dissonance", copy.deepcopy(get_dissonance(value)))
+        # As for lambda_c: the compiled steps must be traced again.
+        self.train_function = None
+        self.test_function = None
+
+    @property
+    def lambda_c(self) -> float:
+        """Weight of the compatibility term; can be changed between fits."""
+        return self._lambda_c
+
+    @lambda_c.setter
+    def lambda_c(self, value: float) -> None:
+        object.__setattr__(self, "_lambda_c", _objective.validate_lambda_c(value))
+        # The compiled train/test steps hold lambda_c as a constant: drop them so
+        # the next fit or evaluate traces them again with the new value.
+        self.train_function = None
+        self.test_function = None
+
+    def fit(self, *args, **kwargs):
+        """``keras.Model.fit``, with the optimizer's variables created first.
+
+        Keras on TensorFlow creates them while tracing the first training
+        step, which makes TensorFlow trace that step twice; building them
+        first (when the model is built and has no compiled metrics) saves one
+        trace. Training is unchanged. Takes the arguments of
+        :meth:`keras.Model.fit`.
+        """
+        build_training_state(self)
+        return super().fit(*args, **kwargs)
+
+    def _h1_reference(self, x, y_pred):
+        """h1's output on the batch, and ``c_i`` (``None``: derived from it)."""
+        return self._h1(x, training=False), None
+
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
+    ):
+        """Compiled loss plus ``lambda_c`` times the weighted dissonance.
+
+        The compiled loss (with regularisation losses) is Keras' own; the
+        compatibility term ``lambda_c * mean_i[ s_i w_i d_i ]`` is a
+        :class:`bcsk.dissonances.CompatibilityTerm` built from the dissonance
+        and the compiled loss, reduced and scaled by Keras as the compiled loss
+        is.
+        """
+        if y is None or y_pred is None:
+            return super().compute_loss(x, y, y_pred, sample_weight, training=training)
+        if isinstance(y_pred, (list, tuple, dict)):
+            raise ValueError(
+                f"{type(self).__name__} supports single-output classifiers; this "
+                "model returns several outputs."
+            )
+        total = super().compute_loss(x, y, y_pred, sample_weight, training=training)
+        if self._lambda_c == 0:
+            return total
+        h1_output, correct = self._h1_reference(x, y_pred)
+        h1_output = ops.stop_gradient(ops.cast(h1_output, y_pred.dtype))
+        _objective.check_same_width(h1_output, y_pred)
+        if correct is None:
+            correct = _objective.h1_correct(h1_output, y, y_pred.dtype)
+        # Built while tracing the step (not per batch); follows a re-compile.
+        term = CompatibilityTerm(
+            self._dissonance,
+            _objective.compiled_task_loss(
+                getattr(self, "loss", None), _objective.output_width(y_pred)
+            ),
+            multilabel=getattr(self, "_multilabel", False),
+        )
+        return total + self._lambda_c * term(
+            (y, h1_output, correct), y_pred, sample_weight=sample_weight
+        )
+
+    def _compatibility_config(self) -> dict:
+        return {
+            "h1": keras.saving.serialize_keras_object(self._h1),
+            "lambda_c": self._lambda_c,
+        }
+
+
+class ReferenceInputModel(BCObjectiveMixin, keras.Model):
+    """h2 trained against h1's outputs computed before the fit (the estimator's path).
+
+    The inputs are the triple ``(x, h1_output, correct)``: h1 ran once on the
+    whole training set (``correct`` of shape ``(n, L)`` for a multilabel y,
+    with ``multilabel=True``), and its outputs travel with the batches, so no training
+    step calls h1. Private to :class:`bcsk.BCCompatibleClassifier`, never saved
+    (the estimator keeps the original model).
+    """
+
+    def __init__(
+        self, original_model: keras.Model, lambda_c, dissonance, multilabel=False
+    ) -> None:
+        super().__init__()
+        self.original_model = original_model
+        _objective.share_output_names(self, original_model)
+        self._set_objective(lambda_c, dissonance)
+        # One sigmoid unit per label: c and the dissonance per (sample, label).
+        object.__setattr__(self, "_multilabel", bool(multilabel))
+
+    def call(self, inputs, training=None):
+        """Run the original model on ``x``."""
+        return self.original_model(inputs[0], training=training)
+
+    def _h1_reference(self, x, y_pred):
+        return x[1], x[2]
+
+
+class ReferenceInputPathModel(keras.Model):
+    """k copies of h2 trained at once, copy ``j`` with its own objective.
+
+    The one mechanism behind the lambda_c path, the ensembles and the
+    one-call search: copy ``j`` is a network built by the user's builder and
+    has its own ``(lambda_c_j, dissonance_j)``. The inputs are the triple
+    ``(x, h1_output, correct)`` of :class:`ReferenceInputModel`. The loss is
+    the sum over copies of each copy's objective, ``mean_i[s_i l_ij] +
+    lambda_j mean_i[s_i w_ij d_ij]``; no copy's objective depends on another
+    copy's weights, so the gradient of the sum with respect to copy ``j``'s
+    weights is exactly the gradient of copy ``j``'s own objective, and an
+    optimizer whose update of a weight depends only on that weight's gradient
+    (SGD, Adam, RMSprop, ...) trains every copy as its own fit would. Private
+    to bcsk's estimators, never saved.
+
+    Compile it with ``loss=None``: the task loss ``loss`` is applied here, as
+    one Keras loss per copy. (A compiled loss over k outputs would make Keras
+    create a loss tracker per output while tracing the first step, and
+    TensorFlow would trace that step twice.) Compiled metrics, if any, see the
+    mean of the copies' outputs: the prediction of an ensemble whose members
+    are the copies.
+    """
+
+    def __init__(self, originals, objectives, loss, multilabel=False) -> None:
+        super().__init__()
+        object.__setattr__(self, "_multilabel", bool(multilabel))
+        self.originals = list(originals)
+        # The compiled metrics see one output, the copies' mean.
+        _objective.share_output_names(self, self.originals[0])
+        objectives = [
+            (_objective.validate_lambda_c(lambda_c), get_dissonance(dissonance))
+            for lambda_c, dissonance in objectives
+        ]
+        if len(objectives) != len(self.originals):
+            raise ValueError(
+                f"{len(self.originals)} copies but {len(objectives)} objectives."
+            )
+        object.__setattr__(self, "_objectives", objectives)
+        object.__setattr__(self, "_task_loss", loss)
+
+    def call(self, inputs, training=None):
+        """Every copy's output on ``x``, as a list."""
+        return [model(inputs[0], training=training) for model in self.originals]
+
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
+    ):
+        """The sum of the copies' objectives, plus their regularisation losses."""
+        if y is None or y_pred is None:
+            return super().compute_loss(x, y, y_pred, sample_weight, training=training)
+        task = _objective.compiled_task_loss(
+            self._task_loss, _objective.output_width(y_pred[0])
+        )
+        task_term = _objective.TaskTerm(task)
+        # One Keras loss per distinct dissonance, built while tracing the step.
+        terms = {}
+        h1_output, correct = x[1], x[2]
+        total = 0.0
+        for (lambda_c, dissonance), prediction in zip(
+            self._objectives, y_pred, strict=True
+        ):
+            total = total + task_term(y, prediction, sample_weight=sample_weight)
+            if lambda_c:
+                key = id(dissonance)
+                if key not in terms:
+                    terms[key] = CompatibilityTerm(
+                        dissonance, task, multilabel=self._multilabel
+                    )
+                reference = ops.cast(h1_output, prediction.dtype)
+                total = total + lambda_c * terms[key](
+                    (y, reference, correct), prediction, sample_weight=sample_weight
+                )
+        if self.losses:  # the copies' regularisation losses, aggregated by Keras
+            total = total + super().compute_loss(
+                x, y, y_pred, sample_weight, training=training
+            )
+        return total
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Compiled metrics of the mean of the copies' outputs."""
+        if isinstance(y_pred, (list, tuple)):
+            y_pred = ops.mean(ops.stack(list(y_pred), axis=0), axis=0)
+        return super().compute_metrics(x, y, y_pred, sample_weight)
