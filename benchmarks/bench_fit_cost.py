@@ -649,7 +649,8 @@ def main(argv=None) -> int:
         f"python {info['python']}, TensorFlow {info['tensorflow']}, Keras "
         f"{info['keras']} ({info['keras_backend']}), scikit-learn "
         f"{info['scikit-learn']}, scikeras {info['scikeras']}\n"
-        f"{args.repeats} pairs per contender, lambda_c={LAMBDA_C}, loss={LOSS}, "
+        f"{args.repeats} pairs per contender, lambda_c={LAMBDA_C}, loss={LOSS} "
+        "(binary_crossentropy with --target multilabel), "
         f"optimizer={OPTIMIZER}; load average now {load_average()}",
         flush=True,
     )
