@@ -238,3 +238,61 @@ def test_strict_imitation_needs_probabilities(data):
     svc = LinearSVC().fit(X[:200], y[:200])
     with pytest.raises(ValueError, match="needs h1's probabilities.*LinearSVC"):
         make(svc, dissonance="strict_imitation").fit(X, y)
+
+
+def test_bcml_model_trains_the_objective(data, digits_h1):
+    """BCML's BCCompatibilityModel on this backend: compute_loss is Keras' own
+    hook, so the first epoch's loss (no update) is the objective's oracle."""
+    from _reference import objective
+
+    from bcsk.tensorflow.models import BCCompatibilityModel
+
+    X, y = data
+    keras.utils.set_random_seed(0)
+    h2 = linear({"n_features_in_": X.shape[1], "n_classes_": 10})
+    model = BCCompatibilityModel(h2, h1=digits_h1, lambda_c=0.7)
+    model.compile(
+        loss="sparse_categorical_crossentropy", optimizer=keras.optimizers.SGD(0.0)
+    )
+    history = model.fit(X, y, epochs=1, batch_size=len(X), shuffle=False, verbose=0)
+    p1 = keras.ops.convert_to_numpy(digits_h1(X))
+    p2 = keras.ops.convert_to_numpy(h2(X))
+    expected = objective("new_error", "ce", y, p1, p2, 0.7)
+    assert history.history["loss"][0] == pytest.approx(expected, rel=1e-4)
+
+
+def test_multilabel_y(data, sk_h1):
+    """A multilabel indicator trains per label on this backend too."""
+    from sklearn.multioutput import MultiOutputClassifier
+
+    X, y = data
+    Y = np.column_stack([y % 2, y > 4]).astype(int)
+    h1 = MultiOutputClassifier(LogisticRegression(max_iter=50)).fit(X[:200], Y[:200])
+
+    def sigmoid(meta):
+        return keras.Sequential(
+            [
+                keras.Input((meta["n_features_in_"],)),
+                keras.layers.Dense(meta["n_classes_"], activation="sigmoid"),
+            ]
+        )
+
+    clf = make(h1, model=sigmoid, loss="binary_crossentropy").fit(X, Y)
+    W, b = (np.asarray(w, dtype=np.float64) for w in clf.model_.get_weights())
+    expected = 1.0 / (1.0 + np.exp(-(X.astype(np.float64) @ W + b)))
+    np.testing.assert_allclose(clf.predict_proba(X), expected, rtol=1e-4, atol=1e-6)
+    np.testing.assert_array_equal(clf.predict(X), (expected > 0.5).astype(int))
+
+
+def test_display_reads_the_fitted_estimator(data, sk_h1):
+    import matplotlib  # in the test extra
+
+    matplotlib.use("Agg")
+    from bcsk.metrics import compatibility_report
+    from bcsk.plotting import CompatibilityDisplay
+
+    X, y = data
+    clf = make(sk_h1).fit(X, y)
+    display = CompatibilityDisplay.from_estimator(clf, X, y)
+    expected = compatibility_report(y, h1_pred=sk_h1.predict(X), h2_pred=clf.predict(X))
+    assert list(display.reports.values()) == [expected]
