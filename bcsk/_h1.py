@@ -158,6 +158,23 @@ def _check_input_width(h1, X, kind: str) -> None:
     )
 
 
+def _check_trained(h1, kind: str) -> None:
+    """Refuse an h1 that was never trained (an unfitted or unbuilt model)."""
+    if kind == "sklearn":
+        try:
+            check_is_fitted(h1)
+        except NotFittedError:
+            raise NotFittedError(
+                f"h1 ({type(h1).__name__}) is not fitted: bcsk needs the trained "
+                "old model. Fit it before passing it as h1."
+            ) from None
+    elif kind == "keras" and not h1.built:
+        raise ValueError(
+            "h1 is a Keras model with no weights yet: train it (or load the "
+            "trained model) before using it as h1."
+        )
+
+
 def _keras_probabilities(h1, X, batch_size: int) -> np.ndarray:
     """Call a Keras h1 batch by batch in inference mode.
 
@@ -208,13 +225,7 @@ def h1_outputs(
             )
         return H1Outputs(_predicted_labels(h1, X), None)
     if kind == "sklearn":
-        try:
-            check_is_fitted(h1)
-        except NotFittedError:
-            raise NotFittedError(
-                f"h1 ({type(h1).__name__}) is not fitted: bcsk needs the trained "
-                "old model. Fit it before passing it as h1."
-            ) from None
+        _check_trained(h1, kind)
         known = np.asarray(getattr(h1, "classes_", classes))
         if not np.isin(classes, known).any():
             raise ValueError(
@@ -245,11 +256,7 @@ def h1_outputs(
         return H1Outputs(labels, aligned)
 
     if kind == "keras":
-        if not h1.built:
-            raise ValueError(
-                "h1 is a Keras model with no weights yet: train it (or load the "
-                "trained model) before using it as h1."
-            )
+        _check_trained(h1, kind)
         _check_input_width(h1, X, kind)
         output = _keras_probabilities(h1, X, batch_size)
     else:
@@ -564,13 +571,7 @@ def multilabel_outputs(
         "predict_proba."
     )
     if kind == "sklearn":
-        try:
-            check_is_fitted(h1)
-        except NotFittedError:
-            raise NotFittedError(
-                f"h1 ({type(h1).__name__}) is not fitted: bcsk needs the trained "
-                "old model. Fit it before passing it as h1."
-            ) from None
+        _check_trained(h1, kind)
         _check_input_width(h1, X, kind)
     if kind == "predictor" or (kind == "sklearn" and not hasattr(h1, "predict_proba")):
         if need_probabilities:
@@ -580,11 +581,7 @@ def multilabel_outputs(
     if kind == "sklearn":
         output = _sklearn_label_probabilities(h1, X, n_labels)
     elif kind == "keras":
-        if not h1.built:
-            raise ValueError(
-                "h1 is a Keras model with no weights yet: train it (or load the "
-                "trained model) before using it as h1."
-            )
+        _check_trained(h1, kind)
         _check_input_width(h1, X, kind)
         output = _keras_probabilities(h1, X, batch_size)
     else:

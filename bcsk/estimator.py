@@ -593,9 +593,18 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
         estimator does not counts as an error.
         """
         if self._multilabel:
-            return self._with_label_reference(
-                X, y, sample_weight, dissonance, h1_X=h1_X
-            )
+            h1_output, correct = self._label_reference(X, y, dissonance, h1_X)
+            y = np.asarray(y).astype(keras.backend.floatx())
+        else:
+            h1_output, correct = self._class_reference(X, y, dissonance, h1_X)
+        floatx = keras.backend.floatx()
+        x = (X, np.asarray(h1_output).astype(floatx), correct.astype(floatx))
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, dtype=floatx)
+        return x, y, sample_weight
+
+    def _class_reference(self, X, y, dissonance, h1_X):
+        """``(h1_output, correct)`` for one class label per sample."""
         classes = self.classes_
         logged = self._logged()
         if logged is not None:
@@ -630,14 +639,10 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
             h1_output = (reference.labels[:, None] == classes[None, :]).astype(float)
         if _output_width(self.model_, X) == 1:
             h1_output = h1_output[:, 1:]
-        floatx = keras.backend.floatx()
-        x = (X, h1_output.astype(floatx), correct.astype(floatx))
-        if sample_weight is not None:
-            sample_weight = np.asarray(sample_weight, dtype=floatx)
-        return x, y, sample_weight
+        return h1_output, correct
 
-    def _with_label_reference(self, X, y, sample_weight, dissonance, h1_X=None):
-        """:meth:`_with_reference` for a multilabel y: ``c`` per (sample, label).
+    def _label_reference(self, X, y, dissonance, h1_X):
+        """``(h1_output, correct)`` for a multilabel y: ``c`` per (sample, label).
 
         ``h1_output`` is h1's probability of each label (its 0/1 indicator
         when h1 only predicts), ``correct`` is 1 where h1's label agrees with
@@ -664,13 +669,7 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
             )
         correct = reference.labels == np.asarray(y).astype(int)
         h1_output = reference.probabilities
-        if h1_output is None:
-            h1_output = reference.labels
-        floatx = keras.backend.floatx()
-        x = (X, np.asarray(h1_output).astype(floatx), correct.astype(floatx))
-        if sample_weight is not None:
-            sample_weight = np.asarray(sample_weight, dtype=floatx)
-        return x, np.asarray(y).astype(floatx), sample_weight
+        return (reference.labels if h1_output is None else h1_output), correct
 
     def _logged(self):
         """``(h1_proba, h1_pred)`` of the fit under way, or None (a live h1)."""

@@ -70,6 +70,18 @@ def estimator(h1, model=sigmoid_net, **params):
     )
 
 
+def frozen_weights(n_samples):
+    """One full-batch epoch at learning rate 0: ``history_["loss"][0]`` is the
+    objective at the initial weights, which ``model_`` still holds."""
+    return dict(
+        optimizer=keras.optimizers.SGD,
+        optimizer__learning_rate=0.0,
+        epochs=1,
+        batch_size=n_samples,
+        shuffle=False,
+    )
+
+
 def h1_label_probabilities(h1, X):
     return np.column_stack([p[:, 1] for p in h1.predict_proba(X)])
 
@@ -84,11 +96,7 @@ def test_objective_matches_the_per_label_oracle(dissonance, tags, tags_h1):
         tags_h1,
         lambda_c=0.7,
         dissonance=dissonance,
-        optimizer=keras.optimizers.SGD,
-        optimizer__learning_rate=0.0,
-        epochs=1,
-        batch_size=len(Y),
-        shuffle=False,
+        **frozen_weights(len(Y)),
     ).fit(X, Y, sample_weight=weights)
     P2 = keras.ops.convert_to_numpy(clf.model_(X))
     expected = multilabel_objective(
@@ -108,11 +116,7 @@ def test_compatibility_term_is_per_label_not_per_row(tags, tags_h1):
     clf = estimator(
         tags_h1,
         lambda_c=2.0,
-        optimizer=keras.optimizers.SGD,
-        optimizer__learning_rate=0.0,
-        epochs=1,
-        batch_size=len(Y),
-        shuffle=False,
+        **frozen_weights(len(Y)),
     ).fit(X, Y)
     P2 = keras.ops.convert_to_numpy(clf.model_(X))
     per_label = multilabel_objective("new_error", Y, P1, P2, 2.0)
@@ -200,11 +204,7 @@ def test_every_kind_of_h1_gives_the_same_objective(kind, tags, tags_h1):
         h1,
         lambda_c=0.9,
         dissonance=dissonance,
-        optimizer=keras.optimizers.SGD,
-        optimizer__learning_rate=0.0,
-        epochs=1,
-        batch_size=len(Y),
-        shuffle=False,
+        **frozen_weights(len(Y)),
     ).fit(X, Y, **fit_params)
     P2 = keras.ops.convert_to_numpy(clf.model_(X))
     expected = multilabel_objective(dissonance, Y, P1, P2, 0.9)
