@@ -185,10 +185,15 @@ def _keras_probabilities(h1, X, batch_size: int) -> np.ndarray:
     from keras import ops
 
     batches = [
-        ops.convert_to_numpy(h1(X[start : start + batch_size], training=False))
+        h1(X[start : start + batch_size], training=False)
         for start in range(0, X.shape[0], batch_size)
     ]
-    return np.concatenate(batches)
+    if isinstance(batches[0], (list, tuple)):  # a multi-output h1: one per output
+        return [
+            np.concatenate([ops.convert_to_numpy(part) for part in parts])
+            for parts in zip(*batches, strict=True)
+        ]
+    return np.concatenate([ops.convert_to_numpy(batch) for batch in batches])
 
 
 def h1_outputs(
@@ -227,11 +232,7 @@ def h1_outputs(
     if kind == "sklearn":
         _check_trained(h1, kind)
         known = np.asarray(getattr(h1, "classes_", classes))
-        if not np.isin(classes, known).any():
-            raise ValueError(
-                f"None of the labels in y {list(classes)} is a class h1 knows "
-                f"{list(known)}: h1 and y must use the same labels."
-            )
+        _check_known_labels(classes, known)
         _check_input_width(h1, X, kind)
         if not hasattr(h1, "predict_proba"):
             if need_probabilities:
@@ -241,19 +242,7 @@ def h1_outputs(
                     "dissonance='new_error', or an h1 with predict_proba."
                 )
             return H1Outputs(np.asarray(h1.predict(X)), None)
-        proba = _check_probabilities(h1.predict_proba(X), len(known), known)
-        labels = known[np.argmax(proba, axis=1)]
-        aligned = np.zeros((proba.shape[0], len(classes)))
-        position = {label: i for i, label in enumerate(known.tolist())}
-        for j, label in enumerate(classes.tolist()):
-            if label in position:
-                aligned[:, j] = proba[:, position[label]]
-        # Mass on classes this estimator does not have is dropped; renormalise.
-        totals = aligned.sum(axis=1, keepdims=True)
-        aligned = np.divide(
-            aligned, totals, out=np.zeros_like(aligned), where=totals > 0
-        )
-        return H1Outputs(labels, aligned)
+        return _aligned_sklearn_outputs(h1.predict_proba(X), known, classes)
 
     if kind == "keras":
         _check_trained(h1, kind)
@@ -261,8 +250,39 @@ def h1_outputs(
         output = _keras_probabilities(h1, X, batch_size)
     else:
         output = h1(X)
+    if isinstance(output, (list, tuple)) and len(output) == 1:
+        output = output[0]  # a Keras model built with outputs=[layer]
+    return _class_outputs(output, classes)
+
+
+def _check_known_labels(classes, known) -> None:
+    if not np.isin(classes, known).any():
+        raise ValueError(
+            f"None of the labels in y {list(classes)} is a class h1 knows "
+            f"{list(known)}: h1 and y must use the same labels."
+        )
+
+
+def _class_outputs(output, classes) -> H1Outputs:
+    """Checked probabilities, one column per class of ``classes``, and h1's labels."""
     proba = _check_probabilities(output, len(classes), classes)
     return H1Outputs(classes[np.argmax(proba, axis=1)], proba)
+
+
+def _aligned_sklearn_outputs(proba, known, classes) -> H1Outputs:
+    """A scikit-learn predict_proba (over its classes_) aligned to ``classes``."""
+    _check_known_labels(classes, known)
+    proba = _check_probabilities(proba, len(known), known)
+    labels = known[np.argmax(proba, axis=1)]
+    aligned = np.zeros((proba.shape[0], len(classes)))
+    position = {label: i for i, label in enumerate(known.tolist())}
+    for j, label in enumerate(classes.tolist()):
+        if label in position:
+            aligned[:, j] = proba[:, position[label]]
+    # Mass on classes this estimator does not have is dropped; renormalise.
+    totals = aligned.sum(axis=1, keepdims=True)
+    aligned = np.divide(aligned, totals, out=np.zeros_like(aligned), where=totals > 0)
+    return H1Outputs(labels, aligned)
 
 
 def h1_predict(h1, X, classes) -> np.ndarray:
@@ -607,3 +627,148 @@ def logged_multilabel_outputs(
             "or use dissonance='new_error', which needs only labels."
         )
     return H1Outputs(_check_indicator(h1_pred, n_samples, n_labels, "h1_pred"), None)
+
+
+# -- multiclass-multioutput targets: one class label per (sample, output) -----------
+
+_MULTIOUTPUT_HINT = (
+    "For a y of K outputs (one class label per sample and output), h1 must give "
+    "a list of K arrays of probabilities, one (n_samples, n_classes_k) per "
+    "output in the order of classes_[k] (a Keras model with K softmax outputs, "
+    "a callable, or a scikit-learn multi-output classifier such as a forest or "
+    "MultiOutputClassifier), or predict labels of shape (n_samples, K)."
+)
+
+
+def _per_output(outputs, n_outputs: int, source: str) -> list:
+    """``outputs`` as a list of one array per output, checked to have K of them."""
+    if not isinstance(outputs, (list, tuple)) or len(outputs) != n_outputs:
+        found = (
+            f"{len(outputs)} arrays"
+            if isinstance(outputs, (list, tuple))
+            else f"one array of shape {np.shape(outputs)}"
+        )
+        raise ValueError(
+            f"{source} gave {found}, but y has {n_outputs} outputs. {_MULTIOUTPUT_HINT}"
+        )
+    return list(outputs)
+
+
+def _for_each_output(function, items, source: str) -> list[H1Outputs]:
+    """Apply ``function`` to each output's items; name the output in an error."""
+    results = []
+    for k, item in enumerate(items):
+        try:
+            results.append(function(*item))
+        except ValueError as error:
+            raise ValueError(f"{source}, output {k}: {error}") from None
+    return results
+
+
+def checked_output_labels(labels, classes, n_samples: int, source: str) -> np.ndarray:
+    """Labels of shape ``(n_samples, K)``, one column per output."""
+    labels = np.asarray(labels)
+    if labels.shape != (n_samples, len(classes)):
+        raise ValueError(
+            f"{source} has shape {labels.shape} but y has {len(classes)} outputs "
+            f"for {n_samples} samples: expected ({n_samples}, {len(classes)}). "
+            f"{_MULTIOUTPUT_HINT}"
+        )
+    return labels
+
+
+def multioutput_outputs(
+    h1, X, classes, *, need_probabilities: bool, batch_size: int = 4096
+) -> list[H1Outputs]:
+    """h1's view of a multiclass-multioutput target: one :class:`H1Outputs` per output.
+
+    The multi-output counterpart of :func:`h1_outputs`; output ``k`` is
+    aligned with ``classes[k]`` exactly as a single output is with
+    ``classes`` (a scikit-learn h1 through its ``classes_[k]``).
+
+    Parameters
+    ----------
+    h1 : keras.Model, scikit-learn classifier, callable or predictor
+        The old model, with one output per column of y.
+    X : ndarray
+        The samples h1 receives.
+    classes : list of ndarray
+        The estimator's sorted class labels of each output.
+    need_probabilities : bool
+        Raise if h1 cannot give probabilities.
+    batch_size : int, default=4096
+        Batch size for a Keras h1.
+
+    Returns
+    -------
+    list of H1Outputs
+    """
+    kind = h1_kind(h1)
+    classes = [np.asarray(c) for c in classes]
+    n_samples = X.shape[0] if hasattr(X, "shape") else len(X)
+    if kind in ("sklearn", "keras"):
+        _check_trained(h1, kind)
+        _check_input_width(h1, X, kind)
+    if kind == "predictor" or (kind == "sklearn" and not hasattr(h1, "predict_proba")):
+        if need_probabilities:
+            raise ValueError(
+                f"This dissonance needs h1's probabilities, but h1 "
+                f"({type(h1).__name__}) only predicts labels. Use "
+                "dissonance='new_error', or an h1 with predict_proba."
+            )
+        labels = checked_output_labels(
+            h1.predict(X), classes, n_samples, "h1.predict(X)"
+        )
+        return [H1Outputs(labels[:, k], None) for k in range(len(classes))]
+    if kind == "sklearn":
+        proba = _per_output(h1.predict_proba(X), len(classes), "h1.predict_proba(X)")
+        known = getattr(h1, "classes_", None)
+        if not isinstance(known, list) or len(known) != len(classes):
+            raise ValueError(
+                f"h1 ({type(h1).__name__}) has no classes_ per output for the "
+                f"{len(classes)} outputs of y. {_MULTIOUTPUT_HINT}"
+            )
+        items = zip(proba, [np.asarray(k) for k in known], classes, strict=True)
+        return _for_each_output(_aligned_sklearn_outputs, items, "h1.predict_proba")
+    if kind == "keras":
+        output = _keras_probabilities(h1, X, batch_size)
+    else:
+        output = h1(X)
+    outputs = _per_output(output, len(classes), "h1")
+    return _for_each_output(
+        _class_outputs, zip(outputs, classes, strict=True), "h1's outputs"
+    )
+
+
+def logged_multioutput_outputs(
+    *, h1_proba=None, h1_pred=None, classes, n_samples: int, need_probabilities
+) -> list[H1Outputs]:
+    """Check h1's logged outputs for a multi-output target, as :func:`logged_outputs`.
+
+    ``h1_proba`` is a list of one ``(n_samples, n_classes_k)`` array per
+    output (scikit-learn's ``predict_proba`` of a multi-output classifier);
+    ``h1_pred`` one label per sample and output, shape ``(n_samples, K)``.
+    """
+    check_not_both(None, h1_proba, h1_pred, "logged_outputs")
+    classes = [np.asarray(c) for c in classes]
+    need = need_probabilities
+    if h1_proba is not None:
+        tables = _per_output(h1_proba, len(classes), "h1_proba")
+        items = [(table, None, c) for table, c in zip(tables, classes, strict=True)]
+    elif h1_pred is not None:
+        labels = checked_output_labels(h1_pred, classes, n_samples, "h1_pred")
+        items = [(None, labels[:, k], c) for k, c in enumerate(classes)]
+    else:
+        raise ValueError(f"No logged outputs given. {_MULTIOUTPUT_HINT}")
+
+    def one(proba, pred, output_classes):
+        return logged_outputs(
+            h1_proba=proba,
+            h1_pred=pred,
+            classes=output_classes,
+            n_samples=n_samples,
+            need_probabilities=need,
+        )
+
+    source = "h1_proba" if h1_proba is not None else "h1_pred"
+    return _for_each_output(one, items, source)

@@ -228,11 +228,55 @@ def single_loss(loss):
     if len(values) != 1:
         raise ValueError(
             f"The model was compiled with {len(values)} losses ({loss!r}), one per "
-            "output, but bcsk trains single-output classifiers: give the model "
-            "one output and one loss (as the loss itself, [loss] or "
-            "{output_name: loss})."
+            "output, but y has one output (one class label per sample, or a "
+            "multilabel indicator): give the model one output and one loss (as "
+            "the loss itself, [loss] or {output_name: loss}), or pass y with one "
+            "column per output."
         )
     return values[0]
+
+
+def output_losses(loss, output_names, n_outputs: int) -> list:
+    """The loss of each output of a multi-output model, as Keras pairs them.
+
+    One loss serves every output; a list pairs with the outputs in order; a
+    dict is keyed by output name. Every output must have a loss: bcsk's
+    compatibility term of an output is built from its task loss.
+
+    Examples
+    --------
+    >>> output_losses("binary_crossentropy", ["a", "b"], 2)
+    ['binary_crossentropy', 'binary_crossentropy']
+    >>> output_losses({"b": "kl_divergence", "a": "mse"}, ["a", "b"], 2)
+    ['mse', 'kl_divergence']
+    """
+    if isinstance(loss, Mapping) and not _is_serialized(loss):
+        missing = [name for name in output_names or () if name not in loss]
+        if not output_names or missing or len(loss) != n_outputs:
+            raise ValueError(
+                f"The model has {n_outputs} outputs named {list(output_names or [])} "
+                f"but its loss dict has keys {list(loss)}: give every output a "
+                "loss, keyed by its name (or pass one loss for all, or a list in "
+                "the order of the outputs)."
+            )
+        return [loss[name] for name in output_names]
+    if isinstance(loss, (list, tuple)):
+        if len(loss) != n_outputs:
+            raise ValueError(
+                f"The model has {n_outputs} outputs but was compiled with "
+                f"{len(loss)} losses: give one loss per output, or one for all."
+            )
+        return list(loss)
+    return [loss] * n_outputs
+
+
+def output_weights(loss_weights, output_names, n_outputs: int) -> list[float]:
+    """Each output's ``loss_weights`` entry (1 where none was given)."""
+    if loss_weights is None:
+        return [1.0] * n_outputs
+    if isinstance(loss_weights, Mapping):
+        return [float(loss_weights.get(name, 1.0)) for name in output_names]
+    return [float(weight) for weight in loss_weights]
 
 
 def _is_serialized(loss) -> bool:
@@ -348,3 +392,10 @@ def loss_kind(loss) -> tuple[str | None, bool]:
     if callable(loss):
         return _LOSS_KINDS.get(getattr(loss, "__name__", "")), False
     return None, False
+
+
+def mean_of_outputs(outputs: list):
+    """The mean of several models' outputs (output by output for multi-output)."""
+    if isinstance(outputs[0], (list, tuple)):
+        return [mean_of_outputs(list(parts)) for parts in zip(*outputs, strict=True)]
+    return ops.mean(ops.stack(outputs, axis=0), axis=0)

@@ -31,6 +31,10 @@ import numpy as np
 import scipy.sparse
 from scikeras._utils import route_params
 from scikeras.utils.random_state import tensorflow_random_state
+from scikeras.utils.transformers import (
+    ClassifierLabelEncoder,
+    _is_categorical_crossentropy,
+)
 from scikeras.wrappers import KerasClassifier
 from sklearn.utils import ClassifierTags, _safe_indexing
 from sklearn.utils.multiclass import type_of_target
@@ -214,6 +218,159 @@ def _target_kind(y) -> str | None:
     return kind if kind == "multiclass-multioutput" else None
 
 
+MULTIOUTPUT = "multiclass-multioutput"
+
+
+class ClassifierTargetEncoder(ClassifierLabelEncoder):
+    """scikeras' target encoder, plus a multiclass-multioutput y.
+
+    Any other y is encoded by scikeras' ``ClassifierLabelEncoder`` itself. A
+    y of K columns, each a class label (``type_of_target`` says
+    "multiclass-multioutput"), gets one ``ClassifierLabelEncoder`` per
+    column: the Keras model has K outputs, output ``k`` trained on column
+    ``k`` (one-hot when its loss is categorical cross-entropy), and
+    ``classes_`` and ``n_classes_`` are lists, one entry per output, as in
+    scikit-learn's multi-output classifiers. ``predict`` gives one label per
+    sample and output, shape ``(n_samples, K)``; ``predict_proba`` a list of
+    K arrays, one ``(n_samples, n_classes_k)`` per output (a single sigmoid
+    unit as the two columns ``[1 - p, p]``).
+
+    Parameters
+    ----------
+    loss : str, keras.losses.Loss, list or None, default=None
+        The estimator's ``loss``: one loss for every output, or a list of one
+        per output in the order of y's columns.
+    categories : "auto" or list, default="auto"
+        As scikeras'; for a multi-output y, one list of classes per output.
+    """
+
+    def fit(self, y) -> ClassifierTargetEncoder:
+        """Fit scikeras' encoder, or one per output for a multi-output y."""
+        y = np.asarray(y)
+        if _target_kind(y) != MULTIOUTPUT:
+            self._outputs = None
+            return super().fit(y)
+        n_outputs = y.shape[1]
+        losses = self._output_losses(n_outputs)
+        categories = self.categories
+        if isinstance(categories, str):
+            categories = [categories] * n_outputs
+        elif len(categories) != n_outputs:
+            raise ValueError(
+                f"classes must list the classes of each of y's {n_outputs} outputs "
+                f"(a list of {n_outputs} arrays); got {len(categories)}."
+            )
+        self._outputs = [
+            _OutputEncoder(
+                loss=loss,
+                categories=c if isinstance(c, str) else [np.asarray(c)],
+            ).fit(y[:, k])
+            for k, (loss, c) in enumerate(zip(losses, categories, strict=True))
+        ]
+        self._y_shape = y.shape
+        self._y_dtype = y.dtype
+        self._target_type = MULTIOUTPUT
+        self.classes_ = [encoder.classes_ for encoder in self._outputs]
+        self.n_classes_ = [encoder.n_classes_ for encoder in self._outputs]
+        self.n_outputs_ = self.n_outputs_expected_ = n_outputs
+        return self
+
+    def _output_losses(self, n_outputs: int) -> list:
+        # The loss of each output decides its encoding (one-hot for categorical
+        # cross-entropy): a list pairs with y's columns, one loss serves all.
+        # A dict is keyed by output names, which exist only once the model is
+        # built (after the encoder): it encodes every output as class indices.
+        loss = self.loss
+        if isinstance(loss, (list, tuple)):
+            if len(loss) != n_outputs:
+                raise ValueError(
+                    f"loss is a list of {len(loss)} losses but y has {n_outputs} "
+                    "outputs (columns): give one loss per output, or one loss for "
+                    "all."
+                )
+            return list(loss)
+        if isinstance(loss, dict) and not ("class_name" in loss and "config" in loss):
+            if any(_is_categorical_crossentropy(value) for value in loss.values()):
+                raise ValueError(
+                    "A dict of losses is keyed by output names, which bcsk cannot "
+                    "pair with y's columns before the model is built, and "
+                    "categorical cross-entropy needs one-hot targets: give the "
+                    "losses as a list, in the order of y's columns."
+                )
+            return [None] * n_outputs
+        return [loss] * n_outputs
+
+    def transform(self, y):
+        """The Keras targets: one array per output for a multi-output y."""
+        if self._outputs is None:
+            return super().transform(y)
+        y = np.asarray(y)
+        return [encoder.transform(y[:, k]) for k, encoder in enumerate(self._outputs)]
+
+    def inverse_transform(self, y, return_proba: bool = False):
+        """Labels (or probabilities) from the Keras model's outputs."""
+        if self._outputs is None:
+            return super().inverse_transform(y, return_proba=return_proba)
+        outputs = list(y) if isinstance(y, (list, tuple)) else [y]
+        if len(outputs) != len(self._outputs):
+            raise ValueError(
+                f"The model gives {len(outputs)} output(s) but y has "
+                f"{len(self._outputs)} outputs: build one output per column of y."
+            )
+        probabilities = [
+            _class_columns(np.asarray(output), encoder.n_classes_)
+            for output, encoder in zip(outputs, self._outputs, strict=True)
+        ]
+        if return_proba:
+            return probabilities
+        labels = [
+            encoder.inverse_transform(proba).reshape(-1)
+            for proba, encoder in zip(probabilities, self._outputs, strict=True)
+        ]
+        return np.column_stack(labels).astype(self._y_dtype, copy=False)
+
+
+class _OutputEncoder(ClassifierLabelEncoder):
+    """scikeras' encoder of one output, one-hot for any categorical cross-entropy.
+
+    scikeras one-hot encodes a multiclass y for categorical cross-entropy but
+    keeps a binary one as class indices, which a softmax output of 2 units
+    with that loss cannot take; an output of a multi-output y may well be
+    binary.
+    """
+
+    def _type_of_target(self, y):
+        kind = super()._type_of_target(y)
+        if kind == "binary" and _is_categorical_crossentropy(self.loss):
+            return "multiclass"
+        return kind
+
+
+def _class_columns(output: np.ndarray, n_classes: int) -> np.ndarray:
+    """One output's probabilities as ``(n_samples, n_classes)`` columns."""
+    output = output.reshape(len(output), -1)
+    if output.shape[1] == 1 and n_classes == 2:  # one sigmoid unit
+        output = np.hstack([1.0 - output, output])
+    if output.shape[1] != n_classes:
+        raise ValueError(
+            f"An output of the model has {output.shape[1]} unit(s) but its column "
+            f"of y has {n_classes} classes: give output k meta['n_classes_'][k] "
+            "units (one sigmoid unit for 2 classes)."
+        )
+    return output
+
+
+def _described_target(y) -> str:
+    """What a 2-D y that bcsk does not train is, in words."""
+    try:
+        Y = np.asarray(y)
+        if np.array_equal(Y.sum(axis=1), np.ones(len(Y))):
+            return "one-hot rows"
+        return f"a 2-D y of type {type_of_target(Y)!r}"
+    except (TypeError, ValueError):
+        return "a 2-D y"
+
+
 def n_samples(X) -> int:
     """Number of samples of an array, or of a list or dict of arrays (inputs)."""
     if isinstance(X, dict):
@@ -247,6 +404,40 @@ class ScikerasClassifier(KerasClassifier):
         tags.target_tags.required = True
         return tags
 
+    @property
+    def target_encoder(self) -> ClassifierTargetEncoder:
+        """The target encoder: scikeras', which also splits a multi-output y.
+
+        See :class:`ClassifierTargetEncoder`.
+        """
+        classes = self.classes_
+        if classes is None:
+            categories = "auto"
+        elif isinstance(classes, list):  # one array per output
+            categories = classes
+        else:
+            categories = [classes]
+        return ClassifierTargetEncoder(loss=self.loss, categories=categories)
+
+    @property
+    def _multioutput(self) -> bool:
+        """Whether the fit under way (or the last) has a multiclass-multioutput y."""
+        return getattr(self, "target_type_", None) == MULTIOUTPUT
+
+    @staticmethod
+    def scorer(y_true, y_pred, **kwargs) -> float:
+        """Accuracy; for a multi-output y, the share of samples right on every output.
+
+        Subset accuracy, as scikit-learn's ``MultiOutputClassifier.score``
+        (whose ``accuracy_score`` refuses a multiclass-multioutput y), with
+        ``sample_weight`` if given.
+        """
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        if y_true.ndim == 2 and _target_kind(y_true) == MULTIOUTPUT:
+            right = np.all(y_true == y_pred, axis=1)
+            return float(np.average(right, weights=kwargs.get("sample_weight")))
+        return KerasClassifier.scorer(y_true, y_pred, **kwargs)
+
     # -- the training hook ----------------------------------------------------
 
     def _train(
@@ -266,8 +457,14 @@ class ScikerasClassifier(KerasClassifier):
         # X may be a list or dict of arrays: scikeras' way to multi-input
         # models is a feature_encoder that splits X. h1 receives X before the
         # encoder (_h1_input).
-        # scikeras resets classes_ to None on a warm start; its encoder knows them.
-        self.classes_ = np.asarray(self.target_encoder_.classes_)
+        # scikeras resets classes_ to None on a warm start; its encoder knows them
+        # (a list of one array per output for a multi-output y).
+        classes = self.target_encoder_.classes_
+        self.classes_ = (
+            [np.asarray(c) for c in classes]
+            if isinstance(classes, list)
+            else np.asarray(classes)
+        )
         self._train(
             X,
             y,
@@ -412,30 +609,32 @@ class ScikerasClassifier(KerasClassifier):
             # refuses it before training, with its own message ("y has 2
             # dimensions, but this ... is expecting 1 dimensions in y").
             return
-        # scikeras would train several outputs (and fail on them deep inside
-        # bcsk); refuse a list of targets or a 2-D y of several columns here.
-        several = isinstance(y, (list, tuple)) and len(y) > 0 and np.ndim(y[0]) > 0
-        shape = getattr(y, "shape", None)
+        # A 2-D y of several columns trains as a multilabel or multi-output
+        # target; refuse a list of targets (one 1-D array per output, which
+        # scikeras would fail on) and any other 2-D y here. A nested list of
+        # one row per sample is a 2-D y.
+        several = (
+            isinstance(y, (list, tuple))
+            and len(y) > 0
+            and np.ndim(y[0]) > 0
+            and len(y) != n_samples(X)
+        )
+        shape = None if several else np.shape(y)
         if several or (shape is not None and len(shape) == 2 and shape[1] > 1):
             kind = None if shape is None else _target_kind(y)
-            if kind == "multilabel-indicator":
-                return  # one sigmoid unit per label: trained per label
             if kind is not None:
-                raise ValueError(
-                    f"{kind} y (shape {tuple(shape)}) is not supported yet: "
-                    f"{type(self).__name__} trains single-output classifiers "
-                    "(one class label per sample, or a multilabel indicator with "
-                    "one sigmoid unit per label). Train one "
-                    "estimator per column of y (e.g. with "
-                    "sklearn.multioutput.MultiOutputClassifier), each with the "
-                    "matching column of h1's outputs."
-                )
+                # multilabel: one sigmoid unit per label; multi-output: one
+                # Keras output per column (ClassifierTargetEncoder).
+                return
             raise ValueError(
-                f"{type(self).__name__} trains single-output classifiers: pass y "
-                "as one class label per sample (multi-output y, a list of "
-                "targets or a 2-D y, is not supported; for one-hot rows pass "
-                "y.argmax(axis=1), and loss='categorical_crossentropy' still "
-                "trains on one-hot targets)."
+                f"{type(self).__name__} takes y as one class label per sample, a "
+                "multilabel indicator of shape (n_samples, n_labels), or a 2-D "
+                "array of class labels with one column per output (multi-output); "
+                "got "
+                + ("a list of targets" if several else _described_target(y))
+                + ". Pass several targets as the columns of one array "
+                "(np.column_stack); for one-hot rows pass y.argmax(axis=1), and "
+                "loss='categorical_crossentropy' still trains on one-hot targets."
             )
 
     def _run_fit(
@@ -480,9 +679,9 @@ class ScikerasClassifier(KerasClassifier):
     def _check_model_compatibility(self, y) -> None:
         # scikeras counts model_.outputs, which a subclassed Keras 3 model (one
         # with its own call) does not have: stock scikeras fails there with
-        # "AttributeError: ... has no attribute 'outputs'". bcsk trains one
-        # output (multi-output y is refused in _check_fit_inputs), so skip the
-        # count for such a model and keep scikeras' loss check.
+        # "AttributeError: ... has no attribute 'outputs'". Skip the count for
+        # such a model (the estimator counts a multi-output model's outputs
+        # from a call before training) and keep scikeras' loss check.
         try:
             self.model_.outputs  # noqa: B018 (an attribute that may be absent)
         except AttributeError:
@@ -546,6 +745,9 @@ class ScikerasClassifier(KerasClassifier):
     def predict_proba(self, X, **kwargs) -> np.ndarray:
         """Class probabilities, shape ``(n_samples, n_classes)``.
 
+        For a multi-output y, a list of one such array per output (scikit-learn's
+        convention for multi-output classifiers).
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
@@ -555,8 +757,10 @@ class ScikerasClassifier(KerasClassifier):
 
         Returns
         -------
-        ndarray of shape (n_samples, n_classes)
+        ndarray of shape (n_samples, n_classes), or list of ndarray
         """
+        if self._multioutput:  # one array per output, as scikit-learn's
+            return super().predict_proba(X, **kwargs)
         proba = np.asarray(super().predict_proba(X, **kwargs))
         n_samples, n_classes = len(np.asarray(X)), len(self.classes_)
         # scikeras squeezes the result, so one sample would come back 1-D.

@@ -98,6 +98,9 @@ class BCObjectiveMixin:
         build_training_state(self)
         return super().fit(*args, **kwargs)
 
+    # Whether compute_loss takes a model of several outputs (a multi-output y).
+    _trains_several_outputs = False
+
     def _h1_reference(self, x, y_pred):
         """h1's output on the batch, and ``c_i`` (``None``: derived from it)."""
         return self._h1(x, training=False), None
@@ -115,7 +118,8 @@ class BCObjectiveMixin:
         """
         if y is None or y_pred is None:
             return super().compute_loss(x, y, y_pred, sample_weight, training=training)
-        if isinstance(y_pred, (list, tuple, dict)):
+        several = isinstance(y_pred, (list, tuple, dict))
+        if several and not self._trains_several_outputs:
             raise ValueError(
                 f"{type(self).__name__} supports single-output classifiers; this "
                 "model returns several outputs."
@@ -123,6 +127,8 @@ class BCObjectiveMixin:
         total = super().compute_loss(x, y, y_pred, sample_weight, training=training)
         if self._lambda_c == 0:
             return total
+        if several:
+            return total + self._several_outputs_term(x, y, y_pred, sample_weight)
         h1_output, correct = self._h1_reference(x, y_pred)
         h1_output = ops.stop_gradient(ops.cast(h1_output, y_pred.dtype))
         _objective.check_same_width(h1_output, y_pred)
@@ -174,6 +180,53 @@ class ReferenceInputModel(BCObjectiveMixin, keras.Model):
     def _h1_reference(self, x, y_pred):
         return x[1], x[2]
 
+    _trains_several_outputs = True
+
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, **kwargs):
+        """``keras.Model.compile``; keeps ``loss_weights`` for the outputs' terms."""
+        # Read while tracing the step, when the compile config (which
+        # serializes the optimizer) cannot be.
+        object.__setattr__(self, "_loss_weights", loss_weights)
+        super().compile(
+            optimizer=optimizer, loss=loss, loss_weights=loss_weights, **kwargs
+        )
+
+    def _several_outputs_term(self, x, y, y_pred, sample_weight):
+        """``sum_k v_k lambda_c mean_i[s_i w_ik d_ik]`` for a multi-output y.
+
+        Output ``k`` has its own labels ``y[k]``, task loss, h1 output
+        ``x[1][k]`` and ``c_ik = x[2][:, k]``; its term is weighted by its
+        ``loss_weights`` entry ``v_k``, as Keras weighs its task loss, so the
+        objective is ``sum_k v_k (mean_i[s_i l_ik] + lambda_c mean_i[s_i
+        w_ik d_ik])``: each output's objective keeps the share the user gave
+        it. The task losses (and regularisation) are Keras' own.
+        """
+        if isinstance(y_pred, dict):
+            raise ValueError(
+                "h2 returns its outputs as a dict; bcsk trains a multi-output y "
+                "on a model whose outputs are a list, one per column of y: build "
+                "it as keras.Model(inputs, [output_0, output_1, ...])."
+            )
+        total = 0.0
+        h1_outputs, correct = x[1], x[2]
+        names = getattr(self, "output_names", None)
+        losses = _objective.output_losses(self.loss, names, len(y_pred))
+        weights = _objective.output_weights(
+            getattr(self, "_loss_weights", None), names, len(y_pred)
+        )
+        for k, prediction in enumerate(y_pred):
+            reference = ops.stop_gradient(ops.cast(h1_outputs[k], prediction.dtype))
+            _objective.check_same_width(reference, prediction)
+            term = CompatibilityTerm(
+                self._dissonance,
+                _objective.compiled_task_loss(
+                    losses[k], _objective.output_width(prediction)
+                ),
+            )
+            value = term((y[k], reference, correct[:, k]), prediction, sample_weight)
+            total = total + self._lambda_c * weights[k] * value
+        return total
+
 
 class ReferenceInputPathModel(keras.Model):
     """k copies of h2 trained at once, copy ``j`` with its own objective.
@@ -198,7 +251,9 @@ class ReferenceInputPathModel(keras.Model):
     are the copies.
     """
 
-    def __init__(self, originals, objectives, loss, multilabel=False) -> None:
+    def __init__(
+        self, originals, objectives, loss, multilabel=False, loss_weights=None
+    ) -> None:
         super().__init__()
         object.__setattr__(self, "_multilabel", bool(multilabel))
         self.originals = list(originals)
@@ -214,6 +269,8 @@ class ReferenceInputPathModel(keras.Model):
             )
         object.__setattr__(self, "_objectives", objectives)
         object.__setattr__(self, "_task_loss", loss)
+        # A multi-output copy: each output's objective weighed as Keras would.
+        object.__setattr__(self, "_loss_weights", loss_weights)
 
     def call(self, inputs, training=None):
         """Every copy's output on ``x``, as a list."""
@@ -222,31 +279,57 @@ class ReferenceInputPathModel(keras.Model):
     def compute_loss(
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True
     ):
-        """The sum of the copies' objectives, plus their regularisation losses."""
+        """The sum of the copies' objectives, plus their regularisation losses.
+
+        A copy with K outputs (a multi-output y) adds ``sum_k v_k (task_k +
+        lambda_j term_k)``, as :class:`ReferenceInputModel` does; one output
+        is the case K = 1.
+        """
         if y is None or y_pred is None:
             return super().compute_loss(x, y, y_pred, sample_weight, training=training)
-        task = _objective.compiled_task_loss(
-            self._task_loss, _objective.output_width(y_pred[0])
-        )
-        task_term = _objective.TaskTerm(task)
-        # One Keras loss per distinct dissonance, built while tracing the step.
-        terms = {}
         h1_output, correct = x[1], x[2]
+        several = isinstance(y_pred[0], (list, tuple))
+        if several:
+            n_outputs = len(y_pred[0])
+            ys, references = list(y), list(h1_output)
+            corrects = [correct[:, k] for k in range(n_outputs)]
+        else:
+            n_outputs, ys, references, corrects = 1, [y], [h1_output], [correct]
+        names = getattr(self, "output_names", None)
+        losses = (
+            _objective.output_losses(self._task_loss, names, n_outputs)
+            if several
+            else [self._task_loss]
+        )
+        weights = _objective.output_weights(self._loss_weights, names, n_outputs)
+        first = y_pred[0] if several else [y_pred[0]]
+        tasks = [
+            _objective.compiled_task_loss(loss, _objective.output_width(output))
+            for loss, output in zip(losses, first, strict=True)
+        ]
+        task_terms = [_objective.TaskTerm(task) for task in tasks]
+        # One Keras loss per (distinct dissonance, output), built while tracing.
+        terms = {}
         total = 0.0
         for (lambda_c, dissonance), prediction in zip(
             self._objectives, y_pred, strict=True
         ):
-            total = total + task_term(y, prediction, sample_weight=sample_weight)
-            if lambda_c:
-                key = id(dissonance)
-                if key not in terms:
-                    terms[key] = CompatibilityTerm(
-                        dissonance, task, multilabel=self._multilabel
+            outputs = prediction if several else [prediction]
+            for k, output in enumerate(outputs):
+                value = task_terms[k](ys[k], output, sample_weight=sample_weight)
+                if lambda_c:
+                    key = (id(dissonance), k)
+                    if key not in terms:
+                        terms[key] = CompatibilityTerm(
+                            dissonance, tasks[k], multilabel=self._multilabel
+                        )
+                    reference = ops.cast(references[k], output.dtype)
+                    value = value + lambda_c * terms[key](
+                        (ys[k], reference, corrects[k]),
+                        output,
+                        sample_weight=sample_weight,
                     )
-                reference = ops.cast(h1_output, prediction.dtype)
-                total = total + lambda_c * terms[key](
-                    (y, reference, correct), prediction, sample_weight=sample_weight
-                )
+                total = total + weights[k] * value
         if self.losses:  # the copies' regularisation losses, aggregated by Keras
             total = total + super().compute_loss(
                 x, y, y_pred, sample_weight, training=training
@@ -256,5 +339,5 @@ class ReferenceInputPathModel(keras.Model):
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Compiled metrics of the mean of the copies' outputs."""
         if isinstance(y_pred, (list, tuple)):
-            y_pred = ops.mean(ops.stack(list(y_pred), axis=0), axis=0)
+            y_pred = _objective.mean_of_outputs(list(y_pred))
         return super().compute_metrics(x, y, y_pred, sample_weight)

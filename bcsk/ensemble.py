@@ -13,7 +13,6 @@ Backend-neutral (``keras.ops`` only), and registered with Keras, so one
 from __future__ import annotations
 
 import keras
-from keras import ops
 
 from bcsk import _objective
 
@@ -60,9 +59,9 @@ class MeanEnsemble(keras.Model):
         _objective.share_output_names(self, members[0])
 
     def call(self, inputs, training=None):
-        """The mean of the members' outputs on ``inputs``."""
+        """The mean of the members' outputs on ``inputs`` (output by output)."""
         outputs = [member(inputs, training=training) for member in self.members]
-        return ops.mean(ops.stack(outputs, axis=0), axis=0)
+        return _objective.mean_of_outputs(outputs)
 
     def build(self, input_shape) -> None:
         """Build the members that are not built yet."""

@@ -67,12 +67,20 @@ def _compile_like(target: keras.Model, source: keras.Model, loss) -> None:
     The optimizer object is reused, so its state (and a warm start) carries over.
     """
     config = source.get_compile_config() or {}
+    # Without a compiled loss (the path model applies the task losses itself)
+    # there is nothing for Keras to weigh.
+    skipped = ("optimizer", "loss") + (("loss_weights",) if loss is None else ())
     kwargs = {
         key: keras.saving.deserialize_keras_object(value)
         for key, value in config.items()
-        if key not in ("optimizer", "loss")
+        if key not in skipped
     }
     target.compile(optimizer=source.optimizer, loss=loss, **kwargs)
+
+
+def loss_weights_of(model: keras.Model):
+    """The ``loss_weights`` a model was compiled with (None if none)."""
+    return (model.get_compile_config() or {}).get("loss_weights")
 
 
 def member_seeds(seed: int | None, n_members: int) -> list[int | None]:
@@ -112,6 +120,43 @@ def _output_width(model: keras.Model, X) -> int:
     if outputs:
         return _objective.output_width(outputs[0])
     return _objective.output_width(model(first_rows(X, 1), training=False))
+
+
+def _output_widths(model: keras.Model, X) -> list[int]:
+    """Number of columns of each output of h2 (a multi-output model)."""
+    try:
+        outputs = model.outputs
+    except AttributeError:  # a subclassed model has no symbolic outputs
+        outputs = None
+    if not outputs:
+        outputs = model(first_rows(X, 1), training=False)
+        if not isinstance(outputs, (list, tuple)):
+            outputs = [outputs]
+    return [_objective.output_width(output) for output in outputs]
+
+
+def _reference_arrays(reference: _h1.H1Outputs, classes, y, width: int):
+    """``(h1_output, correct)`` of one output from h1's view of it.
+
+    ``y`` holds scikeras' encoded labels (class indices, or one-hot rows);
+    ``correct`` compares h1's labels, so that a label h1 knows but the
+    estimator does not counts as an error. ``h1_output`` has h2's layout
+    (one column for a single sigmoid unit); an h1 that only predicts labels
+    gives one-hot rows.
+    """
+    y = np.asarray(y)
+    y_index = (
+        np.argmax(y, axis=1)
+        if y.ndim == 2 and y.shape[1] > 1
+        else y.reshape(-1).astype(int)
+    )
+    correct = reference.labels == classes[y_index]
+    h1_output = reference.probabilities
+    if h1_output is None:
+        h1_output = (reference.labels[:, None] == classes[None, :]).astype(float)
+    if width == 1:
+        h1_output = h1_output[:, 1:]
+    return h1_output, correct
 
 
 class BCCompatibleClassifier(ScikerasClassifier):
@@ -178,8 +223,10 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
         ``n_members > 1``, a :class:`~bcsk.ensemble.MeanEnsemble` of them.
     members_ : list of keras.Model
         The trained networks: ``[model_]``, or the ensemble's members.
-    classes_ : ndarray
-        Sorted class labels.
+    classes_ : ndarray or list of ndarray
+        Sorted class labels; for a multi-output ``y``, one array per output
+        (``predict_proba`` then returns one array of probabilities per
+        output, and ``score`` is the share of samples right on every output).
     history_ : dict
         Per-epoch training figures; ``"loss"`` is the compatibility objective
         (with ``n_members > 1``, the sum of the members'; compiled metrics are
@@ -346,17 +393,20 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
         ----------
         X : array-like of shape (n_samples, n_features)
             Training samples (h1 receives them too).
-        y : array-like of shape (n_samples,)
-            Labels (strings or integers).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Labels (strings or integers); a multilabel indicator of 0 and 1,
+            or one column of labels per output of a multi-output model (see
+            "Multilabel and multi-output targets" in the docs).
         sample_weight : array-like of shape (n_samples,), optional
             Per-sample weights; multiplied into both terms of the objective.
         h1_proba : array-like of shape (n_samples, n_classes), optional
             h1's logged probabilities on ``X`` (with ``h1=None``), one column
             per class in the order of ``classes_`` (the sorted labels of
             ``y``); rows sum to 1 within 1e-3. The objective is the one a live
-            h1 giving these outputs would give. Under metadata routing,
+            h1 giving these outputs would give. For a multi-output ``y``, a
+            list of one such array per output. Under metadata routing,
             request it with ``set_fit_request(h1_proba=True)``.
-        h1_pred : array-like of shape (n_samples,), optional
+        h1_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
             h1's logged labels on ``X`` (with ``h1=None``), enough for
             ``dissonance="new_error"``.
         **kwargs
@@ -418,6 +468,27 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
         if not logged:
             return None
         n_samples = X.shape[0] if hasattr(X, "shape") else len(X)
+        if _target_kind(y) == "multiclass-multioutput":
+            Y = np.asarray(y)
+            if (
+                classes is None
+                and partial
+                and isinstance(self.__dict__.get("classes_"), list)
+            ):
+                classes = self.classes_
+            _h1.logged_multioutput_outputs(
+                h1_proba=h1_proba,
+                h1_pred=h1_pred,
+                classes=[
+                    np.unique(Y[:, k])
+                    if classes is None
+                    else np.union1d(Y[:, k], classes[k])
+                    for k in range(Y.shape[1])
+                ],
+                n_samples=n_samples,
+                need_probabilities=dissonance.needs_probabilities,
+            )
+            return h1_proba, h1_pred
         if _target_kind(y) == "multilabel-indicator":
             _h1.logged_multilabel_outputs(
                 h1_proba=h1_proba,
@@ -450,17 +521,20 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
     ) -> None:
         # X, y and sample_weight are validated, encoded and free of zero-weight
         # samples here, so h1's outputs computed now align with training rows.
-        classes = self.classes_
-        if classes.size < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes, but y "
-                f"contains only one class: {classes.tolist()}."
-            )
         dissonance = get_dissonance(self.dissonance)
-        kind, from_logits = _objective.loss_kind(self.model_.loss)
-        _objective.check_loss_width(kind, _output_width(self.model_, X))
-        if self._multilabel:
-            self._check_multilabel(kind, _output_width(self.model_, X))
+        if self._multioutput:
+            from_logits = self._check_multioutput(X)
+        else:
+            classes = self.classes_
+            if classes.size < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes, "
+                    f"but y contains only one class: {classes.tolist()}."
+                )
+            kind, from_logits = _objective.loss_kind(self.model_.loss)
+            _objective.check_loss_width(kind, _output_width(self.model_, X))
+            if self._multilabel:
+                self._check_multilabel(kind, _output_width(self.model_, X))
         if from_logits and self.n_members > 1:
             raise ValueError(
                 f"n_members={self.n_members} averages the members' probabilities, "
@@ -520,6 +594,47 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
                 "(meta['n_classes_'] in the builder), one per label."
             )
 
+    def _check_multioutput(self, X) -> bool:
+        """Refuse what cannot train a multi-output y, one output per column.
+
+        Returns whether any output's loss takes logits.
+        """
+        name = type(self).__name__
+        if self.method == "bc_fit":
+            raise ValueError(
+                "method='bc_fit' (BCML's loss classes) trains one output; a "
+                "multi-output y needs method='model' (the default)."
+            )
+        for k, classes in enumerate(self.classes_):
+            if classes.size < 2:
+                raise ValueError(
+                    f"{name} needs samples of at least 2 classes in every output, "
+                    f"but column {k} of y contains only {classes.tolist()}."
+                )
+        widths = _output_widths(self.model_, X)
+        if len(widths) != len(self.classes_):
+            raise ValueError(
+                f"y has {len(self.classes_)} outputs (columns) but h2 gives "
+                f"{len(widths)}: build one output per column of y, output k with "
+                "meta['n_classes_'][k] units."
+            )
+        names = getattr(self.model_, "output_names", None)
+        losses = _objective.output_losses(self.model_.loss, names, len(widths))
+        any_logits = False
+        for k, (width, classes, loss) in enumerate(
+            zip(widths, self.classes_, losses, strict=True)
+        ):
+            if width != classes.size and not (width == 1 and classes.size == 2):
+                raise ValueError(
+                    f"Output {k} of h2 has {width} unit(s) but column {k} of y has "
+                    f"{classes.size} classes {classes.tolist()}: give output k "
+                    "meta['n_classes_'][k] units (one sigmoid unit for 2 classes)."
+                )
+            kind, from_logits = _objective.loss_kind(loss)
+            _objective.check_loss_width(kind, width)
+            any_logits = any_logits or from_logits
+        return any_logits
+
     def _training_model(self, dissonance: Dissonance) -> keras.Model:
         """The compiled model that ``Model.fit`` trains: h2 behind h1's outputs."""
         if self.n_members == 1:
@@ -536,6 +651,7 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
             [(self.lambda_c, dissonance)] * len(members),
             self.model_.loss,
             multilabel=self._multilabel,
+            loss_weights=loss_weights_of(self.model_),
         )
         _compile_like(wrapper, self.model_, None)
         return wrapper
@@ -592,13 +708,18 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
         ``c_i``, computed from h1's labels, so that a label h1 knows but the
         estimator does not counts as an error.
         """
+        floatx = keras.backend.floatx()
         if self._multilabel:
             h1_output, correct = self._label_reference(X, y, dissonance, h1_X)
-            y = np.asarray(y).astype(keras.backend.floatx())
+            y = np.asarray(y).astype(floatx)
+        elif self._multioutput:
+            h1_output, correct = self._output_reference(X, y, dissonance, h1_X)
         else:
             h1_output, correct = self._class_reference(X, y, dissonance, h1_X)
-        floatx = keras.backend.floatx()
-        x = (X, np.asarray(h1_output).astype(floatx), correct.astype(floatx))
+        h1_output = keras.tree.map_structure(
+            lambda array: np.asarray(array).astype(floatx), h1_output
+        )
+        x = (X, h1_output, correct.astype(floatx))
         if sample_weight is not None:
             sample_weight = np.asarray(sample_weight, dtype=floatx)
         return x, y, sample_weight
@@ -628,18 +749,45 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
                 classes,
                 need_probabilities=dissonance.needs_probabilities,
             )
-        y_index = (
-            np.argmax(y, axis=1)
-            if y.ndim == 2 and y.shape[1] > 1
-            else np.asarray(y).reshape(-1).astype(int)
-        )
-        correct = reference.labels == classes[y_index]
-        h1_output = reference.probabilities
-        if h1_output is None:
-            h1_output = (reference.labels[:, None] == classes[None, :]).astype(float)
-        if _output_width(self.model_, X) == 1:
-            h1_output = h1_output[:, 1:]
-        return h1_output, correct
+        return _reference_arrays(reference, classes, y, _output_width(self.model_, X))
+
+    def _output_reference(self, X, y, dissonance, h1_X):
+        """``(h1_outputs, correct)`` for a multi-output y: one entry per output.
+
+        ``h1_outputs`` is a list (output ``k`` in the layout of h2's output
+        ``k``), ``correct`` has shape ``(n_samples, K)``: ``c_ik``.
+        """
+        need = dissonance.needs_probabilities
+        logged = self._logged()
+        if logged is not None:
+            rows = self._fit_inputs.rows
+            h1_proba, h1_pred = logged
+            if h1_proba is not None:
+                h1_proba = [_h1.take_rows(table, rows) for table in h1_proba]
+            references = _h1.logged_multioutput_outputs(
+                h1_proba=h1_proba,
+                h1_pred=_h1.take_rows(h1_pred, rows),
+                classes=self.classes_,
+                n_samples=len(y[0]),
+                need_probabilities=need,
+            )
+        else:
+            if h1_X is None:
+                h1_X = self._h1_input(X, keep_frame=_h1.h1_kind(self.h1) == "sklearn")
+            references = _h1.multioutput_outputs(
+                self.h1, h1_X, self.classes_, need_probabilities=need
+            )
+        pairs = [
+            _reference_arrays(reference, classes, y_k, width)
+            for reference, classes, y_k, width in zip(
+                references,
+                self.classes_,
+                y,
+                _output_widths(self.model_, X),
+                strict=True,
+            )
+        ]
+        return [h1 for h1, _ in pairs], np.column_stack([c for _, c in pairs])
 
     def _label_reference(self, X, y, dissonance, h1_X):
         """``(h1_output, correct)`` for a multilabel y: ``c`` per (sample, label).

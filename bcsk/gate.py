@@ -173,6 +173,29 @@ def _gate_cells(h1_bits: np.ndarray, proba: np.ndarray, flip_costs) -> np.ndarra
     return cells.reshape(len(flip_costs), n_samples, n_labels)
 
 
+def _gate_outputs_per_column(h1_pred, h2_proba, classes, flip_cost: float):
+    """The gate per output of a multi-output target, shape ``(n, n_outputs)``.
+
+    Output ``k`` is gated as one label per sample: h1's label ``h1_pred[:,
+    k]`` against h2's probabilities ``h2_proba[k]`` over ``classes[k]``.
+    """
+    n_samples, n_outputs = np.shape(h1_pred)
+    if not isinstance(h2_proba, (list, tuple)) or len(h2_proba) != n_outputs:
+        raise ValueError(
+            f"h2_proba must be a list of {n_outputs} arrays, one per output of "
+            "h1_pred's columns (h2.predict_proba of a multi-output h2)."
+        )
+    columns = []
+    for k in range(n_outputs):
+        output_classes = np.asarray(classes[k])
+        proba = _check_proba(
+            h2_proba[k], n_samples, output_classes.shape[0], f"h2_proba[{k}]"
+        )
+        positions = _positions(np.asarray(h1_pred)[:, k], output_classes)
+        columns.append(output_classes[_gate_indices(positions, proba, [flip_cost])[0]])
+    return np.column_stack(columns)
+
+
 def _check_label_proba(proba, shape: tuple, source: str) -> np.ndarray:
     """h2's probability of each label, the shape of h1's indicator, in [0, 1]."""
     proba = np.asarray(proba, dtype=np.float64)
@@ -253,13 +276,17 @@ def gate_predictions(*, h1_pred, h2_proba, classes, flip_cost: float = 2.0):
         replaced by h2's label. A 0/1 indicator of several columns is a
         multilabel target: each (sample, label) cell is gated on its own,
         ``h2_proba`` then holds each label's probability ``p`` (the two
-        classes ``[1 - p, p]``), and the result is an indicator.
-    h2_proba : array-like of shape (n_samples, n_classes)
+        classes ``[1 - p, p]``), and the result is an indicator. With
+        ``classes`` a list (a multi-output target), one column of labels per
+        output, each gated on its own.
+    h2_proba : array-like of shape (n_samples, n_classes), or list
         h2's probabilities, one column per class in the order of ``classes``
         (``h2.predict_proba(X)``). Rows need not sum to 1: the rule only
-        compares two entries of a row.
-    classes : array-like of shape (n_classes,)
-        The labels of ``h2_proba``'s columns (``h2.classes_``).
+        compares two entries of a row. A list of one such array per output
+        for a multi-output target.
+    classes : array-like of shape (n_classes,), or list of arrays
+        The labels of ``h2_proba``'s columns (``h2.classes_``); a list of one
+        array per output for a multi-output target.
     flip_cost : float, default=2.0
         ``c >= 1``. 1 gives h2's labels; ``np.inf`` keeps every h1 label that
         is in ``classes``.
@@ -284,6 +311,16 @@ def gate_predictions(*, h1_pred, h2_proba, classes, flip_cost: float = 2.0):
     array([1, 0, 1])
     """
     cost = _check_flip_cost(flip_cost)
+    if isinstance(classes, list) and all(np.ndim(c) == 1 for c in classes):
+        # One array of classes per output: a multi-output target.
+        h1_pred = np.asarray(h1_pred)
+        if h1_pred.ndim != 2 or h1_pred.shape[1] != len(classes):
+            raise ValueError(
+                f"h1_pred must hold one label per sample and output, shape "
+                f"(n_samples, {len(classes)}), for the {len(classes)} outputs "
+                f"of classes; got {h1_pred.shape}."
+            )
+        return _gate_outputs_per_column(h1_pred, h2_proba, classes, cost)
     classes = np.asarray(classes)
     if np.ndim(h1_pred) == 2 and np.shape(h1_pred)[1] > 1:
         bits = _h1._check_indicator(h1_pred, *np.shape(h1_pred), "h1_pred")
@@ -376,6 +413,12 @@ def _gate_outputs(estimator, X, h1_pred=None) -> tuple:
             "with h1's labels and h2's predict_proba."
         )
     check_is_fitted(estimator, "estimator_")
+    if getattr(estimator, "multioutput_", False):
+        raise ValueError(
+            "This gate decides a multi-output y (one label per sample and "
+            "output); the flip-cost curve takes one label per sample. Draw it "
+            "per output with from_predictions, from h1's and h2's column k."
+        )
     classes = np.asarray(estimator.classes_)
     h1_pred = estimator._h1_labels(X, h1_pred, classes)
     return h1_pred, estimator.predict_proba(X), classes, estimator.flip_cost
@@ -439,6 +482,8 @@ class _BaseGate(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     def _h1_labels(self, X, h1_pred, classes) -> np.ndarray:
         """h1's labels on ``X``: the logged ``h1_pred`` if given, else h1's."""
+        if getattr(self, "multioutput_", False):
+            return self._h1_output_labels(X, h1_pred, classes)
         if getattr(self, "multilabel_", False):
             shape = (_num_samples(X), len(classes))
             if h1_pred is not None:
@@ -460,14 +505,38 @@ class _BaseGate(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             ).labels
         return _h1.h1_predict(self.h1, _for_h1(X), classes)
 
+    def _h1_output_labels(self, X, h1_pred, classes) -> np.ndarray:
+        """h1's labels of a multi-output y, shape ``(n_samples, n_outputs)``."""
+        if h1_pred is not None:
+            return _h1.checked_output_labels(
+                h1_pred, classes, _num_samples(X), "h1_pred"
+            )
+        if self.h1 is None:
+            raise ValueError(
+                f"This {type(self).__name__} holds no h1: pass h1's labels as "
+                "predict(X, h1_pred=labels), shape (n_samples, n_outputs)."
+            )
+        references = _h1.multioutput_outputs(
+            self.h1, _for_h1(X), classes, need_probabilities=False
+        )
+        return np.column_stack([reference.labels for reference in references])
+
     def _finish_fit(self, estimator, X, h1_pred=None, y=None) -> None:
         """Check h1 against the fitted h2 on a few rows, then store h2."""
-        classes = np.asarray(estimator.classes_)
-        # A multilabel y: the gate decides each (sample, label) cell.
-        self.multilabel_ = y is not None and type_of_target(y) == (
-            "multilabel-indicator"
+        # A multi-output h2 (one array of classes per output): the gate
+        # decides each (sample, output) cell, each output as one label per
+        # sample.
+        self.multioutput_ = isinstance(estimator.classes_, list)
+        classes = (
+            estimator.classes_ if self.multioutput_ else np.asarray(estimator.classes_)
         )
-        if self.multilabel_:
+        # A multilabel y: the gate decides each (sample, label) cell.
+        self.multilabel_ = (
+            not self.multioutput_
+            and y is not None
+            and type_of_target(y) == "multilabel-indicator"
+        )
+        if self.multilabel_ or self.multioutput_:
             self._h1_labels(X, h1_pred, classes)  # h1's layout must be y's
             self.estimator_ = estimator
             for name in ("n_features_in_", "feature_names_in_"):
@@ -572,8 +641,12 @@ class CompatibleUpdateClassifier(_BaseGate):
     ----------
     estimator_ : classifier
         The fitted h2.
-    classes_ : ndarray of shape (n_classes,)
-        h2's class labels.
+    classes_ : ndarray of shape (n_classes,), or list of ndarray
+        h2's class labels (one array per output for a multi-output h2).
+    multilabel_ : bool
+        Whether ``y`` was a multilabel indicator (gated per label).
+    multioutput_ : bool
+        Whether h2 is multi-output (gated per output).
     n_features_in_ : int
         Number of features seen by h2 during fit (if h2 records it).
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -674,11 +747,18 @@ class CompatibleUpdateClassifier(_BaseGate):
 
         Returns
         -------
-        ndarray of shape (n_samples,)
-            Labels drawn from ``classes_``.
+        ndarray of shape (n_samples,), or (n_samples, n_outputs)
+            Labels drawn from ``classes_``; for a multilabel or multi-output
+            h2, one per sample and label or output, each cell gated on its
+            own.
         """
         check_is_fitted(self, "estimator_")
         proba = self.estimator_.predict_proba(X)  # h2 first: it validates X
+        if getattr(self, "multioutput_", False):
+            h1_pred = self._h1_labels(X, h1_pred, self.classes_)
+            return _gate_outputs_per_column(
+                h1_pred, proba, self.classes_, float(self.flip_cost)
+            )
         classes = np.asarray(self.classes_)
         h1_pred = self._h1_labels(X, h1_pred, classes)
         if getattr(self, "multilabel_", False):
@@ -915,6 +995,12 @@ class CompatibleUpdateClassifierCV(_BaseGate):
                 f"{type(self).__name__} chooses one flip cost for one label per "
                 "sample; for a multilabel y use CompatibleUpdateClassifier, whose "
                 "gate decides each label, with a flip_cost of your choice."
+            )
+        if type_of_target(y) == "multiclass-multioutput":
+            raise ValueError(
+                f"{type(self).__name__} chooses one flip cost for one label per "
+                "sample; a multi-output y (one column of class labels per "
+                "output) is not supported yet."
             )
         X, y = indexable(X, y)
         if h1_pred is not None:

@@ -24,6 +24,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import assert_all_finite, check_is_fitted
 
@@ -34,6 +35,7 @@ from bcsk.ensemble import MeanEnsemble
 from bcsk.estimator import (
     BCCompatibleClassifier,
     check_same_networks,
+    loss_weights_of,
     member_seeds,
 )
 from bcsk.gate import CompatibleUpdateClassifier, _check_flip_cost
@@ -222,6 +224,7 @@ class _LambdaPath(BCCompatibleClassifier):
             objectives,
             loss=self.models_[0].loss,
             multilabel=self._multilabel,
+            loss_weights=loss_weights_of(self.models_[0]),
         )
         path.compile(optimizer=optimizer, loss=None)
         return path
@@ -690,6 +693,12 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
         y_array = np.asarray(y)
         if y_array.dtype.kind in "fc":
             assert_all_finite(y_array, input_name="y")
+        if y_array.ndim == 2 and type_of_target(y_array) == "multiclass-multioutput":
+            raise ValueError(
+                f"{type(self).__name__} with a multi-output y (one column of class "
+                "labels per output) is not supported yet: choose lambda_c with "
+                "GridSearchCV over BCCompatibleClassifier, which trains it."
+            )
         cv = check_cv(self.cv, y_array, classifier=True)
         weights = None if sample_weight is None else np.asarray(sample_weight)
         logged = None

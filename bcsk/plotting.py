@@ -938,7 +938,8 @@ class CompatibilityDisplay:
                 width=width,
                 **{**region_style, **kwargs},
             )
-            n = max(report.n_samples, 1)
+            # A multilabel or multi-output report counts (sample, output) cells.
+            n = max(report.n_samples * report.n_outputs, 1)
             regions.bar_label(
                 bars,
                 labels=[f"{c}\n({c / n:.1%})" if single else f"{c}" for c in counts],
@@ -970,14 +971,16 @@ class CompatibilityDisplay:
         )
         # Headroom for the count labels above the tallest bar.
         regions.set_ylim(0, highest_region * 1.25)
-        regions.set_ylabel("samples")
+        # Several outputs: the regions count cells, the right panel outputs.
+        cells = any(r.n_outputs > 1 for _, r in reports)
+        regions.set_ylabel("(sample, output) cells" if cells else "samples")
         if single:
             report = reports[0][1]
             regions.set_title(
                 f"BTC = {_format_score(report.btc)}, BEC = {_format_score(report.bec)}"
             )
         else:
-            regions.set_title("Samples by region")
+            regions.set_title("Cells by region" if cells else "Samples by region")
             regions.legend(loc="best", fontsize="small")
 
         per_class.set_xticks(
@@ -987,9 +990,11 @@ class CompatibilityDisplay:
         )
         per_class.set_ylim(0, highest_class * 1.15)
         per_class.yaxis.get_major_locator().set_params(integer=True)
-        per_class.set_xlabel("true class")
+        per_class.set_xlabel("output" if cells else "true class")
         per_class.set_ylabel("new errors (h1 right, h2 wrong)")
-        per_class.set_title("New errors by true class")
+        per_class.set_title(
+            "New errors by output" if cells else "New errors by true class"
+        )
         self.ax_ = axes
         self.figure_ = figure
         return self

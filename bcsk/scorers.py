@@ -46,6 +46,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn import get_config
 from sklearn.utils.metadata_routing import MetadataRequest
+from sklearn.utils.multiclass import type_of_target
 
 from bcsk import _h1, _labels, metrics, scores
 from bcsk._labels import RegionCounts
@@ -108,6 +109,8 @@ def _h1_labels(h1, estimator, X, y, h1_pred=None, h1_proba=None) -> np.ndarray:
     ``h1_proba``, columns in the order of the estimator's ``classes_``) win:
     h1 is then never called.
     """
+    if _is_multioutput(estimator, y):
+        return _h1_output_labels(h1, estimator, X, y, h1_pred, h1_proba)
     if _is_multilabel(y):
         return _h1_label_indicator(h1, estimator, X, y, h1_pred, h1_proba)
     if h1_pred is not None or h1_proba is not None:
@@ -130,6 +133,49 @@ def _h1_labels(h1, estimator, X, y, h1_pred=None, h1_proba=None) -> np.ndarray:
 def _is_multilabel(y) -> bool:
     """Whether ``y`` is a 2-D target of several labels per sample."""
     return np.ndim(y) == 2 and np.shape(y)[1] > 1
+
+
+def _is_multioutput(estimator, y) -> bool:
+    """Whether ``y`` (or the estimator's fit) has several outputs of class labels.
+
+    An estimator fitted on a multi-output y has a list of ``classes_``, one
+    array per output; a test fold whose columns happen to hold only 0 and 1
+    is then still read per output, not as a multilabel indicator.
+    """
+    if isinstance(getattr(estimator, "classes_", None), list):
+        return True
+    try:
+        return np.ndim(y) == 2 and type_of_target(y) == "multiclass-multioutput"
+    except ValueError:
+        return False
+
+
+def _h1_output_labels(h1, estimator, X, y, h1_pred, h1_proba) -> np.ndarray:
+    """h1's labels on ``X`` for a multi-output ``y``, shape ``(n_samples, K)``."""
+    y = np.asarray(y)
+    classes = getattr(estimator, "classes_", None)
+    if not isinstance(classes, list):
+        classes = [np.unique(y[:, k]) for k in range(y.shape[1])]
+    if h1_pred is not None and h1_proba is None:
+        # Checked for its shape only: a fold's h2 may lack a class h1 predicts,
+        # which then counts as an error of h1, as with a live h1.
+        return _h1.checked_output_labels(h1_pred, classes, len(y), "h1_pred")
+    if h1_proba is not None:
+        references = _h1.logged_multioutput_outputs(
+            h1_proba=h1_proba,
+            h1_pred=h1_pred,
+            classes=classes,
+            n_samples=len(y),
+            need_probabilities=False,
+        )
+    else:
+        X_h1 = X
+        if h1 is None:
+            h1, X_h1, _ = _reference_of(estimator, X)
+        references = _h1.multioutput_outputs(
+            h1, X_h1, classes, need_probabilities=False
+        )
+    return np.column_stack([reference.labels for reference in references])
 
 
 def _h1_label_indicator(h1, estimator, X, y, h1_pred, h1_proba) -> np.ndarray:

@@ -20,6 +20,7 @@ Run::
     python benchmarks/bench_fit_cost.py --quick      # smoke run (MNIST), < 2 minutes
     python benchmarks/bench_fit_cost.py --dataset mnist --repeats 11 --json out.json
     python benchmarks/bench_fit_cost.py --dataset mnist --target multilabel
+    python benchmarks/bench_fit_cost.py --dataset mnist --target multioutput
 """
 
 from __future__ import annotations
@@ -83,9 +84,20 @@ def load_dataset(name: str, max_samples: int | None):
 
 
 def build_mlp(
-    n_features: int, n_classes: int, hidden: int, activation: str = "softmax"
+    n_features: int, n_classes, hidden: int, activation: str = "softmax"
 ) -> keras.Model:
-    """h2: one hidden ReLU layer, softmax (sigmoid per label) output. Uncompiled."""
+    """h2: one hidden ReLU layer, softmax (sigmoid per label) output. Uncompiled.
+
+    ``n_classes`` a list (--target multioutput): one softmax head per output.
+    """
+    if isinstance(n_classes, list):
+        inputs = keras.Input((n_features,))
+        hidden_layer = keras.layers.Dense(hidden, activation="relu")(inputs)
+        outputs = [
+            keras.layers.Dense(n, activation=activation)(hidden_layer)
+            for n in n_classes
+        ]
+        return keras.Model(inputs, outputs)
     return keras.Sequential(
         [
             keras.Input((n_features,)),
@@ -107,21 +119,25 @@ def digit_tags(y: np.ndarray) -> np.ndarray:
     ).astype("int64")
 
 
+def digit_outputs(y: np.ndarray) -> np.ndarray:
+    """A multi-output target of the digits: the digit, mod 3, whether > 4."""
+    return np.column_stack([y, y % 3, (y > 4).astype("int64")])
+
+
+def keras_targets(y: np.ndarray, n_classes) -> np.ndarray | list:
+    """``y`` as Keras takes it: one array per output for a multi-output y."""
+    return [y[:, k] for k in range(y.shape[1])] if isinstance(n_classes, list) else y
+
+
 def train_h1(
-    X, y, n_classes: int, seed: int = 0, activation="softmax", loss=LOSS
+    X, y, n_classes, seed: int = 0, activation="softmax", loss=LOSS
 ) -> keras.Model:
     """h1: a smaller MLP trained on the first few hundred samples (not timed)."""
     keras.utils.set_random_seed(seed)
-    h1 = keras.Sequential(
-        [
-            keras.Input((X.shape[1],)),
-            keras.layers.Dense(32, activation="relu"),
-            keras.layers.Dense(n_classes, activation=activation),
-        ],
-        name="h1",
-    )
-    h1.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
-    h1.fit(X[:H1_TRAIN_SIZE], y[:H1_TRAIN_SIZE], epochs=10, batch_size=32, verbose=0)
+    h1 = build_mlp(X.shape[1], n_classes, 32, activation)
+    h1.compile(optimizer="adam", loss=loss)
+    targets = keras_targets(y[:H1_TRAIN_SIZE], n_classes)
+    h1.fit(X[:H1_TRAIN_SIZE], targets, epochs=10, batch_size=32, verbose=0)
     return h1
 
 
@@ -149,7 +165,7 @@ class Case:
     X: np.ndarray
     y: np.ndarray
     h1: keras.Model
-    n_classes: int
+    n_classes: int | list[int]  # a list: one entry per output (multioutput)
     hidden: int
     epochs: int
     # h1's probabilities on X, computed once outside the timings: what a log
@@ -163,7 +179,13 @@ class Case:
 def run_plain_keras(case: Case) -> None:
     model = build_mlp(case.X.shape[1], case.n_classes, case.hidden, case.activation)
     model.compile(optimizer=OPTIMIZER, loss=case.loss)
-    model.fit(case.X, case.y, epochs=case.epochs, batch_size=BATCH_SIZE, verbose=0)
+    model.fit(
+        case.X,
+        keras_targets(case.y, case.n_classes),
+        epochs=case.epochs,
+        batch_size=BATCH_SIZE,
+        verbose=0,
+    )
 
 
 def run_plain_keras_prebuilt(case: Case) -> None:
@@ -178,7 +200,13 @@ def run_plain_keras_prebuilt(case: Case) -> None:
     model = build_mlp(case.X.shape[1], case.n_classes, case.hidden, case.activation)
     model.compile(optimizer=OPTIMIZER, loss=case.loss)
     model.optimizer.build(model.trainable_variables)
-    model.fit(case.X, case.y, epochs=case.epochs, batch_size=BATCH_SIZE, verbose=0)
+    model.fit(
+        case.X,
+        keras_targets(case.y, case.n_classes),
+        epochs=case.epochs,
+        batch_size=BATCH_SIZE,
+        verbose=0,
+    )
 
 
 def _estimator_kwargs(case: Case) -> dict:
@@ -226,7 +254,13 @@ def run_per_step_model(case: Case) -> None:
         h2, h1=case.h1, lambda_c=LAMBDA_C, dissonance="new_error"
     )
     model.compile(optimizer=OPTIMIZER, loss=LOSS)
-    model.fit(case.X, case.y, epochs=case.epochs, batch_size=BATCH_SIZE, verbose=0)
+    model.fit(
+        case.X,
+        keras_targets(case.y, case.n_classes),
+        epochs=case.epochs,
+        batch_size=BATCH_SIZE,
+        verbose=0,
+    )
 
 
 def run_bcsk_logged(case: Case) -> None:
@@ -429,12 +463,23 @@ def bench_dataset(name: str, args, keys: list[str]) -> dict:
         shape = dict(activation="sigmoid", loss="binary_crossentropy")
         h1 = train_h1(X, y, n_classes, **shape)
         h1_accuracy = float(np.mean((h1.predict(X, verbose=0) > 0.5) == y))
+    elif args.target == "multioutput":
+        y = digit_outputs(y)
+        n_classes = [int(y[:, k].max()) + 1 for k in range(y.shape[1])]
+        shape = {}
+        h1 = train_h1(X, y, n_classes)
+        predicted = np.column_stack(
+            [np.argmax(p, axis=1) for p in h1.predict(X, verbose=0)]
+        )
+        h1_accuracy = float(np.mean(predicted == y))
     else:
         n_classes = int(y.max()) + 1
         shape = {}
         h1 = train_h1(X, y, n_classes)
         h1_accuracy = float(np.mean(np.argmax(h1.predict(X, verbose=0), axis=1) == y))
-    h1_proba = h1.predict(X, verbose=0).astype(np.float64)
+    h1_proba = keras.tree.map_structure(
+        lambda p: np.asarray(p, dtype=np.float64), h1.predict(X, verbose=0)
+    )
     case = Case(X, y, h1, n_classes, args.hidden, args.epochs, h1_proba, **shape)
     print(
         f"\n== {name} ({args.target}): {X.shape[0]} x {X.shape[1]}, "
@@ -571,7 +616,7 @@ def parse_args(argv=None):
     )
     parser.add_argument(
         "--target",
-        choices=["multiclass", "multilabel"],
+        choices=["multiclass", "multilabel", "multioutput"],
         default="multiclass",
         help="the digit (default), or four tags per digit (even, > 4, prime, "
         "loop) learned with one sigmoid unit per label",
@@ -634,12 +679,18 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     _TrainingLoopClock.install()
     keys = args.only or list(CONTENDERS)
-    if args.target == "multilabel":
+    if args.target in ("multilabel", "multioutput"):
         # BCML's paths (its loss classes and BCCompatibilityModel) train one
-        # label per sample; the estimator trains a multilabel y per label.
+        # label per sample; the estimator trains a multilabel y per label and
+        # a multi-output y per output (which stock scikeras cannot encode).
         single_label_only = {"per_step", "bc_fit"}
+        if args.target == "multioutput":
+            single_label_only.add("scikeras")
         if args.only and single_label_only & set(args.only):
-            raise SystemExit("--target multilabel: per_step and bc_fit take one label")
+            raise SystemExit(
+                f"--target {args.target}: {', '.join(sorted(single_label_only))} "
+                "cannot train this target"
+            )
         keys = [key for key in keys if key not in single_label_only]
     info = machine()
     print(
@@ -650,7 +701,8 @@ def main(argv=None) -> int:
         f"{info['keras']} ({info['keras_backend']}), scikit-learn "
         f"{info['scikit-learn']}, scikeras {info['scikeras']}\n"
         f"{args.repeats} pairs per contender, lambda_c={LAMBDA_C}, loss={LOSS} "
-        "(binary_crossentropy with --target multilabel), "
+        "(binary_crossentropy with --target multilabel; one per output with "
+        "--target multioutput), "
         f"optimizer={OPTIMIZER}; load average now {load_average()}",
         flush=True,
     )

@@ -71,6 +71,7 @@ __all__ = [
     "dissonance_weights",
     "objective",
     "multilabel_objective",
+    "multioutput_objective",
 ]
 
 
@@ -294,3 +295,43 @@ def multilabel_objective(dissonance, Y, P1, P2, lambda_c, sample_weight=None):
         compat += w * d / n_labels
     s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
     return float(np.mean(s * task) + lambda_c * np.mean(s * compat))
+
+
+def multioutput_objective(
+    dissonance,
+    families,
+    Y,
+    P1s,
+    P2s,
+    lambda_c,
+    sample_weight=None,
+    *,
+    loss_weights=None,
+    corrects=None,
+):
+    """The objective of a multiclass-multioutput target: each output's, summed.
+
+    ``Y`` holds one column of class indices per output; ``P1s`` and ``P2s``
+    one array of h1's and h2's probabilities per output (h2's in its layout,
+    ``(n, 1)`` for a single sigmoid unit); ``families`` one task-loss family
+    per output; ``v_k`` the ``loss_weights``, 1 by default; ``corrects``
+    (optional) the ``c_ik`` of an h1 that only predicts labels::
+
+        sum_k v_k ( mean_i[ s_i l_ik ] + lambda_c * mean_i[ s_i w_ik d_ik ] )
+    """
+    Y = np.asarray(Y)
+    n_outputs = Y.shape[1]
+    weights = [1.0] * n_outputs if loss_weights is None else list(loss_weights)
+    total = 0.0
+    for k in range(n_outputs):
+        total += weights[k] * objective(
+            dissonance,
+            families[k],
+            Y[:, k],
+            None if P1s is None else P1s[k],
+            P2s[k],
+            lambda_c,
+            sample_weight,
+            correct=None if corrects is None else corrects[:, k],
+        )
+    return total

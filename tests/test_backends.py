@@ -296,3 +296,39 @@ def test_display_reads_the_fitted_estimator(data, sk_h1):
     display = CompatibilityDisplay.from_estimator(clf, X, y)
     expected = compatibility_report(y, h1_pred=sk_h1.predict(X), h2_pred=clf.predict(X))
     assert list(display.reports.values()) == [expected]
+
+
+def test_multiclass_multioutput_y(data):
+    """A multi-output y: one output per column; at a zero learning rate the
+    reported loss is the oracle's objective, summed over the outputs."""
+    from _reference import multioutput_objective
+    from sklearn.ensemble import RandomForestClassifier
+
+    X, y = data
+    Y = np.column_stack([y, y % 3])
+    h1 = RandomForestClassifier(n_estimators=10, max_depth=4, random_state=0)
+    h1.fit(X[:200], Y[:200])
+
+    def heads(meta):
+        inputs = keras.Input((meta["n_features_in_"],))
+        outputs = [
+            keras.layers.Dense(n, activation="softmax")(inputs)
+            for n in meta["n_classes_"]
+        ]
+        return keras.Model(inputs, outputs)
+
+    frozen = dict(
+        optimizer=keras.optimizers.SGD,
+        optimizer__learning_rate=0.0,
+        epochs=1,
+        batch_size=len(X),
+        shuffle=False,
+    )
+    clf = make(h1, model=heads, lambda_c=0.7, dissonance="focal_distillation", **frozen)
+    clf.fit(X, Y)
+    P2 = [keras.ops.convert_to_numpy(p) for p in clf.model_(X)]
+    expected = multioutput_objective(
+        "focal_distillation", ["ce", "ce"], Y, h1.predict_proba(X), P2, 0.7
+    )
+    assert clf.history_["loss"][0] == pytest.approx(expected, rel=1e-4)
+    assert clf.predict(X).shape == Y.shape

@@ -291,13 +291,6 @@ def test_h2_width_loss_and_bc_fit_are_checked(tags, tags_h1):
         estimator(keras_h1(tags), method="bc_fit").fit(X, Y)
 
 
-def test_multiclass_multioutput_is_refused_clearly(tags, tags_h1):
-    X, _ = tags
-    Y = np.column_stack([np.arange(len(X)) % 3, np.arange(len(X)) % 4])
-    with pytest.raises(ValueError, match=r"multiclass-multioutput y .* not supported"):
-        estimator(tags_h1).fit(X, Y)
-
-
 # -- scorers: per (sample, label) cell, average= as in bcsk.metrics -----------------
 
 

@@ -11,10 +11,13 @@ same outcome, or, where they differ on purpose, each one's outcome:
   keeps ``(1, n_classes)`` as scikit-learn does.
 * A subclassed ``keras.Model`` with its own ``call``: stock scikeras 0.13
   cannot fit it (it reads ``model_.outputs``); bcsk can.
-* Multi-output y (a list of targets, a multiclass-multioutput 2-D y): stock
-  scikeras fails with unrelated errors; bcsk says it is not supported yet.
-  A multilabel-indicator y trains on both (bcsk per label; with
-  ``lambda_c=0`` the weights are scikeras'). One-hot y, which stock
+* A list of targets: stock scikeras fails with an unrelated error; bcsk says
+  to stack them as the columns of one y. A multiclass-multioutput 2-D y:
+  stock scikeras refuses a model of one output per column without a target
+  encoder of one's own; bcsk's is built in, and with it given to scikeras
+  (its documented way) the two train the same weights at ``lambda_c=0``. A
+  multilabel-indicator y trains on both (bcsk per label; with ``lambda_c=0``
+  the weights are scikeras'). One-hot y, which stock
   scikeras trains, is refused by bcsk with the fix to apply.
 * Arguments of a custom ``Model.fit`` (``fit__<name>`` that
   ``keras.Model.fit`` does not take): stock scikeras passes them to the
@@ -634,25 +637,18 @@ def test_predict_proba_of_one_sample(kind, make, data):
 # --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("target", ["list", "2-D"])
 @pytest.mark.parametrize("kind", KINDS)
-def test_multi_output_y(kind, target, make, data):
+def test_a_list_of_targets(kind, make, data):
     X, y = data
-    Y = [y, y[::-1]] if target == "list" else np.column_stack([y, y[::-1]])
     clf = make(kind)
     if kind == "bcsk":
-        message = (
-            "multi-output y.*is not supported"
-            if target == "list"
-            else "multiclass-multioutput y .* is not supported yet"
-        )
-        with pytest.raises(ValueError, match=message):
-            clf.fit(X, Y)
+        with pytest.raises(ValueError, match="got a list of targets.*column_stack"):
+            clf.fit(X, [y, y[::-1]])
         return
-    # Stock scikeras fails too, with errors about something else ("inconsistent
-    # numbers of samples"; the builder gets n_classes_=None).
+    # Stock scikeras fails too, with an error about something else
+    # ("inconsistent numbers of samples").
     with pytest.raises(ValueError):
-        clf.fit(X, Y)
+        clf.fit(X, [y, y[::-1]])
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -805,6 +801,12 @@ def test_dynamic_model_gets_the_arguments_it_gets_on_scikeras(make, data):
     )
     assert ours["meta"].keys() == stock["meta"].keys()
     for key, value in stock["meta"].items():
+        if key == "target_encoder_":
+            # bcsk's encoder is scikeras' (a subclass, the same parameters),
+            # which also splits a multi-output y.
+            assert isinstance(ours["meta"][key], type(value))
+            assert ours["meta"][key].get_params() == value.get_params()
+            continue
         assert repr(ours["meta"][key]) == repr(value), key
     # The same compile arguments (each fit has an optimizer object of its own).
     assert ours["compile_kwargs"].keys() == stock["compile_kwargs"].keys()
@@ -837,8 +839,9 @@ def test_warm_fit_with_a_changed_target_shape(make, data):
     clf = make("bcsk", warm_start=True).fit(X, y)
     with pytest.raises(ValueError, match="y has 2 dimensions, but this BCCompat"):
         clf.fit(X, np.column_stack([y, y]))
-    # A first fit with such a y gets bcsk's own message, with the fix.
-    with pytest.raises(ValueError, match="multioutput y .* is not supported yet"):
+    # A first fit with such a y trains a multi-output model, whose builder gets
+    # one n_classes_ per output (this single-output builder then fails in Keras).
+    with pytest.raises(ValueError, match=r"units=\[10, 10\]"):
         make("bcsk").fit(X, np.column_stack([y, y]))
 
 
@@ -877,7 +880,7 @@ def test_arguments_of_a_custom_model_fit(kind, how, make, data):
 
 
 # --------------------------------------------------------------------------
-# Multilabel y: trained by both; multi-output y: refused by bcsk before training
+# Multilabel and multiclass-multioutput y: trained by both
 # --------------------------------------------------------------------------
 
 
@@ -924,21 +927,76 @@ def test_multilabel_y(kind, make, data, digits_h1):
         assert_same_weights(clf.model_, other.model_)
 
 
-def test_multiclass_multioutput_y_is_refused_before_training(make, data, monkeypatch):
+def build_heads(meta):
+    """One softmax output per column of a multi-output y."""
+    inputs = keras.Input((meta["n_features_in_"],))
+    hidden = keras.layers.Dense(8, activation="relu")(inputs)
+    outputs = [
+        keras.layers.Dense(n, activation="softmax", name=f"out{k}")(hidden)
+        for k, n in enumerate(meta["n_classes_"])
+    ]
+    return keras.Model(inputs, outputs)
+
+
+class MultiOutputKerasClassifier(KerasClassifier):
+    """Stock scikeras with bcsk's target encoder: scikeras' documented way to a
+    multi-output y (override ``target_encoder``), and subset accuracy."""
+
+    @property
+    def target_encoder(self):
+        from bcsk._scikeras import ClassifierTargetEncoder
+
+        return ClassifierTargetEncoder(loss=self.loss)
+
+    @staticmethod
+    def scorer(y_true, y_pred, **kwargs):
+        return float(np.mean(np.all(y_true == y_pred, axis=1)))
+
+
+class DigitAndResidue:
+    """A multi-output h1: the digit h1's probabilities, and of the digit mod 3."""
+
+    def __init__(self, h1):
+        self.h1 = h1
+
+    def __call__(self, X):
+        p = keras.ops.convert_to_numpy(self.h1(X))
+        residues = np.arange(10) % 3
+        return [p, np.column_stack([p[:, residues == r].sum(1) for r in range(3)])]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_multiclass_multioutput_y(kind, make, data, digits_h1):
+    """Trained by both when scikeras is given a target encoder that splits y;
+    with lambda_c=0 bcsk's weights and predictions are scikeras' bit for bit."""
     X, y = data
     Y = np.column_stack([y, y % 3])
-    built = []
-    monkeypatch.setattr(
-        BCCompatibleClassifier,
-        "_build_model",
-        lambda self: built.append(1),
+    params = dict(model=build_heads)
+    ours = dict(h1=DigitAndResidue(digits_h1), lambda_c=0.0)
+    cls = BCCompatibleClassifier if kind == "bcsk" else MultiOutputKerasClassifier
+    clf = make(kind, cls=cls, **params, **(ours if kind == "bcsk" else {})).fit(X, Y)
+    assert clf.predict(X).shape == Y.shape
+    assert [p.shape for p in clf.predict_proba(X)] == [(N, 10), (N, 3)]
+    assert [c.tolist() for c in clf.classes_] == [list(range(10)), [0, 1, 2]]
+    assert 0 <= clf.score(X, Y) <= 1
+    if kind == "bcsk":
+        other = make("scikeras", cls=MultiOutputKerasClassifier, **params).fit(X, Y)
+        assert_same_weights(clf.model_, other.model_)
+        np.testing.assert_array_equal(clf.predict(X), other.predict(X))
+        assert clf.score(X, Y) == other.score(X, Y)
+
+
+def test_stock_scikeras_cannot_fit_a_multiclass_multioutput_y(make, data, digits_h1):
+    """Stock scikeras, without a target encoder of one's own, expects one output
+    and refuses the model of one output per column; bcsk's encoder is built in."""
+    X, y = data
+    Y = np.column_stack([y, y % 3])
+    # Its meta has n_classes_=None here: build the two heads by hand.
+    stock = make(
+        "scikeras",
+        model=lambda meta: build_heads({**meta, "n_classes_": [10, 3]}),
     )
-    clf = make("bcsk")
-    with pytest.raises(
-        ValueError, match=rf"^multiclass-multioutput y \(shape \({N}, 2\)\)"
-    ):
-        clf.fit(X, Y)
-    with pytest.raises(ValueError, match="is not supported yet.*MultiOutputClassifier"):
-        clf.partial_fit(X, Y)
-    assert built == []
-    assert not hasattr(clf, "model_")
+    with pytest.raises(ValueError, match="input of size 1, but .* has 2 outputs"):
+        stock.fit(X, Y)
+    ours = make("bcsk", model=build_heads, h1=DigitAndResidue(digits_h1))
+    assert ours.fit(X, Y).predict(X).shape == Y.shape
