@@ -600,6 +600,16 @@ class ScikerasClassifier(KerasClassifier):
                 f"{type(self).__name__} does not accept sparse X (got "
                 f"{type(X).__name__}): pass a dense array, e.g. X.toarray()."
             )
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None: pass the class labels of X as y."
+            )
+        if not isinstance(y, (list, tuple)):
+            # np.asarray rather than np.shape: an array-like that is not an
+            # ndarray (a pandas object, scikit-learn's _NotAnArray) converts
+            # through __array__ without dispatching NumPy functions to it.
+            y = np.asarray(y)
         if (
             warm
             and getattr(self, "initialized_", False)

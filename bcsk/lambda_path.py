@@ -179,6 +179,11 @@ def _candidates(dissonances: list, lambda_cs) -> list[tuple]:
     return candidates
 
 
+# Compile arguments that say how Keras runs the training step, not what it
+# computes: the path model keeps the user's.
+_EXECUTION_SETTINGS = ("run_eagerly", "jit_compile", "steps_per_execution")
+
+
 class _LambdaPath(BCCompatibleClassifier):
     """A ``BCCompatibleClassifier`` that trains every candidate of a search at once.
 
@@ -226,7 +231,12 @@ class _LambdaPath(BCCompatibleClassifier):
             multilabel=self._multilabel,
             loss_weights=loss_weights_of(self.models_[0]),
         )
-        path.compile(optimizer=optimizer, loss=None)
+        # The candidates' metrics are not compiled (they would be read on the
+        # copies' joint outputs), but how the user asked Keras to execute the
+        # training step is: run_eagerly, jit_compile, steps_per_execution.
+        config = self.models_[0].get_compile_config() or {}
+        execution = {key: config[key] for key in _EXECUTION_SETTINGS if key in config}
+        path.compile(optimizer=optimizer, loss=None, **execution)
         return path
 
     def estimator_for(self, index: int, n_members: int | None = None):

@@ -176,9 +176,11 @@ class Case:
     activation: str = "softmax"
 
 
-def run_plain_keras(case: Case) -> None:
+def _plain_keras(case: Case, prebuild: bool) -> None:
     model = build_mlp(case.X.shape[1], case.n_classes, case.hidden, case.activation)
     model.compile(optimizer=OPTIMIZER, loss=case.loss)
+    if prebuild:
+        model.optimizer.build(model.trainable_variables)
     model.fit(
         case.X,
         keras_targets(case.y, case.n_classes),
@@ -186,6 +188,10 @@ def run_plain_keras(case: Case) -> None:
         batch_size=BATCH_SIZE,
         verbose=0,
     )
+
+
+def run_plain_keras(case: Case) -> None:
+    _plain_keras(case, prebuild=False)
 
 
 def run_plain_keras_prebuilt(case: Case) -> None:
@@ -197,16 +203,7 @@ def run_plain_keras_prebuilt(case: Case) -> None:
     against this baseline shows what bcsk's own work costs, apart from that
     saving.
     """
-    model = build_mlp(case.X.shape[1], case.n_classes, case.hidden, case.activation)
-    model.compile(optimizer=OPTIMIZER, loss=case.loss)
-    model.optimizer.build(model.trainable_variables)
-    model.fit(
-        case.X,
-        keras_targets(case.y, case.n_classes),
-        epochs=case.epochs,
-        batch_size=BATCH_SIZE,
-        verbose=0,
-    )
+    _plain_keras(case, prebuild=True)
 
 
 def _estimator_kwargs(case: Case) -> dict:

@@ -58,3 +58,18 @@ class PriorH1(ClassifierMixin, BaseEstimator):
 
 
 PRIOR_H1 = PriorH1().fit(None, np.array([0, 1, 2]))
+
+
+def frozen_weights(n_samples):
+    """Estimator parameters for one full-batch epoch at learning rate 0.
+
+    ``history_["loss"][0]`` is then the objective at the initial weights,
+    which ``model_`` still holds: what the oracle tests compare.
+    """
+    return dict(
+        optimizer=keras.optimizers.SGD,
+        optimizer__learning_rate=0.0,
+        epochs=1,
+        batch_size=n_samples,
+        shuffle=False,
+    )

@@ -224,11 +224,13 @@ def test_tradeoff_display_reads_cv_results(data, h1):
     plt.close("all")
 
 
+# Nested: 15 fits (2 outer folds x 2 widths x (2 inner folds + refit), and the
+# refit); test_clone_keeps_parameters_and_shares_h1 checks the same
+# parameters by clone and set_params in the default suite.
+@pytest.mark.slow
 def test_inside_grid_search_over_the_architecture(data, h1):
     X, y = data
     inner = BCCompatibleClassifierCV(build, h1=h1, lambda_cs=(0.0, 1.0), cv=2, **PARAMS)
-    params = inner.get_params()
-    assert params["model__hidden"] if "model__hidden" in params else True
     search = GridSearchCV(inner, {"model__hidden": [4, 8]}, cv=2).fit(X, y)
     assert search.best_params_["model__hidden"] in (4, 8)
     assert search.best_estimator_.lambda_c_ in (0.0, 1.0)
@@ -301,3 +303,40 @@ def test_refuses_what_would_couple_or_skip_the_path(data, h1):
         ).fit(X, y)
     with pytest.raises(ValueError, match="lambda_cs"):
         BCCompatibleClassifierCV(build, h1=h1, lambda_c=0.5, **PARAMS).fit(X, y)
+
+
+class _RecordsExecution(keras.callbacks.Callback):
+    """Records how Keras runs each training step it is given."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def on_train_begin(self, logs=None):
+        self.seen.append(
+            (type(self.model).__name__, self.model.run_eagerly, self.model.jit_compile)
+        )
+
+
+@pytest.mark.parametrize("run_eagerly", [True, False])
+def test_path_model_runs_as_the_user_compiled(run_eagerly, data, h1):
+    # The path model trains every candidate: it must run as the user asked
+    # (eagerly, or compiled with XLA off), not as Keras' defaults would.
+    X, y = data
+    recorder = _RecordsExecution()
+    params = {**PARAMS, "epochs": 1}
+    search = BCCompatibleClassifierCV(
+        build,
+        h1=h1,
+        lambda_cs=(0.0, 1.0),
+        cv=2,
+        callbacks=[recorder],
+        run_eagerly=run_eagerly,
+        model__hidden=4,
+        **params,
+    ).fit(X, y)
+    # The two folds' path models (the refit gets a clone of the callback).
+    assert [name for name, _, _ in recorder.seen] == ["ReferenceInputPathModel"] * 2
+    assert all(eager is run_eagerly for _, eager, _ in recorder.seen)
+    assert all(jit is False for _, _, jit in recorder.seen)
+    assert search.best_estimator_.model_.run_eagerly is run_eagerly

@@ -418,7 +418,8 @@ def test_pipeline_with_routing(data, h1, logged, digits):
                 dissonance=["new_error", "focal_distillation"],
                 lambda_cs=(0.0, 1.0),
                 flip_costs=(1.0, 2.0),
-                n_members=(1, 2),
+                # Ensembles from logged outputs: test_ensemble_and_validation_
+                # split_from_logged_outputs (one member here keeps it short).
                 refit="neg_nfr",
             ),
             "h1_proba",

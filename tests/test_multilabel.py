@@ -9,6 +9,7 @@ any training.
 import keras
 import numpy as np
 import pytest
+from _builders import frozen_weights
 from _reference import multilabel_objective
 from sklearn.linear_model import LogisticRegression
 from sklearn.multioutput import MultiOutputClassifier
@@ -67,18 +68,6 @@ def estimator(h1, model=sigmoid_net, **params):
             "random_state": 0,
             **params,
         },
-    )
-
-
-def frozen_weights(n_samples):
-    """One full-batch epoch at learning rate 0: ``history_["loss"][0]`` is the
-    objective at the initial weights, which ``model_`` still holds."""
-    return dict(
-        optimizer=keras.optimizers.SGD,
-        optimizer__learning_rate=0.0,
-        epochs=1,
-        batch_size=n_samples,
-        shuffle=False,
     )
 
 

@@ -14,6 +14,7 @@ import pickle
 import keras
 import numpy as np
 import pytest
+from _builders import frozen_weights
 from _reference import multioutput_objective, softmax
 from sklearn.base import clone
 from sklearn.ensemble import RandomForestClassifier
@@ -87,18 +88,6 @@ def estimator(h1, model=heads, **params):
             "random_state": 0,
             **params,
         },
-    )
-
-
-def frozen_weights(n_samples):
-    """One full-batch epoch at learning rate 0: ``history_["loss"][0]`` is the
-    objective at the initial weights, which ``model_`` still holds."""
-    return dict(
-        optimizer=keras.optimizers.SGD,
-        optimizer__learning_rate=0.0,
-        epochs=1,
-        batch_size=n_samples,
-        shuffle=False,
     )
 
 

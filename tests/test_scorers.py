@@ -554,6 +554,10 @@ def test_refit_bad_threshold(bad):
 # --------------------------------------------------------------------------
 
 
+# Two loky worker processes, each importing TensorFlow (~20 s): a
+# multi-process run, so slow; the seeds it relies on are checked in process by
+# tests/test_reproducibility.py.
+@pytest.mark.slow
 def test_parallel_search_matches_serial(search, scaled, h1):
     """n_jobs=2 trains in other processes: same seeds, same scores."""
     X, y = scaled
