@@ -773,29 +773,45 @@ def best_accuracy_with_btc_at_least(
     ):
         raise ValueError(f"min_btc must be a number in [0, 1], got {min_btc!r}.")
 
-    def refit(cv_results: dict) -> int:
+    return _MostAccurateWithBTC(min_btc, accuracy_key, btc_key)
+
+
+class _MostAccurateWithBTC:
+    """The rule :func:`best_accuracy_with_btc_at_least` returns.
+
+    A class rather than a closure so that a fitted search holding it as
+    ``refit`` pickles.
+    """
+
+    def __init__(self, min_btc: float, accuracy_key: str, btc_key: str) -> None:
+        self.min_btc = min_btc
+        self.accuracy_key = accuracy_key
+        self.btc_key = btc_key
+        self.__name__ = f"best_accuracy_with_btc_at_least_{min_btc}"
+
+    def __call__(self, cv_results: Mapping) -> int:
         try:
-            accuracy = np.asarray(cv_results[accuracy_key], dtype=float)
-            btc = np.asarray(cv_results[btc_key], dtype=float)
+            accuracy = np.asarray(cv_results[self.accuracy_key], dtype=float)
+            btc = np.asarray(cv_results[self.btc_key], dtype=float)
         except KeyError as missing:
             raise KeyError(
                 f"cv_results_ has no {missing}: score with "
                 "scoring=compatibility_scoring() (or pass accuracy_key/btc_key)."
             ) from None
-        eligible = np.flatnonzero(np.nan_to_num(btc, nan=-1.0) >= min_btc)
+        eligible = np.flatnonzero(np.nan_to_num(btc, nan=-1.0) >= self.min_btc)
         if eligible.size == 0:
             best = int(np.nanargmax(btc))
             warnings.warn(
-                f"No candidate reaches BTC >= {min_btc} (the highest mean BTC is "
-                f"{btc[best]:.4f}); refitting the most compatible candidate.",
+                f"No candidate reaches BTC >= {self.min_btc} (the highest mean BTC "
+                f"is {btc[best]:.4f}); refitting the most compatible candidate.",
                 UserWarning,
                 stacklevel=2,
             )
             return best
         return int(eligible[np.argmax(accuracy[eligible])])
 
-    refit.__name__ = f"best_accuracy_with_btc_at_least_{min_btc}"
-    return refit
+    def __repr__(self) -> str:
+        return f"best_accuracy_with_btc_at_least({self.min_btc!r})"
 
 
 # -- refit rules that read the new errors ------------------------------------------

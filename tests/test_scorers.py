@@ -5,6 +5,7 @@ computation with :mod:`bcsk.scores` on the same predictions.
 """
 
 import math
+import pickle
 
 import keras
 import numpy as np
@@ -530,6 +531,17 @@ def test_refit_none_eligible_warns_and_takes_highest_btc():
     assert best == 2
     with pytest.warns(UserWarning, match="No candidate reaches"):
         assert refit(results([0.95, 0.93], [np.nan, 0.5])) == 1
+
+
+def test_fitted_search_with_the_rule_pickles(search, scaled):
+    # The rule is the search's refit: a fitted search pickles only if it does.
+    X, _ = scaled
+    copy = pickle.loads(pickle.dumps(search))
+    assert copy.best_index_ == search.best_index_
+    np.testing.assert_array_equal(copy.predict(X), search.predict(X))
+    rule = copy.refit
+    assert repr(rule) == f"best_accuracy_with_btc_at_least({MIN_BTC!r})"
+    assert rule(search.cv_results_) == search.best_index_
 
 
 def test_refit_custom_and_missing_keys():
