@@ -467,6 +467,9 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
         dissonance = self._check_compatibility_params(logged=logged)
         if not logged:
             return None
+        if not hasattr(X, "shape") and not hasattr(X, "__len__"):
+            # An array-like known only by __array__ (scikit-learn's _NotAnArray).
+            X = np.asarray(X)
         n_samples = X.shape[0] if hasattr(X, "shape") else len(X)
         if _target_kind(y) == "multiclass-multioutput":
             Y = np.asarray(y)

@@ -17,6 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils.estimator_checks import _NotAnArray
 
 from bcsk import (
     BCCompatibleClassifier,
@@ -138,6 +139,19 @@ def test_fit_from_logged_labels_is_the_live_new_error_fit(data, h1, logged):
         X, y, h1_pred=logged[1]
     )
     assert_same_weights(live, from_log)
+
+
+def test_array_likes_known_only_by_array_interface(data, logged):
+    # scikit-learn's _NotAnArray has neither shape nor len: the logged-output
+    # checks count its samples through np.asarray, as fit does.
+    X, y = data
+    from_arrays = BCCompatibleClassifier(build, lambda_c=1.0, **PARAMS).fit(
+        X, y, h1_pred=logged[1]
+    )
+    from_array_likes = BCCompatibleClassifier(build, lambda_c=1.0, **PARAMS).fit(
+        _NotAnArray(X), _NotAnArray(y), h1_pred=logged[1]
+    )
+    assert_same_weights(from_arrays, from_array_likes)
 
 
 def test_partial_fit_from_logged_outputs(data, h1, logged):
