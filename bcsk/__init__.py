@@ -1,13 +1,16 @@
 """bcsk: ship a new classifier without breaking the trust users placed in the old one.
 
-The scores (:mod:`bcsk.scores`, :mod:`bcsk.metrics`) need only NumPy; the
-TensorFlow interface, the estimator and the scorers are imported on first use,
-so ``from bcsk import trust_compatibility_score`` does not import TensorFlow.
+The scores (:mod:`bcsk.scores`, :mod:`bcsk.metrics`) need no TensorFlow; the
+TensorFlow interface, the estimators and the searches are imported on first
+use, so ``from bcsk import trust_compatibility_score`` does not import
+TensorFlow. The layout follows scikit-learn's: :mod:`bcsk.metrics`,
+:mod:`bcsk.model_selection`, :mod:`bcsk.gate`, :mod:`bcsk.objective`
+(docs/architecture.rst is the map).
 """
 
 from __future__ import annotations
 
-import importlib
+from bcsk import _lazy
 
 __version__ = "0.1.0"
 
@@ -23,13 +26,13 @@ _LAZY = {
     "positive_flip_rate": "bcsk.metrics",
     "negative_flip_impact": "bcsk.metrics",
     "relative_negative_flip_rate": "bcsk.metrics",
-    "CompatibilityDisplay": "bcsk.plotting",
-    "CompatibilityTradeoffDisplay": "bcsk.plotting",
-    "FlipCostDisplay": "bcsk.plotting",
+    "CompatibilityDisplay": "bcsk.metrics",
+    "CompatibilityTradeoffDisplay": "bcsk.metrics",
+    "FlipCostDisplay": "bcsk.metrics",
     "CompatibleUpdateClassifier": "bcsk.gate",
     "CompatibleUpdateClassifierCV": "bcsk.gate",
     "gate_predictions": "bcsk.gate",
-    "MeanEnsemble": "bcsk.ensemble",
+    "MeanEnsemble": "bcsk._keras._ensemble",
     "BCCompatibilityModel": "bcsk.tensorflow.models",
     "BCNewErrorCompatibilityModel": "bcsk.tensorflow.models",
     "BCLoss": "bcsk.tensorflow.loss",
@@ -43,53 +46,37 @@ _LAZY = {
     "BCStrictImitationKLDivLoss": "bcsk.tensorflow.loss",
     "BCFocalDistillationLoss": "bcsk.tensorflow.loss",
     "BCLogitDifferenceLoss": "bcsk.tensorflow.loss",
-    "Dissonance": "bcsk.dissonances",
-    "NewError": "bcsk.dissonances",
-    "StrictImitation": "bcsk.dissonances",
-    "FocalDistillation": "bcsk.dissonances",
-    "LogitDifference": "bcsk.dissonances",
+    "Dissonance": "bcsk.objective",
+    "NewError": "bcsk.objective",
+    "StrictImitation": "bcsk.objective",
+    "FocalDistillation": "bcsk.objective",
+    "LogitDifference": "bcsk.objective",
     "bc_fit": "bcsk.tensorflow.helpers",
     "BCCompatibleClassifier": "bcsk.estimator",
-    "BCCompatibleClassifierCV": "bcsk.lambda_path",
-    "btc_scorer": "bcsk.scorers",
-    "bec_scorer": "bcsk.scorers",
-    "make_btc_scorer": "bcsk.scorers",
-    "make_bec_scorer": "bcsk.scorers",
-    "compatibility_scoring": "bcsk.scorers",
-    "CompatibilityScorer": "bcsk.scorers",
-    "MultimetricCompatibilityScorer": "bcsk.scorers",
-    "neg_nfr_scorer": "bcsk.scorers",
-    "pfr_scorer": "bcsk.scorers",
-    "neg_nfi_scorer": "bcsk.scorers",
-    "neg_relative_nfr_scorer": "bcsk.scorers",
-    "best_accuracy_with_btc_at_least": "bcsk.scorers",
-    "fewest_new_errors_within": "bcsk.scorers",
-    "lowest_update_cost": "bcsk.scorers",
+    "BCCompatibleClassifierCV": "bcsk.model_selection",
+    "btc_scorer": "bcsk.metrics",
+    "bec_scorer": "bcsk.metrics",
+    "make_btc_scorer": "bcsk.metrics",
+    "make_bec_scorer": "bcsk.metrics",
+    "compatibility_scoring": "bcsk.metrics",
+    "CompatibilityScorer": "bcsk.metrics",
+    "MultimetricCompatibilityScorer": "bcsk.metrics",
+    "neg_nfr_scorer": "bcsk.metrics",
+    "pfr_scorer": "bcsk.metrics",
+    "neg_nfi_scorer": "bcsk.metrics",
+    "neg_relative_nfr_scorer": "bcsk.metrics",
+    "best_accuracy_with_btc_at_least": "bcsk.model_selection",
+    "fewest_new_errors_within": "bcsk.model_selection",
+    "lowest_update_cost": "bcsk.model_selection",
 }
 # Modules re-exported under a name of their own (BCML's ``tf_helpers`` idiom).
 _LAZY_MODULES = {"tf_helpers": "bcsk.tensorflow.helpers"}
 
-__all__ = sorted([*_LAZY, *_LAZY_MODULES])
-
-
-def __getattr__(name: str):
-    if name in _LAZY_MODULES:
-        value = importlib.import_module(_LAZY_MODULES[name])
-    elif name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-    else:
-        raise AttributeError(f"module 'bcsk' has no attribute {name!r}")
-    globals()[name] = value  # cache: later lookups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
-
+__getattr__, __dir__, __all__ = _lazy.attach(__name__, _LAZY, _LAZY_MODULES)
 
 # keras.models.load_model of a bcsk .keras file works after a bare
 # ``import bcsk``: bcsk's Keras classes are registered as soon as keras is
-# imported, without importing keras here (see bcsk/_keras_registration.py).
-from bcsk import _keras_registration  # noqa: E402
+# imported, without importing keras here (see bcsk/_keras/_registration.py).
+from bcsk._keras import _registration  # noqa: E402
 
-_keras_registration.install()
+_registration.install()

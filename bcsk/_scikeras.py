@@ -42,7 +42,7 @@ from sklearn.utils.multiclass import type_of_target
 # TensorFlow has no public getter for op determinism; see _restore_op_determinism.
 from tensorflow.python.framework import config as tf_config
 
-from bcsk import _backend
+from bcsk._keras import _backend
 
 SCIKERAS_PIN = "scikeras>=0.13,<0.14"
 

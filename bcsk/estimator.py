@@ -14,11 +14,14 @@ import numpy as np
 import tensorflow as tf
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from bcsk import _backend, _h1, _objective
+from bcsk import _h1
+from bcsk._keras import _backend
+from bcsk._keras._ensemble import MeanEnsemble
+from bcsk._keras._models import ReferenceInputModel, ReferenceInputPathModel
+from bcsk._keras._state import build_training_state
 from bcsk._scikeras import ScikerasClassifier, _target_kind, first_rows, keras_seeds
-from bcsk._training_models import ReferenceInputModel, ReferenceInputPathModel
-from bcsk._training_state import build_training_state
-from bcsk.dissonances import (
+from bcsk.objective import _outputs
+from bcsk.objective._dissonances import (
     DISSONANCES,
     Dissonance,
     FocalDistillation,
@@ -27,7 +30,6 @@ from bcsk.dissonances import (
     StrictImitation,
     get_dissonance,
 )
-from bcsk.ensemble import MeanEnsemble
 from bcsk.tensorflow.helpers import bc_fit
 from bcsk.tensorflow.loss import distillation, new_error, strict_imitation
 
@@ -118,8 +120,8 @@ def _output_width(model: keras.Model, X) -> int:
     except AttributeError:  # a subclassed model has no symbolic outputs
         outputs = None
     if outputs:
-        return _objective.output_width(outputs[0])
-    return _objective.output_width(model(first_rows(X, 1), training=False))
+        return _outputs.output_width(outputs[0])
+    return _outputs.output_width(model(first_rows(X, 1), training=False))
 
 
 def _output_widths(model: keras.Model, X) -> list[int]:
@@ -132,7 +134,7 @@ def _output_widths(model: keras.Model, X) -> list[int]:
         outputs = model(first_rows(X, 1), training=False)
         if not isinstance(outputs, (list, tuple)):
             outputs = [outputs]
-    return [_objective.output_width(output) for output in outputs]
+    return [_outputs.output_width(output) for output in outputs]
 
 
 def _reference_arrays(reference: _h1.H1Outputs, classes, y, width: int):
@@ -349,7 +351,7 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
                 "together in one Keras model."
             )
         # The interval admits infinity; the objective does not.
-        _objective.validate_lambda_c(self.lambda_c)
+        _outputs.validate_lambda_c(self.lambda_c)
         dissonance = get_dissonance(self.dissonance)  # and its own parameters
         if self.h1 is None:
             if not logged:
@@ -534,8 +536,8 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
                     f"{type(self).__name__} needs samples of at least 2 classes, "
                     f"but y contains only one class: {classes.tolist()}."
                 )
-            kind, from_logits = _objective.loss_kind(self.model_.loss)
-            _objective.check_loss_width(kind, _output_width(self.model_, X))
+            kind, from_logits = _outputs.loss_kind(self.model_.loss)
+            _outputs.check_loss_width(kind, _output_width(self.model_, X))
             if self._multilabel:
                 self._check_multilabel(kind, _output_width(self.model_, X))
         if from_logits and self.n_members > 1:
@@ -622,7 +624,7 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
                 "meta['n_classes_'][k] units."
             )
         names = getattr(self.model_, "output_names", None)
-        losses = _objective.output_losses(self.model_.loss, names, len(widths))
+        losses = _outputs.output_losses(self.model_.loss, names, len(widths))
         any_logits = False
         for k, (width, classes, loss) in enumerate(
             zip(widths, self.classes_, losses, strict=True)
@@ -633,8 +635,8 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
                     f"{classes.size} classes {classes.tolist()}: give output k "
                     "meta['n_classes_'][k] units (one sigmoid unit for 2 classes)."
                 )
-            kind, from_logits = _objective.loss_kind(loss)
-            _objective.check_loss_width(kind, width)
+            kind, from_logits = _outputs.loss_kind(loss)
+            _outputs.check_loss_width(kind, width)
             any_logits = any_logits or from_logits
         return any_logits
 
@@ -890,7 +892,7 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
                 f"method='bc_fit' runs its own training loop, which does not support "
                 f"{', '.join(unsupported)}; use method='model' (the default)."
             )
-        kind, from_logits = _objective.loss_kind(self.model_.loss)
+        kind, from_logits = _outputs.loss_kind(self.model_.loss)
         loss_class = _BC_FIT_LOSSES.get((kind, type(dissonance)))
         if loss_class is None or from_logits:
             raise ValueError(

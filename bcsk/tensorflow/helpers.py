@@ -18,7 +18,9 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from bcsk import _backend, _objective, scores
+from bcsk import scores
+from bcsk._keras import _backend
+from bcsk.objective import _outputs
 
 __all__ = ["bc_fit"]
 
@@ -90,10 +92,10 @@ def _evaluate(h2, h1, bc_loss, testing_set) -> dict[str, float]:
             value = bc_loss(x, y)
         total_loss += float(value) * n_batch
         n_seen += n_batch
-        n_outputs = _objective.output_width(h2_output)
-        truth.append(ops.convert_to_numpy(_objective.class_indices(y, n_outputs)))
-        h1_labels.append(ops.convert_to_numpy(_objective.predicted_indices(h1_output)))
-        h2_labels.append(ops.convert_to_numpy(_objective.predicted_indices(h2_output)))
+        n_outputs = _outputs.output_width(h2_output)
+        truth.append(ops.convert_to_numpy(_outputs.class_indices(y, n_outputs)))
+        h1_labels.append(ops.convert_to_numpy(_outputs.predicted_indices(h1_output)))
+        h2_labels.append(ops.convert_to_numpy(_outputs.predicted_indices(h2_output)))
     if n_seen == 0:
         raise ValueError("testing_set yielded no batches.")
     truth, h1_labels, h2_labels = (

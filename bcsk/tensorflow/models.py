@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import keras
 
-from bcsk._training_models import BCObjectiveMixin
-from bcsk.dissonances import Dissonance
+from bcsk._keras._models import BCObjectiveMixin
+from bcsk.objective._dissonances import Dissonance
 
 __all__ = ["BCCompatibilityModel", "BCNewErrorCompatibilityModel"]
 

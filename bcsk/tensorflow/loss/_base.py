@@ -5,23 +5,24 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from bcsk import _backend, _objective
-from bcsk.dissonances import Dissonance, NewError, weighted_values
+from bcsk._keras import _backend
+from bcsk.objective import _outputs
+from bcsk.objective._dissonances import Dissonance, NewError, weighted_values
 
 
 def cross_entropy(y, probabilities):
     """Per-sample cross-entropy with class-index, one-hot or binary labels."""
-    n_outputs = _objective.output_width(probabilities)
+    n_outputs = _outputs.output_width(probabilities)
     if n_outputs == 1:
         return keras.losses.binary_crossentropy(
-            _objective.one_hot_targets(y, 1, probabilities.dtype), probabilities
+            _outputs.one_hot_targets(y, 1, probabilities.dtype), probabilities
         )
-    if _objective.is_one_hot(y, n_outputs):
+    if _outputs.is_one_hot(y, n_outputs):
         return keras.losses.categorical_crossentropy(
             ops.cast(y, probabilities.dtype), probabilities
         )
     return keras.losses.sparse_categorical_crossentropy(
-        _objective.class_indices(y, n_outputs), probabilities
+        _outputs.class_indices(y, n_outputs), probabilities
     )
 
 
@@ -31,22 +32,22 @@ def without_cached_logits(probabilities):
     ``keras.losses.binary_crossentropy`` reads the cached ``_keras_logits`` as *sigmoid*
     logits, which is wrong for a softmax output of several columns.
     """
-    if _objective.output_width(probabilities) > 1:
+    if _outputs.output_width(probabilities) > 1:
         return ops.copy(probabilities)
     return probabilities
 
 
 def soft_cross_entropy(targets, probabilities):
     """Per-sample cross-entropy against soft targets (rows of probabilities)."""
-    if _objective.output_width(probabilities) == 1:
+    if _outputs.output_width(probabilities) == 1:
         return keras.losses.binary_crossentropy(targets, probabilities)
     return keras.losses.categorical_crossentropy(targets, probabilities)
 
 
 def negative_log_likelihood(targets, probabilities):
     """``-sum_k t_k log p_k`` without renormalising ``p`` (BCML's NLL)."""
-    targets = _objective.as_two_columns(targets)
-    probabilities = _objective.as_two_columns(probabilities)
+    targets = _outputs.as_two_columns(targets)
+    probabilities = _outputs.as_two_columns(probabilities)
     clipped = ops.clip(probabilities, keras.backend.epsilon(), 1.0)
     return -ops.sum(targets * ops.log(clipped), axis=-1)
 
@@ -54,7 +55,7 @@ def negative_log_likelihood(targets, probabilities):
 def kl_divergence(targets, probabilities):
     """Per-sample ``KL(targets || probabilities)``; one sigmoid unit is two classes."""
     return keras.losses.kl_divergence(
-        _objective.as_two_columns(targets), _objective.as_two_columns(probabilities)
+        _outputs.as_two_columns(targets), _outputs.as_two_columns(probabilities)
     )
 
 
@@ -101,7 +102,7 @@ class BCLoss:
             )
         self.h1 = h1
         self.h2 = h2
-        self.lambda_c = _objective.validate_lambda_c(lambda_c)
+        self.lambda_c = _outputs.validate_lambda_c(lambda_c)
         valid = self.dissonance_class._param_names()
         unknown = sorted(set(params) - set(valid))
         if unknown:
@@ -110,7 +111,7 @@ class BCLoss:
                 f"dissonance {self.dissonance_class.__name__} takes {valid or 'none'}."
             )
         self.dissonance = self.dissonance_class(**params).validate()
-        self._task = _objective.TaskLoss(self.task_loss, self.imitation_loss)
+        self._task = _outputs.TaskLoss(self.task_loss, self.imitation_loss)
         # BCML's loss objects carry a __name__, and bc_fit prints it.
         self.__name__ = type(self).__name__
 
@@ -183,8 +184,8 @@ class NLLFamily:
 
     def task_loss(self, y, h2_output):
         """Per-sample ``-log p2[y]``."""
-        n_outputs = _objective.output_width(h2_output)
-        targets = _objective.one_hot_targets(y, n_outputs, h2_output.dtype)
+        n_outputs = _outputs.output_width(h2_output)
+        targets = _outputs.one_hot_targets(y, n_outputs, h2_output.dtype)
         return negative_log_likelihood(targets, h2_output)
 
     def imitation_loss(self, h1_output, h2_output):
@@ -197,8 +198,8 @@ class BinaryCrossEntropyFamily:
 
     def task_loss(self, y, h2_output):
         """Per-sample binary cross-entropy against one-hot (or 0/1) targets."""
-        n_outputs = _objective.output_width(h2_output)
-        targets = _objective.one_hot_targets(y, n_outputs, h2_output.dtype)
+        n_outputs = _outputs.output_width(h2_output)
+        targets = _outputs.one_hot_targets(y, n_outputs, h2_output.dtype)
         return keras.losses.binary_crossentropy(
             targets, without_cached_logits(h2_output)
         )
@@ -215,8 +216,8 @@ class KLDivFamily:
 
     def task_loss(self, y, h2_output):
         """Per-sample ``KL(onehot(y) || p2)``."""
-        n_outputs = _objective.output_width(h2_output)
-        targets = _objective.one_hot_targets(y, n_outputs, h2_output.dtype)
+        n_outputs = _outputs.output_width(h2_output)
+        targets = _outputs.one_hot_targets(y, n_outputs, h2_output.dtype)
         return kl_divergence(targets, h2_output)
 
     def imitation_loss(self, h1_output, h2_output):

@@ -14,7 +14,7 @@ parameters as keyword arguments::
                       optimizer=optimizer)
 """
 
-from bcsk.dissonances import FocalDistillation, LogitDifference
+from bcsk.objective._dissonances import FocalDistillation, LogitDifference
 from bcsk.tensorflow.loss._base import BCLoss, CrossEntropyFamily
 
 __all__ = ["BCFocalDistillationLoss", "BCLogitDifferenceLoss"]

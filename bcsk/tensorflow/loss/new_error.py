@@ -12,7 +12,7 @@ Use it as in BackwardCompatibilityML::
                       epochs=6, bc_loss=bc_loss, optimizer=optimizer)
 """
 
-from bcsk.dissonances import NewError
+from bcsk.objective._dissonances import NewError
 from bcsk.tensorflow.loss._base import (
     BCLoss,
     BinaryCrossEntropyFamily,

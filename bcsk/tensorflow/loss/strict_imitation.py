@@ -12,7 +12,7 @@ uses h1's probabilities as its targets; KL divergence uses ``KL(p1 || p2)``.
 truth instead, which made them new-error losses under another name.)
 """
 
-from bcsk.dissonances import StrictImitation
+from bcsk.objective._dissonances import StrictImitation
 from bcsk.tensorflow.loss._base import (
     BCLoss,
     BinaryCrossEntropyFamily,

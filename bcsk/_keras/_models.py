@@ -17,9 +17,9 @@ import copy
 import keras
 from keras import ops
 
-from bcsk import _objective
-from bcsk._training_state import build_training_state
-from bcsk.dissonances import CompatibilityTerm, Dissonance, get_dissonance
+from bcsk._keras._state import build_training_state
+from bcsk.objective import _outputs
+from bcsk.objective._dissonances import CompatibilityTerm, Dissonance, get_dissonance
 
 __all__ = ["BCObjectiveMixin", "ReferenceInputModel", "ReferenceInputPathModel"]
 
@@ -49,7 +49,7 @@ class BCObjectiveMixin:
         self._set_objective(lambda_c, dissonance)
 
     def _set_objective(self, lambda_c, dissonance) -> None:
-        object.__setattr__(self, "_lambda_c", _objective.validate_lambda_c(lambda_c))
+        object.__setattr__(self, "_lambda_c", _outputs.validate_lambda_c(lambda_c))
         # A private copy: the compiled steps hold its parameters as constants,
         # so a later change to the caller's object must not go unnoticed.
         object.__setattr__(
@@ -80,7 +80,7 @@ class BCObjectiveMixin:
 
     @lambda_c.setter
     def lambda_c(self, value: float) -> None:
-        object.__setattr__(self, "_lambda_c", _objective.validate_lambda_c(value))
+        object.__setattr__(self, "_lambda_c", _outputs.validate_lambda_c(value))
         # The compiled train/test steps hold lambda_c as a constant: drop them so
         # the next fit or evaluate traces them again with the new value.
         self.train_function = None
@@ -131,14 +131,14 @@ class BCObjectiveMixin:
             return total + self._several_outputs_term(x, y, y_pred, sample_weight)
         h1_output, correct = self._h1_reference(x, y_pred)
         h1_output = ops.stop_gradient(ops.cast(h1_output, y_pred.dtype))
-        _objective.check_same_width(h1_output, y_pred)
+        _outputs.check_same_width(h1_output, y_pred)
         if correct is None:
-            correct = _objective.h1_correct(h1_output, y, y_pred.dtype)
+            correct = _outputs.h1_correct(h1_output, y, y_pred.dtype)
         # Built while tracing the step (not per batch); follows a re-compile.
         term = CompatibilityTerm(
             self._dissonance,
-            _objective.compiled_task_loss(
-                getattr(self, "loss", None), _objective.output_width(y_pred)
+            _outputs.compiled_task_loss(
+                getattr(self, "loss", None), _outputs.output_width(y_pred)
             ),
             multilabel=getattr(self, "_multilabel", False),
         )
@@ -168,7 +168,7 @@ class ReferenceInputModel(BCObjectiveMixin, keras.Model):
     ) -> None:
         super().__init__()
         self.original_model = original_model
-        _objective.share_output_names(self, original_model)
+        _outputs.share_output_names(self, original_model)
         self._set_objective(lambda_c, dissonance)
         # One sigmoid unit per label: c and the dissonance per (sample, label).
         object.__setattr__(self, "_multilabel", bool(multilabel))
@@ -210,17 +210,17 @@ class ReferenceInputModel(BCObjectiveMixin, keras.Model):
         total = 0.0
         h1_outputs, correct = x[1], x[2]
         names = getattr(self, "output_names", None)
-        losses = _objective.output_losses(self.loss, names, len(y_pred))
-        weights = _objective.output_weights(
+        losses = _outputs.output_losses(self.loss, names, len(y_pred))
+        weights = _outputs.output_weights(
             getattr(self, "_loss_weights", None), names, len(y_pred)
         )
         for k, prediction in enumerate(y_pred):
             reference = ops.stop_gradient(ops.cast(h1_outputs[k], prediction.dtype))
-            _objective.check_same_width(reference, prediction)
+            _outputs.check_same_width(reference, prediction)
             term = CompatibilityTerm(
                 self._dissonance,
-                _objective.compiled_task_loss(
-                    losses[k], _objective.output_width(prediction)
+                _outputs.compiled_task_loss(
+                    losses[k], _outputs.output_width(prediction)
                 ),
             )
             value = term((y[k], reference, correct[:, k]), prediction, sample_weight)
@@ -258,9 +258,9 @@ class ReferenceInputPathModel(keras.Model):
         object.__setattr__(self, "_multilabel", bool(multilabel))
         self.originals = list(originals)
         # The compiled metrics see one output, the copies' mean.
-        _objective.share_output_names(self, self.originals[0])
+        _outputs.share_output_names(self, self.originals[0])
         objectives = [
-            (_objective.validate_lambda_c(lambda_c), get_dissonance(dissonance))
+            (_outputs.validate_lambda_c(lambda_c), get_dissonance(dissonance))
             for lambda_c, dissonance in objectives
         ]
         if len(objectives) != len(self.originals):
@@ -297,17 +297,17 @@ class ReferenceInputPathModel(keras.Model):
             n_outputs, ys, references, corrects = 1, [y], [h1_output], [correct]
         names = getattr(self, "output_names", None)
         losses = (
-            _objective.output_losses(self._task_loss, names, n_outputs)
+            _outputs.output_losses(self._task_loss, names, n_outputs)
             if several
             else [self._task_loss]
         )
-        weights = _objective.output_weights(self._loss_weights, names, n_outputs)
+        weights = _outputs.output_weights(self._loss_weights, names, n_outputs)
         first = y_pred[0] if several else [y_pred[0]]
         tasks = [
-            _objective.compiled_task_loss(loss, _objective.output_width(output))
+            _outputs.compiled_task_loss(loss, _outputs.output_width(output))
             for loss, output in zip(losses, first, strict=True)
         ]
-        task_terms = [_objective.TaskTerm(task) for task in tasks]
+        task_terms = [_outputs.TaskTerm(task) for task in tasks]
         # One Keras loss per (distinct dissonance, output), built while tracing.
         terms = {}
         total = 0.0
@@ -339,5 +339,5 @@ class ReferenceInputPathModel(keras.Model):
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Compiled metrics of the mean of the copies' outputs."""
         if isinstance(y_pred, (list, tuple)):
-            y_pred = _objective.mean_of_outputs(list(y_pred))
+            y_pred = _outputs.mean_of_outputs(list(y_pred))
         return super().compute_metrics(x, y, y_pred, sample_weight)

@@ -46,7 +46,7 @@ from typing import Any
 
 # The modules whose import registers every bcsk class that can be in a .keras
 # file (the models, their dissonances, their h1 wrappers).
-MODULES = ("bcsk.tensorflow.models", "bcsk.ensemble")
+MODULES = ("bcsk.tensorflow.models", "bcsk._keras._ensemble")
 
 _lock = threading.RLock()
 

@@ -1,0 +1,5 @@
+"""``python -m bcsk.demo``."""
+
+from bcsk.demo._cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The Displays, one per module, and the drawing helpers they share (``_base``)."""
