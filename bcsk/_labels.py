@@ -1,7 +1,7 @@
 """Label arrays, the four regions of an update, and undefined ratios.
 
 The private core that :mod:`bcsk.scores`, :mod:`bcsk.metrics`,
-:mod:`bcsk.scorers` and :mod:`bcsk.plotting` share, so that every one of them
+:mod:`bcsk.metrics` and :mod:`bcsk.metrics` share, so that every one of them
 reads labels, compares them and counts the regions the same way:
 
 * :func:`check_label_arrays` validates label containers of any type;

@@ -166,7 +166,7 @@ class BCCompatibleClassifier(ScikerasClassifier):
 
     ``fit`` minimises ``L = mean_i[s_i l_i] + lambda_c * mean_i[s_i w_i d_i]``:
     the task loss ``l`` plus the weighted dissonance ``w_i d_i`` between h2 and
-    the old model h1 (:mod:`bcsk.dissonances`; ``w_i`` depends on whether h1
+    the old model h1 (:mod:`bcsk.objective`; ``w_i`` depends on whether h1
     predicts training sample ``i`` correctly). Everything else
     is scikeras' ``KerasClassifier``: the model builder, routed ``model__*``,
     ``optimizer__*``, ``fit__*`` parameters, ``predict``, ``predict_proba``,
@@ -192,7 +192,7 @@ class BCCompatibleClassifier(ScikerasClassifier):
         What h2 pays for disagreeing with h1: ``"new_error"`` (the task loss
         again where h1 is right), ``"strict_imitation"``,
         ``"focal_distillation"``, ``"logit_difference"``, or an object of
-        :mod:`bcsk.dissonances` such as ``FocalDistillation(temperature=2)``
+        :mod:`bcsk.objective` such as ``FocalDistillation(temperature=2)``
         (``GridSearchCV`` reaches its parameters as ``dissonance__*``). All but
         new error need h1's probabilities. See "Choosing a dissonance" in the
         docs.

@@ -8,6 +8,8 @@ store the rule classes under this module's name, so it still holds them.
 from bcsk.metrics._scorer import (
     CompatibilityScorer,
     MultimetricCompatibilityScorer,
+    _backward_error_compatibility,
+    _backward_trust_compatibility,
     bec_scorer,
     btc_scorer,
     compatibility_scoring,
@@ -44,5 +46,12 @@ __all__ = [
     "pfr_scorer",
 ]
 
-# Names pickles of bcsk 0.1 refer to (refit rules of fitted searches).
-_PICKLED = (_FewestNewErrorsWithin, _LowestUpdateCost, _MostAccurateWithBTC)
+# Names pickles of bcsk 0.1 refer to: the refit rules of fitted searches and
+# the metrics that btc_scorer and bec_scorer hold.
+_PICKLED = (
+    _FewestNewErrorsWithin,
+    _LowestUpdateCost,
+    _MostAccurateWithBTC,
+    _backward_error_compatibility,
+    _backward_trust_compatibility,
+)

@@ -33,7 +33,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from bcsk.metrics import compatibility_report
-from bcsk.plotting import CompatibilityDisplay
+from bcsk.metrics import CompatibilityDisplay
 from bcsk.scores import error_compatibility_score, trust_compatibility_score
 from bcsk.tensorflow.models import BCNewErrorCompatibilityModel
 

@@ -73,3 +73,13 @@ def frozen_weights(n_samples):
         batch_size=n_samples,
         shuffle=False,
     )
+
+
+# The small problem of the search, path, ensemble and logged tests (the
+# ``data`` and ``h1`` fixtures of conftest.py): digits 300..539, 8 hidden units.
+N_SMALL = 240
+
+
+def build_small(meta, hidden=8):
+    """:func:`build_mlp` with 8 hidden units and unseeded initializers."""
+    return build_mlp(meta, hidden=hidden)

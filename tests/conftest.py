@@ -6,8 +6,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
 import pytest  # noqa: E402
+from _builders import N_SMALL  # noqa: E402
 from hypothesis import settings  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 # CI must not turn red at random: by default the property tests draw the same
 # examples on every run. HYPOTHESIS_PROFILE=explore draws fresh random examples
@@ -52,6 +54,23 @@ def digits_h1(digits):
     )
     h1.fit(X[:300], y[:300], epochs=20, batch_size=64, verbose=0)
     return h1
+
+
+# The small problem most search, path, ensemble and logged tests share. A test
+# module that needs another ``data`` or ``h1`` defines its own fixture of that
+# name, which pytest uses instead of these.
+@pytest.fixture(scope="session")
+def data(digits):
+    """240 digits the h1 below never saw: (X, y)."""
+    X, y = digits
+    return X[300 : 300 + N_SMALL], y[300 : 300 + N_SMALL]
+
+
+@pytest.fixture(scope="session")
+def h1(digits):
+    """A scikit-learn h1: logistic regression on the first 150 digits."""
+    X, y = digits
+    return LogisticRegression(max_iter=300).fit(X[:150], y[:150])
 
 
 @pytest.fixture

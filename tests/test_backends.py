@@ -18,9 +18,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
 from bcsk import BCCompatibleClassifier, BCCompatibleClassifierCV
-from bcsk.dissonances import FocalDistillation, LogitDifference
 from bcsk.gate import CompatibleUpdateClassifier
-from bcsk.scorers import btc_scorer
+from bcsk.metrics import btc_scorer
+from bcsk.objective import FocalDistillation, LogitDifference
 
 pytestmark = pytest.mark.backend
 
@@ -288,8 +288,7 @@ def test_display_reads_the_fitted_estimator(data, sk_h1):
     import matplotlib  # in the test extra
 
     matplotlib.use("Agg")
-    from bcsk.metrics import compatibility_report
-    from bcsk.plotting import CompatibilityDisplay
+    from bcsk.metrics import CompatibilityDisplay, compatibility_report
 
     X, y = data
     clf = make(sk_h1).fit(X, y)

@@ -20,7 +20,7 @@ from _subprocess import result_of, run_python
 from sklearn.model_selection import GridSearchCV
 
 from bcsk import BCCompatibleClassifier, BCCompatibleClassifierCV, lowest_update_cost
-from bcsk.scorers import compatibility_scoring
+from bcsk.metrics import compatibility_scoring
 
 TESTS_DIR = Path(__file__).resolve().parent
 SCORES = ("accuracy", "btc", "bec")

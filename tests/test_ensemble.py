@@ -6,10 +6,10 @@ import keras
 import numpy as np
 import pytest
 from _builders import build_mlp
+from _builders import build_small as build
 from _subprocess import result_of, run_python
 from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 
 from bcsk import (
@@ -21,7 +21,6 @@ from bcsk import (
 )
 from bcsk.estimator import member_seeds
 
-N = 240
 PARAMS = dict(
     loss="sparse_categorical_crossentropy",
     optimizer="adam",
@@ -30,16 +29,6 @@ PARAMS = dict(
     batch_size=32,
     random_state=0,
 )
-
-
-def build(meta, hidden=8):
-    return keras.Sequential(
-        [
-            keras.Input((meta["n_features_in_"],)),
-            keras.layers.Dense(hidden, activation="relu"),
-            keras.layers.Dense(meta["n_classes_"], activation="softmax"),
-        ]
-    )
 
 
 def starting_from(weights):
@@ -51,18 +40,6 @@ def starting_from(weights):
         return model
 
     return build_with
-
-
-@pytest.fixture(scope="module")
-def data(digits):
-    X, y = digits
-    return X[300 : 300 + N], y[300 : 300 + N]
-
-
-@pytest.fixture(scope="module")
-def h1(digits):
-    X, y = digits
-    return LogisticRegression(max_iter=300).fit(X[:150], y[:150])
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
 from bcsk import BCCompatibleClassifier, estimator
-from bcsk.dissonances import FocalDistillation, LogitDifference
+from bcsk.objective import FocalDistillation, LogitDifference
 
 RTOL = 1e-5
 N = 300

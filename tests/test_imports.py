@@ -198,7 +198,7 @@ def test_load_model_after_bare_import_bcsk_in_a_fresh_process(tmp_path):
     "first_import",
     [
         "import tensorflow",  # TensorFlow imports keras before it has finished
-        "import bcsk.dissonances",  # a bcsk module imports keras first
+        "import bcsk.objective",  # a bcsk module imports keras first
         "from bcsk import BCCompatibleClassifier",
     ],
 )

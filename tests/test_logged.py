@@ -8,10 +8,11 @@ Where h1 must not be called, it is an object that raises when it is.
 import copy
 import pickle
 
-import keras
 import numpy as np
 import pytest
 import sklearn
+from _builders import N_SMALL
+from _builders import build_small as build
 from sklearn.exceptions import UnsetMetadataPassedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
@@ -35,7 +36,6 @@ from bcsk import (
     pfr_scorer,
 )
 
-N = 240
 PARAMS = dict(
     loss="sparse_categorical_crossentropy",
     optimizer="adam",
@@ -44,16 +44,6 @@ PARAMS = dict(
     batch_size=64,
     random_state=0,
 )
-
-
-def build(meta, hidden=8):
-    return keras.Sequential(
-        [
-            keras.Input((meta["n_features_in_"],)),
-            keras.layers.Dense(hidden, activation="relu"),
-            keras.layers.Dense(meta["n_classes_"], activation="softmax"),
-        ]
-    )
 
 
 def folds():
@@ -68,18 +58,6 @@ class Unreachable:
 
     def predict_proba(self, X):
         raise AssertionError("h1 was called although its logged outputs were given")
-
-
-@pytest.fixture(scope="module")
-def data(digits):
-    X, y = digits
-    return X[300 : 300 + N], y[300 : 300 + N]
-
-
-@pytest.fixture(scope="module")
-def h1(digits):
-    X, y = digits
-    return LogisticRegression(max_iter=300).fit(X[:150], y[:150])
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +91,7 @@ def assert_same_results(live, logged, keys=("mean_test_", "split", "rank_test_")
 @pytest.mark.parametrize("dissonance", ["new_error", "focal_distillation"])
 def test_fit_from_logged_probabilities_is_the_live_fit(dissonance, data, h1, logged):
     X, y = data
-    weight = np.ones(N)
+    weight = np.ones(N_SMALL)
     weight[::7] = 0.0  # scikeras drops these rows: the logged rows must follow
     live = BCCompatibleClassifier(
         build, h1=h1, lambda_c=1.0, dissonance=dissonance, **PARAMS
@@ -158,7 +136,7 @@ def test_partial_fit_from_logged_outputs(data, h1, logged):
     X, y = data
     live = BCCompatibleClassifier(build, h1=h1, lambda_c=1.0, **PARAMS)
     from_log = BCCompatibleClassifier(build, lambda_c=1.0, **PARAMS)
-    for half in (slice(0, N // 2), slice(N // 2, N)):
+    for half in (slice(0, N_SMALL // 2), slice(N_SMALL // 2, N_SMALL)):
         live.partial_fit(X[half], y[half], classes=np.arange(10))
         from_log.partial_fit(
             X[half], y[half], classes=np.arange(10), h1_proba=logged[0][half]
@@ -610,7 +588,7 @@ def test_displays_from_estimator_with_logged_labels(data, h1, logged):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from bcsk.plotting import CompatibilityDisplay, FlipCostDisplay
+    from bcsk.metrics import CompatibilityDisplay, FlipCostDisplay
 
     X, y = data
     labels = logged[1]

@@ -729,7 +729,7 @@ def test_the_display_counts_cells(fitted, data, forest):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from bcsk.plotting import CompatibilityDisplay
+    from bcsk.metrics import CompatibilityDisplay
 
     X, Y = data
     display = CompatibilityDisplay.from_estimator(fitted, X, Y)

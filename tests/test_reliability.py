@@ -36,7 +36,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_validate
 
 from bcsk import BCCompatibleClassifier
-from bcsk.scorers import btc_scorer, compatibility_scoring
+from bcsk.metrics import btc_scorer, compatibility_scoring
 from bcsk.tensorflow import helpers as tf_helpers
 from bcsk.tensorflow.loss import (
     BCBinaryCrossEntropyLoss,
@@ -286,7 +286,7 @@ LOAD_SCRIPT = textwrap.dedent(
     import keras
     import numpy as np
     import bcsk.tensorflow  # registers bcsk's Keras classes for load_model
-    from bcsk.scorers import btc_scorer, compatibility_scoring
+    from bcsk.metrics import btc_scorer, compatibility_scoring
 
     folder = sys.argv[1]
     X = np.load(os.path.join(folder, "X.npy"))

@@ -31,7 +31,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_validate
 
 from bcsk import BCCompatibleClassifier
-from bcsk.scorers import compatibility_scoring
+from bcsk.metrics import compatibility_scoring
 
 TESTS_DIR = Path(__file__).resolve().parent
 N = 300

@@ -1,7 +1,7 @@
 """``MeanEnsemble``: several trained networks served as one Keras model.
 
 An ensemble of h2 (``BCCompatibleClassifier(n_members=5)``) is trained in one
-Keras model (the path model of :mod:`bcsk._training_models`), each member
+Keras model (the path model of :mod:`bcsk._keras._models`), each member
 with its own objective; what is kept and served afterwards is this model: the
 mean of the members' probabilities. Each member stays a plain Keras model,
 reachable as :attr:`MeanEnsemble.members`, to inspect it or to serve it alone.

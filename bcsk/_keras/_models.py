@@ -112,7 +112,7 @@ class BCObjectiveMixin:
 
         The compiled loss (with regularisation losses) is Keras' own; the
         compatibility term ``lambda_c * mean_i[ s_i w_i d_i ]`` is a
-        :class:`bcsk.dissonances.CompatibilityTerm` built from the dissonance
+        :class:`bcsk.objective._dissonances.CompatibilityTerm` built from the dissonance
         and the compiled loss, reduced and scaled by Keras as the compiled loss
         is.
         """

@@ -25,9 +25,9 @@ The least magical mechanism that always works, and the one used here:
   the same.)
 
 The registration imports ``bcsk.tensorflow.models`` (which defines the two
-model classes and imports :mod:`bcsk.dissonances`, which defines the
-dissonances) and :mod:`bcsk.ensemble` (``MeanEnsemble``). When keras is
-first imported by a bcsk module (say ``bcsk.dissonances``), that module has
+model classes and imports :mod:`bcsk.objective`, which defines the
+dissonances) and :mod:`bcsk._keras._ensemble` (``MeanEnsemble``). When keras is
+first imported by a bcsk module (say ``bcsk.objective``), that module has
 not finished, and the models may need it: so the hook also follows the imports
 of bcsk's own submodules and registers right after the bcsk import that
 brought keras in. Nothing here ever makes ``import keras`` fail: an unexpected

@@ -83,8 +83,9 @@ _PARAMETER_HINTS = {
     ),
     "refit": (
         "refit chooses the flip cost from cv_results_: pass a callable "
-        "cv_results -> index, such as bcsk.scorers.fewest_new_errors_within(0.005) "
-        "or bcsk.scorers.lowest_update_cost(2.0), or None for the "
+        "cv_results -> index, such as "
+        "bcsk.model_selection.fewest_new_errors_within(0.005) or "
+        "bcsk.model_selection.lowest_update_cost(2.0), or None for the "
         "max_accuracy_drop rule."
     ),
 }
@@ -357,7 +358,7 @@ class CompatibleUpdateClassifier(_BaseGate):
     See Also
     --------
     CompatibleUpdateClassifierCV : Chooses ``flip_cost`` by cross-validation.
-    bcsk.plotting.FlipCostDisplay : Accuracy against negative flips per cost.
+    bcsk.metrics.FlipCostDisplay : Accuracy against negative flips per cost.
     bcsk.estimator.BCCompatibleClassifier : Compatibility at training time.
 
     Notes
@@ -551,10 +552,10 @@ class CompatibleUpdateClassifierCV(_BaseGate):
         above; a callable receives ``cv_results_`` and returns the index of
         the chosen cost (its row), as ``GridSearchCV``'s callable ``refit``
         does. ``max_accuracy_drop`` is then unused. bcsk's rules work here:
-        :func:`~bcsk.scorers.fewest_new_errors_within` (at a given accuracy
+        :func:`~bcsk.model_selection.fewest_new_errors_within` (at a given accuracy
         budget against the most accurate cost, rather than against
-        ``flip_cost=1``), :func:`~bcsk.scorers.lowest_update_cost` and
-        :func:`~bcsk.scorers.best_accuracy_with_btc_at_least`.
+        ``flip_cost=1``), :func:`~bcsk.model_selection.lowest_update_cost` and
+        :func:`~bcsk.model_selection.best_accuracy_with_btc_at_least`.
 
     Attributes
     ----------
@@ -613,7 +614,7 @@ class CompatibleUpdateClassifierCV(_BaseGate):
 
     The fewest new errors within half a point of the most accurate cost:
 
-    >>> from bcsk.scorers import fewest_new_errors_within
+    >>> from bcsk.metrics import fewest_new_errors_within
     >>> rule = fewest_new_errors_within(0.005)
     >>> search = CompatibleUpdateClassifierCV(
     ...     LogisticRegression(max_iter=500), h1=h1, refit=rule, cv=3

@@ -141,7 +141,7 @@ def _candidates(dissonances: list, lambda_cs) -> list[tuple]:
 
     Each dissonance with each of its ``lambda_c`` values: ``lambda_cs`` as
     given, or, for ``"auto"``, 0 and the dissonance's own grid
-    (:attr:`bcsk.dissonances.Dissonance.default_lambda_cs`). ``lambda_c = 0``
+    (:attr:`bcsk.objective.Dissonance.default_lambda_cs`). ``lambda_c = 0``
     is the same plain training for every dissonance: it is listed once, under
     the first dissonance.
     """
@@ -202,7 +202,7 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
     lambda_cs : "auto" or sequence of float, default="auto"
         The ``lambda_c`` candidates. ``"auto"``: for each dissonance, 0 (plain
         training) and its own grid, the class attribute
-        :attr:`~bcsk.dissonances.Dissonance.default_lambda_cs` (new error
+        :attr:`~bcsk.objective.Dissonance.default_lambda_cs` (new error
         ``0.3-10``, strict imitation ``0.03-1``, focal distillation
         ``0.003-0.1``, logit difference ``0.01-0.3``: their useful scales
         differ a hundredfold, see "Choosing lambda_c" in the docs). A sequence
@@ -214,7 +214,7 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
     scoring : str, callable, list, tuple or dict, default=None
         As for ``GridSearchCV``; ``None`` is accuracy.
         :func:`~bcsk.compatibility_scoring` gives accuracy, BTC, BEC and the
-        flip metrics, which the refit rules of :mod:`bcsk.scorers` read.
+        flip metrics, which the refit rules of :mod:`bcsk.model_selection` read.
     refit : bool, str or callable, default=True
         As for ``GridSearchCV``: with several metrics, the name of the one that
         chooses; a callable takes ``cv_results_`` and returns the index of the

@@ -397,7 +397,7 @@ def get_dissonance(dissonance: str | Dissonance) -> Dissonance:
     if isinstance(dissonance, str) and dissonance in DISSONANCES:
         return DISSONANCES[dissonance]()
     raise ValueError(
-        f"dissonance must be one of {sorted(DISSONANCES)} or a bcsk.dissonances."
+        f"dissonance must be one of {sorted(DISSONANCES)} or a bcsk.objective."
         f"Dissonance object such as FocalDistillation(temperature=2), got "
         f"{dissonance!r}."
     )

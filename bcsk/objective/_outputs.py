@@ -1,7 +1,7 @@
 """Label and output plumbing shared by every training path (Keras ops only).
 
 The loss classes, the Keras models and the scikit-learn estimator all build the
-objective of :mod:`bcsk.dissonances`::
+objective of :mod:`bcsk.objective`::
 
     L = mean_i[ s_i * l(y_i, h2(x_i)) ] + lambda_c * mean_i[ s_i * w_i * d_i ]
 

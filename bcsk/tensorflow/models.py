@@ -5,7 +5,7 @@ custom objective: ``train_step`` stays Keras' own, so metrics, callbacks,
 ``sample_weight``, ``class_weight``, distribution strategies and every backend
 keep working. h1 is called once per step, in inference mode. They run on
 every Keras backend; the module keeps BCML's name. The estimators' own models
-(the reference-input and path models) are in ``bcsk._training_models``.
+(the reference-input and path models) are in ``bcsk._keras._models``.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class BCCompatibilityModel(BCObjectiveMixin, keras.Model):
     dissonance : str or Dissonance, default="new_error"
         What h2 pays for disagreeing with h1: a name (``"new_error"``,
         ``"strict_imitation"``, ``"focal_distillation"``,
-        ``"logit_difference"``) or an object of :mod:`bcsk.dissonances` such as
+        ``"logit_difference"``) or an object of :mod:`bcsk.objective` such as
         ``FocalDistillation(temperature=2)``. Saved with the model, parameters
         included.
     **kwargs

@@ -2,7 +2,8 @@
 
 Run it with the release whose files later versions must keep loading::
 
-    python tests/saved_files/make_saved_files.py tests/saved_files/0.1.0
+    PYTHONPATH=<checkout of 0.1.0> python tests/saved_files/make_saved_files.py \
+        tests/saved_files/0.1.0
 
 ``test_saved_files.py`` loads every file in a fresh process with the current
 code and compares its predictions with ``expected.npz``. The files in
@@ -91,6 +92,18 @@ def estimators(h1, sklearn_h1):
             cv=2,
             scoring=bcsk.compatibility_scoring(h1),
             refit=bcsk.best_accuracy_with_btc_at_least(0.5),
+        ),
+        "grid_search_scorers": GridSearchCV(
+            bcsk.BCCompatibleClassifier(build_mlp, h1=h1, **small),
+            {"lambda_c": [0.0, 1.0]},
+            cv=2,
+            scoring={
+                "btc": bcsk.btc_scorer,
+                "bec": bcsk.bec_scorer,
+                "nfr": bcsk.neg_nfr_scorer,
+                "btc_h1": bcsk.make_btc_scorer(h1),
+            },
+            refit="btc",
         ),
         "gate": bcsk.CompatibleUpdateClassifier(
             LogisticRegression(max_iter=200), h1=h1, flip_cost=2.0

@@ -1,6 +1,6 @@
 """Names and Pareto front of the candidates of a search (NumPy only).
 
-The helpers behind :class:`bcsk.plotting.CompatibilityTradeoffDisplay`'s
+The helpers behind :class:`bcsk.metrics.CompatibilityTradeoffDisplay`'s
 front (``x_metric="negative_flip_rate"``): :func:`candidate_label` names a
 candidate by its parameters ("focal λ=0.1 + gate 1.5"), :func:`pareto_mask`
 finds the candidates that no other one beats on both accuracy and negative

@@ -60,7 +60,7 @@ class CompatibilityDisplay:
     Examples
     --------
     >>> from bcsk.metrics import compatibility_report
-    >>> from bcsk.plotting import CompatibilityDisplay
+    >>> from bcsk.metrics import CompatibilityDisplay
     >>> report = compatibility_report(
     ...     [0, 1, 1, 0, 2, 2], h1_pred=[0, 1, 0, 1, 2, 2], h2_pred=[0, 0, 1, 1, 2, 1]
     ... )
@@ -285,7 +285,7 @@ default=None
             The old model. By default each estimator's own h1, found as the
             scorers find it (a :class:`~bcsk.BCCompatibleClassifier`, a
             ``Pipeline`` ending in one, or a fitted search); see
-            :mod:`bcsk.scorers`.
+            :mod:`bcsk.metrics`.
         h1_pred : array-like of shape (n_samples,), default=None
             h1's logged labels on ``X``, when h1 cannot run here (or for a
             model trained from logged outputs, which holds no h1): h1 is then

@@ -67,7 +67,7 @@ class FlipCostDisplay:
 
     Examples
     --------
-    >>> from bcsk.plotting import FlipCostDisplay
+    >>> from bcsk.metrics import FlipCostDisplay
     >>> display = FlipCostDisplay(
     ...     flip_costs=[1, 2, 3],
     ...     accuracy=[0.91, 0.905, 0.89],
@@ -308,9 +308,9 @@ class FlipCostDisplay:
         FlipCostDisplay
             The display, drawn.
         """
-        from bcsk.gate import _predictions as gate
+        from bcsk.gate._gate import _gate_outputs
 
-        h1_pred, h2_proba, classes, flip_cost = gate._gate_outputs(
+        h1_pred, h2_proba, classes, flip_cost = _gate_outputs(
             estimator, X, h1_pred
         )
         return cls.from_predictions(

@@ -62,7 +62,7 @@ class CompatibilityTradeoffDisplay:
 
     The panels are chosen by a keyword of :meth:`plot` rather than added when
     the scores are there, so that a plot of a search scored with
-    :func:`~bcsk.scorers.compatibility_scoring` (which reports ``neg_nfr``
+    :func:`~bcsk.metrics.compatibility_scoring` (which reports ``neg_nfr``
     too) keeps the two panels and the ``ax=`` it was drawn on.
 
     Build and draw it from search results with :meth:`from_cv_results` or
@@ -126,7 +126,7 @@ class CompatibilityTradeoffDisplay:
 
     Examples
     --------
-    >>> from bcsk.plotting import CompatibilityTradeoffDisplay
+    >>> from bcsk.metrics import CompatibilityTradeoffDisplay
     >>> display = CompatibilityTradeoffDisplay(
     ...     accuracy=[0.86, 0.85, 0.83],
     ...     btc=[0.90, 0.95, 0.98],
@@ -392,7 +392,7 @@ class CompatibilityTradeoffDisplay:
 
         The search must have scored accuracy and, for the default panels, BTC
         and BEC, or, for ``x_metric="negative_flip_rate"``, the negated
-        negative flip rate, as :func:`bcsk.scorers.compatibility_scoring`
+        negative flip rate, as :func:`bcsk.metrics.compatibility_scoring`
         does (``mean_test_neg_nfr``), so that ``cv_results`` holds the keys
         named by ``accuracy_key``, ``btc_key`` and ``bec_key``, or
         ``neg_nfr_key``.

@@ -62,7 +62,7 @@ def kl_divergence(targets, probabilities):
 class BCLoss:
     """Backward-compatibility loss: task loss plus ``lambda_c`` times a dissonance.
 
-    The value is the objective of :mod:`bcsk.dissonances`::
+    The value is the objective of :mod:`bcsk.objective`::
 
         mean_i[ s_i l(y_i, h2(x_i)) ] + lambda_c * mean_i[ s_i w_i d_i ]
 
@@ -93,7 +93,7 @@ class BCLoss:
         _backend.require_tensorflow(
             f"{type(self).__name__} (a loss class of BCML's bc_fit)",
             "Train with BCCompatibleClassifier(method='model') and a dissonance "
-            "from bcsk.dissonances, which run on every backend.",
+            "from bcsk.objective, which run on every backend.",
         )
         if h1 is None or h2 is None:
             raise ValueError(

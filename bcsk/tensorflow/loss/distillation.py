@@ -2,7 +2,7 @@
 
 The task loss is cross-entropy (binary cross-entropy for one sigmoid unit); the
 dissonance compares the centred log-probabilities of h1 and h2 on *every*
-sample (see :mod:`bcsk.dissonances`)::
+sample (see :mod:`bcsk.objective`)::
 
     L = mean_i[ l_i ] + lambda_c * mean_i[ w_i * d_i ]
 
@@ -24,7 +24,7 @@ class BCFocalDistillationLoss(CrossEntropyFamily, BCLoss):
     """Cross-entropy plus ``lambda_c`` times focal distillation from h1.
 
     Takes ``(h1, h2, lambda_c, alpha=1.0, beta=5.0, temperature=..., divergence="kl")``;
-    see :class:`bcsk.dissonances.FocalDistillation` for the dissonance and
+    see :class:`bcsk.objective.FocalDistillation` for the dissonance and
     :class:`BCLoss` for the objective.
     """
 
@@ -35,7 +35,7 @@ class BCLogitDifferenceLoss(CrossEntropyFamily, BCLoss):
     """Cross-entropy plus ``lambda_c`` times logit-difference inhibition.
 
     Takes ``(h1, h2, lambda_c, margin=0.5, power=2)``; see
-    :class:`bcsk.dissonances.LogitDifference` for the dissonance and
+    :class:`bcsk.objective.LogitDifference` for the dissonance and
     :class:`BCLoss` for the objective.
     """
 

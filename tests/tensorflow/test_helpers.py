@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 from _reference import objective
 
-from bcsk.dissonances import (
+from bcsk.objective import (
     FocalDistillation,
     LogitDifference,
     NewError,

@@ -5,8 +5,9 @@ import itertools
 import keras
 import numpy as np
 import pytest
+from _builders import N_SMALL
+from _builders import build_small as build
 from sklearn.base import clone
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from bcsk import (
@@ -15,20 +16,9 @@ from bcsk import (
     FocalDistillation,
     compatibility_scoring,
 )
-from bcsk.lambda_path import _LambdaPath
+from bcsk.model_selection._path import _LambdaPath
 
 LAMBDAS = (0.0, 0.3, 2.0)
-N = 240
-
-
-def build(meta, hidden=8):
-    return keras.Sequential(
-        [
-            keras.Input((meta["n_features_in_"],)),
-            keras.layers.Dense(hidden, activation="relu"),
-            keras.layers.Dense(meta["n_classes_"], activation="softmax"),
-        ]
-    )
 
 
 PARAMS = dict(
@@ -39,18 +29,6 @@ PARAMS = dict(
     batch_size=32,
     random_state=0,
 )
-
-
-@pytest.fixture(scope="module")
-def data(digits):
-    X, y = digits
-    return X[300 : 300 + N], y[300 : 300 + N]
-
-
-@pytest.fixture(scope="module")
-def h1(digits):
-    X, y = digits
-    return LogisticRegression(max_iter=300).fit(X[:150], y[:150])
 
 
 @pytest.mark.parametrize("dissonance", ["new_error", FocalDistillation()])
@@ -153,8 +131,8 @@ def test_attributes_and_prediction(data, h1):
     assert path.best_estimator_.lambda_c == path.lambda_c_ == LAMBDAS[path.best_index_]
     assert path.best_estimator_.h1 is h1
     np.testing.assert_array_equal(path.classes_, np.unique(y))
-    assert path.predict(X).shape == (N,)
-    assert path.predict_proba(X).shape == (N, 10)
+    assert path.predict(X).shape == (N_SMALL,)
+    assert path.predict_proba(X).shape == (N_SMALL, 10)
     assert path.score(X, y) == pytest.approx(path.best_estimator_.score(X, y))
     for i in range(2):
         assert path.cv_results_[f"split{i}_test_score"].shape == (len(LAMBDAS),)

@@ -27,11 +27,10 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from bcsk import BCCompatibleClassifier, metrics, scores
-from bcsk.scorers import (
+from bcsk.metrics import (
     CompatibilityScorer,
     MultimetricCompatibilityScorer,
     bec_scorer,
-    best_accuracy_with_btc_at_least,
     btc_scorer,
     compatibility_scoring,
     make_bec_scorer,
@@ -41,6 +40,7 @@ from bcsk.scorers import (
     neg_relative_nfr_scorer,
     pfr_scorer,
 )
+from bcsk.model_selection import best_accuracy_with_btc_at_least
 
 # Every key of compatibility_scoring(), the metric it reports, and its sign.
 KEYS = ["accuracy", "btc", "bec", "neg_nfr", "pfr", "neg_nfi", "neg_relative_nfr"]

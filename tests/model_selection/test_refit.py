@@ -16,8 +16,8 @@ from sklearn.model_selection import GridSearchCV
 
 import bcsk
 from bcsk.gate import CompatibleUpdateClassifier, CompatibleUpdateClassifierCV
-from bcsk.scorers import (
-    compatibility_scoring,
+from bcsk.metrics import compatibility_scoring
+from bcsk.model_selection import (
     fewest_new_errors_within,
     lowest_update_cost,
 )
@@ -324,7 +324,7 @@ def test_exported_from_bcsk():
     assert bcsk.lowest_update_cost is lowest_update_cost
     assert {"fewest_new_errors_within", "lowest_update_cost"} <= set(bcsk.__all__)
     assert {"fewest_new_errors_within", "lowest_update_cost"} <= set(
-        bcsk.scorers.__all__
+        bcsk.model_selection.__all__
     )
 
 

@@ -37,13 +37,13 @@ from bcsk.gate import (
     CompatibleUpdateClassifierCV,
     gate_predictions,
 )
-from bcsk.scorers import bec_scorer, btc_scorer, compatibility_scoring
+from bcsk.metrics import bec_scorer, btc_scorer, compatibility_scoring
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from bcsk.plotting import CompatibilityTradeoffDisplay, FlipCostDisplay  # noqa: E402
+from bcsk.metrics import CompatibilityTradeoffDisplay, FlipCostDisplay  # noqa: E402
 
 INF = float("inf")
 
@@ -332,7 +332,7 @@ def test_every_kind_of_h1(kind, split):
 
 def test_labels_only_h1_in_bcsk_h1_handling_and_scorers(split):
     from bcsk import _h1
-    from bcsk.scorers import make_btc_scorer
+    from bcsk.metrics import make_btc_scorer
 
     (X1, y1), (X, y), (X_test, y_test) = split
     fitted = logreg().fit(X1, y1)
@@ -841,7 +841,7 @@ def test_gate_and_display_import_no_tensorflow():
         "from sklearn.datasets import load_iris;"
         "from sklearn.linear_model import LogisticRegression as LR;"
         "from bcsk.gate import CompatibleUpdateClassifier;"
-        "from bcsk.plotting import FlipCostDisplay;"
+        "from bcsk.metrics import FlipCostDisplay;"
         "X, y = load_iris(return_X_y=True);"
         "h1 = LR(max_iter=300).fit(X[::5], y[::5]);"
         "g = CompatibleUpdateClassifier(LR(max_iter=300), h1=h1).fit(X, y);"

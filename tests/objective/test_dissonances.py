@@ -31,13 +31,15 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.svm import LinearSVC
 
-from bcsk import BCCompatibleClassifier, _h1, _objective, dissonances
-from bcsk.dissonances import (
+import bcsk.objective
+from bcsk import BCCompatibleClassifier, _h1
+from bcsk.objective import (
     Dissonance,
     FocalDistillation,
     LogitDifference,
     NewError,
     StrictImitation,
+    _outputs,
     get_dissonance,
 )
 from bcsk.tensorflow.loss import (
@@ -191,7 +193,7 @@ def test_centred_log_probabilities_match_the_oracle(width, from_logits):
         output = 1 / (1 + np.exp(-logits))
     else:
         output = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-    got = _objective.centred_log_probabilities(output.astype("float32"), from_logits)
+    got = _outputs.centred_log_probabilities(output.astype("float32"), from_logits)
     np.testing.assert_allclose(
         keras.ops.convert_to_numpy(got),
         centred_log_probabilities(output, from_logits),
@@ -215,14 +217,14 @@ TIES = {
 def test_predicted_indices_and_h1_agree_on_ties(case):
     p = TIES[case]
     expected = predicted_indices(p)
-    got = _objective.predicted_indices(p.astype("float32"))
+    got = _outputs.predicted_indices(p.astype("float32"))
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(got), expected)
     classes = np.arange(max(p.shape[1], 2))
     outputs = _h1.h1_outputs(lambda X: p, np.zeros((4, 1)), classes, **NEED)
     np.testing.assert_array_equal(outputs.labels, classes[expected])
     y = np.zeros(4, dtype=int)
     np.testing.assert_array_equal(
-        keras.ops.convert_to_numpy(_objective.h1_correct(p.astype("float32"), y)),
+        keras.ops.convert_to_numpy(_outputs.h1_correct(p.astype("float32"), y)),
         h1_correct(p, y),
     )
 
@@ -317,7 +319,7 @@ def test_exported_from_bcsk():
     import bcsk
 
     for name in ("NewError", "StrictImitation", "FocalDistillation", "LogitDifference"):
-        assert getattr(bcsk, name) is getattr(dissonances, name), name
+        assert getattr(bcsk, name) is getattr(bcsk.objective, name), name
         assert name in bcsk.__all__
 
 
@@ -331,7 +333,7 @@ def test_params_clone_equality_hash_repr(dissonance):
     assert type(copy) is type(dissonance) and copy.get_params() == params
     assert copy == dissonance and hash(copy) == hash(dissonance)
     assert len({dissonance, copy}) == 1
-    rebuilt = eval(repr(dissonance), vars(dissonances))
+    rebuilt = eval(repr(dissonance), vars(bcsk.objective))
     assert rebuilt == dissonance
     assert repr(dissonance).startswith(type(dissonance).__name__ + "(")
     assert get_dissonance(dissonance) is dissonance  # an object comes back as is

@@ -15,18 +15,20 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
 
-from bcsk._plot_front import candidate_label as _candidate_label  # noqa: E402
-from bcsk._plot_front import pareto_mask as _pareto_mask  # noqa: E402
 from bcsk.gate import CompatibleUpdateClassifierCV  # noqa: E402
-from bcsk.metrics import compatibility_report  # noqa: E402
-from bcsk.plotting import (  # noqa: E402
+from bcsk.metrics import (  # noqa: E402
+    CompatibilityDisplay,
+    CompatibilityTradeoffDisplay,
+    compatibility_report,  # noqa: E402
+)
+from bcsk.metrics._plot._base import (  # noqa: E402
     BEC_AXIS_LABEL,
     BTC_AXIS_LABEL,
     H1_LINE_LABEL,
     REGION_NAMES,
-    CompatibilityDisplay,
-    CompatibilityTradeoffDisplay,
 )
+from bcsk.metrics._plot._front import candidate_label as _candidate_label  # noqa: E402
+from bcsk.metrics._plot._front import pareto_mask as _pareto_mask  # noqa: E402
 
 # Same hand-worked example as in test_metrics.py: both right 2, new errors 2
 # (true classes 1 and 2), fixed errors 1, both wrong 1; BTC 0.5, BEC 1/3.
@@ -459,7 +461,7 @@ def test_missing_matplotlib_message(monkeypatch):
 
 
 class _NamedDissonance:
-    """Stands in for a bcsk.dissonances object (its ``name``, a long repr), so
+    """Stands in for a bcsk.objective dissonance (its ``name``, a long repr), so
     that these tests need no Keras."""
 
     def __init__(self, name, **params):

@@ -2,10 +2,10 @@
 
 import pickle
 
-import keras
 import numpy as np
 import pytest
 from _builders import build_mlp
+from _builders import build_small as build
 from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
@@ -26,10 +26,9 @@ from bcsk import (
     lowest_update_cost,
     neg_nfr_scorer,
 )
-from bcsk.dissonances import DISSONANCES
-from bcsk.lambda_path import _LambdaPath
+from bcsk.model_selection._path import _LambdaPath
+from bcsk.objective._dissonances import DISSONANCES
 
-N = 240
 COSTS = (1.0, 1.5, 3.0)
 PARAMS = dict(
     loss="sparse_categorical_crossentropy",
@@ -41,30 +40,8 @@ PARAMS = dict(
 )
 
 
-def build(meta, hidden=8):
-    return keras.Sequential(
-        [
-            keras.Input((meta["n_features_in_"],)),
-            keras.layers.Dense(hidden, activation="relu"),
-            keras.layers.Dense(meta["n_classes_"], activation="softmax"),
-        ]
-    )
-
-
 def folds():
     return StratifiedKFold(2, shuffle=True, random_state=0)
-
-
-@pytest.fixture(scope="module")
-def data(digits):
-    X, y = digits
-    return X[300 : 300 + N], y[300 : 300 + N]
-
-
-@pytest.fixture(scope="module")
-def h1(digits):
-    X, y = digits
-    return LogisticRegression(max_iter=300).fit(X[:150], y[:150])
 
 
 def search(h1, **kwargs):

@@ -22,8 +22,8 @@ from _reference import h1_correct, objective
 from _subprocess import result_of, run_python
 from sklearn.linear_model import LogisticRegression
 
-from bcsk import _training_models
-from bcsk.dissonances import FocalDistillation, LogitDifference, StrictImitation
+from bcsk._keras import _models
+from bcsk.objective import FocalDistillation, LogitDifference, StrictImitation
 from bcsk.tensorflow import helpers as tf_helpers
 from bcsk.tensorflow.loss import (
     BCCrossEntropyLoss,
@@ -842,7 +842,7 @@ MIRRORED_SCRIPT = textwrap.dedent(
     )
     import keras
     import numpy as np
-    from bcsk import dissonances
+    from bcsk import objective
     from bcsk.tensorflow.models import BCCompatibilityModel
 
     rng = np.random.default_rng(0)
@@ -875,7 +875,7 @@ MIRRORED_SCRIPT = textwrap.dedent(
     # name -> a dissonance name, or [class name, parameters]
     for key, spec in json.loads(sys.argv[1]).items():
         if isinstance(spec, list):
-            spec = getattr(dissonances, spec[0])(**spec[1])
+            spec = getattr(objective, spec[0])(**spec[1])
         result[key] = {
             "single": reported(spec, tf.distribute.get_strategy()),
             "mirrored": reported(spec, mirrored),
@@ -940,7 +940,7 @@ def test_building_the_optimizer_first_leaves_training_unchanged(
     X, y = eval_data
     ours = new_error_model(h1)
     ours_history = ours.fit(X, y, epochs=2, batch_size=100, verbose=0).history
-    monkeypatch.setattr(_training_models, "build_training_state", lambda *args: None)
+    monkeypatch.setattr(_models, "build_training_state", lambda *args: None)
     lazy = new_error_model(h1)
     lazy_history = lazy.fit(X, y, epochs=2, batch_size=100, verbose=0).history
     for a, b in zip(weights_of(ours), weights_of(lazy), strict=True):

@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 from _reference import h1_correct, objective, sigmoid, softmax, task_loss
 
-from bcsk.dissonances import (
+from bcsk.objective import (
     FocalDistillation,
     LogitDifference,
     NewError,

