@@ -340,14 +340,20 @@ def check_not_both(h1, h1_proba, h1_pred, owner: str) -> None:
         )
 
 
-def _logged_probabilities(h1_proba, classes, n_samples: int) -> np.ndarray:
-    proba = np.asarray(h1_proba)
-    if proba.dtype.kind not in "biuf":
+def _as_numbers(values, what: str, hint: str = "") -> np.ndarray:
+    """``values`` as a float64 array; ``what`` says "X must hold numbers (...)"."""
+    values = np.asarray(values)
+    if values.dtype.kind not in "biuf":
         raise ValueError(
-            f"h1_proba must hold numbers (h1's class probabilities); got an array "
-            f"of dtype {proba.dtype}."
+            f"{what}; got an array of dtype {values.dtype}. {hint}".strip()
         )
-    proba = proba.astype(np.float64, copy=False)
+    return values.astype(np.float64, copy=False)
+
+
+def _logged_probabilities(h1_proba, classes, n_samples: int) -> np.ndarray:
+    proba = _as_numbers(
+        h1_proba, "h1_proba must hold numbers (h1's class probabilities)"
+    )
     n_classes = len(classes)
     if proba.ndim != 2 or proba.shape != (n_samples, n_classes):
         raise ValueError(
@@ -380,7 +386,8 @@ def _logged_probabilities(h1_proba, classes, n_samples: int) -> np.ndarray:
     return proba
 
 
-def _logged_labels(h1_pred, classes, n_samples: int) -> np.ndarray:
+def _one_label_per_sample(h1_pred, n_samples: int) -> np.ndarray:
+    """``h1_pred`` as a 1-D array of ``n_samples`` labels (a column is raveled)."""
     labels = np.asarray(h1_pred)
     if labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels.ravel()
@@ -389,6 +396,11 @@ def _logged_labels(h1_pred, classes, n_samples: int) -> np.ndarray:
             f"h1_pred must be one label per sample, shape ({n_samples},); got "
             f"{labels.shape}. {_LOGGED_HINT}"
         )
+    return labels
+
+
+def _logged_labels(h1_pred, classes, n_samples: int) -> np.ndarray:
+    labels = _one_label_per_sample(h1_pred, n_samples)
     classes = np.asarray(classes)
     lookup = {label: i for i, label in enumerate(classes.tolist())}
     positions = np.fromiter(
@@ -470,15 +482,7 @@ def logged_labels(h1_proba=None, h1_pred=None, *, classes, n_samples: int):
         classes = np.asarray(classes)
         proba = _logged_probabilities(h1_proba, classes, n_samples)
         return classes[np.argmax(proba, axis=1)]
-    labels = np.asarray(h1_pred)
-    if labels.ndim == 2 and labels.shape[1] == 1:
-        labels = labels.ravel()
-    if labels.ndim != 1 or labels.shape[0] != n_samples:
-        raise ValueError(
-            f"h1_pred must be one label per sample, shape ({n_samples},); got "
-            f"{labels.shape}. {_LOGGED_HINT}"
-        )
-    return labels
+    return _one_label_per_sample(h1_pred, n_samples)
 
 
 def take_rows(array, rows):
@@ -500,13 +504,11 @@ _MULTILABEL_HINT = (
 
 def _check_label_probabilities(output, n_samples: int, n_labels: int, source: str):
     """Probabilities of label 1, shape ``(n_samples, n_labels)``, each in [0, 1]."""
-    output = np.asarray(output)
-    if output.dtype.kind not in "biuf":
-        raise ValueError(
-            f"{source} must hold numbers (probabilities of each label); got an "
-            f"array of dtype {output.dtype}. {_MULTILABEL_HINT}"
-        )
-    output = output.astype(np.float64, copy=False)
+    output = _as_numbers(
+        output,
+        f"{source} must hold numbers (probabilities of each label)",
+        _MULTILABEL_HINT,
+    )
     if output.shape != (n_samples, n_labels):
         raise ValueError(
             f"{source} has shape {output.shape} but y is a multilabel indicator "

@@ -178,26 +178,27 @@ def is_averaged(mask: np.ndarray, average: str | None) -> bool:
     return mask.ndim == 2 and average != "micro" and mask.shape[0] > 0
 
 
-def averaged(
+def score_regions(
     score: Callable[[RegionCounts, str | float], float],
     h1_correct: np.ndarray,
     h2_correct: np.ndarray,
     average: str | None,
     zero_division: str | float,
 ) -> float | np.ndarray:
-    """A score of the regions, averaged over the outputs as ``average`` says.
+    """``score`` of the regions of two correctness masks, as ``average`` says.
 
-    For the masks :func:`is_averaged` accepts; the others are scored on
-    their :func:`region_counts` directly (one label per sample, or
-    ``"micro"``: every (sample, output) cell counts once), so that a warning
-    points at the user's call. ``score(counts, zero_division)`` computes the
-    score from :class:`RegionCounts`. ``"macro"`` is
+    ``score(counts, zero_division)`` computes the score from
+    :class:`RegionCounts`. One label per sample, and ``"micro"`` (every
+    (sample, output) cell counts once), score the masks' :func:`region_counts`
+    directly, so that a warning points at the user's call. ``"macro"`` is
     the mean of the outputs' scores, ``"samples"`` the mean of the samples'
     scores and ``None`` the array of the outputs' scores. An undefined
     score of one output (or sample) becomes ``zero_division`` before the
     mean; with ``zero_division=np.nan`` it is left out of the mean, as in
     scikit-learn, and "warn" warns once for all of them.
     """
+    if not is_averaged(h1_correct, average):
+        return score(region_counts(h1_correct, h2_correct), zero_division)
     axis = 1 if average == "samples" else 0  # sum over samples: one per output
     counts = [
         np.count_nonzero(mask, axis=axis)

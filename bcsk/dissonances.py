@@ -1,19 +1,7 @@
 """Old home of the dissonances, kept so that old imports work: see bcsk.objective."""
 
-from bcsk.objective import (
-    Dissonance,
-    FocalDistillation,
-    LogitDifference,
-    NewError,
-    StrictImitation,
-    get_dissonance,
-)
+from bcsk import objective as _objective
+from bcsk.objective import *  # noqa: F403
+from bcsk.objective._dissonances import DISSONANCES  # noqa: F401
 
-__all__ = [
-    "Dissonance",
-    "FocalDistillation",
-    "LogitDifference",
-    "NewError",
-    "StrictImitation",
-    "get_dissonance",
-]
+__all__ = _objective.__all__

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from bcsk import _labels
+from bcsk import _docstrings, _labels
 from bcsk._labels import RegionCounts
 
 __all__ = [
@@ -154,6 +154,54 @@ def _bec_from_counts(counts: RegionCounts, zero_division: str | float) -> float:
     )
 
 
+# The docstring sections BTC and BEC share (see bcsk._docstrings).
+_SCORE_DOCS = dict(
+    labels="""h1_output_labels : array-like of shape (n_samples,) or (n_samples, 1)
+    Labels predicted by the old model h1.
+h2_output_labels : array-like of shape (n_samples,) or (n_samples, 1)
+    Labels predicted by the new model h2.
+expected_labels : array-like of shape (n_samples,) or (n_samples, 1)
+    True labels, of any type; a prediction is correct when it compares
+    equal to the true label.
+average : {"micro", "macro", "samples"} or None, default="micro"
+    For a multilabel or multi-output target, arrays of shape (n_samples,
+    n_outputs): ``"micro"`` counts every (sample, output) cell once, as one
+    decision a user trusts; ``"macro"`` is the mean of the outputs' scores
+    (each label counts the same, however rare); ``"samples"`` the mean of
+    the samples' scores; ``None`` returns one score per output. Ignored for
+    one label per sample.
+""",
+    raises="""ValueError
+    If the inputs are not 1-D (or column vectors), differ in length, or
+    ``zero_division`` is not one of the allowed values.
+""",
+    references=""".. [1] M. Srivastava, B. Nushi, E. Kamar, S. Shah and E. Horvitz, "An
+   Empirical Analysis of Backward Compatibility in Machine Learning
+   Systems", KDD 2020.
+""",
+)
+
+
+def _score(
+    from_counts,
+    h1_output_labels,
+    h2_output_labels,
+    expected_labels,
+    average,
+    zero_division,
+) -> float | np.ndarray:
+    """BTC or BEC (``from_counts``) of validated labels, averaged as asked."""
+    _labels.check_zero_division(zero_division)
+    _labels.check_average(average)
+    h1_correct, h2_correct, _ = _correct_masks(
+        h1_output_labels, h2_output_labels, expected_labels
+    )
+    return _labels.score_regions(
+        from_counts, h1_correct, h2_correct, average, zero_division
+    )
+
+
+@_docstrings.fill(**_SCORE_DOCS)
 def trust_compatibility_score(
     h1_output_labels: ArrayLike,
     h2_output_labels: ArrayLike,
@@ -174,20 +222,7 @@ def trust_compatibility_score(
 
     Parameters
     ----------
-    h1_output_labels : array-like of shape (n_samples,) or (n_samples, 1)
-        Labels predicted by the old model h1.
-    h2_output_labels : array-like of shape (n_samples,) or (n_samples, 1)
-        Labels predicted by the new model h2.
-    expected_labels : array-like of shape (n_samples,) or (n_samples, 1)
-        True labels, of any type; a prediction is correct when it compares
-        equal to the true label.
-    average : {"micro", "macro", "samples"} or None, default="micro"
-        For a multilabel or multi-output target, arrays of shape (n_samples,
-        n_outputs): ``"micro"`` counts every (sample, output) cell once, as one
-        decision a user trusts; ``"macro"`` is the mean of the outputs' scores
-        (each label counts the same, however rare); ``"samples"`` the mean of
-        the samples' scores; ``None`` returns one score per output. Ignored for
-        one label per sample.
+    %(labels)s
     zero_division : {"warn", 0.0, 1.0, np.nan}, default="warn"
         Value returned when h1 labels no sample correctly (including empty
         input), so that the ratio is undefined. "warn" returns 0.0 and emits
@@ -201,9 +236,7 @@ def trust_compatibility_score(
 
     Raises
     ------
-    ValueError
-        If the inputs are not 1-D (or column vectors), differ in length, or
-        ``zero_division`` is not one of the allowed values.
+    %(raises)s
 
     See Also
     --------
@@ -212,9 +245,7 @@ def trust_compatibility_score(
 
     References
     ----------
-    .. [1] M. Srivastava, B. Nushi, E. Kamar, S. Shah and E. Horvitz, "An
-       Empirical Analysis of Backward Compatibility in Machine Learning
-       Systems", KDD 2020.
+    %(references)s
 
     Examples
     --------
@@ -227,20 +258,17 @@ def trust_compatibility_score(
     >>> trust_compatibility_score(h1_pred, h2_pred, y_true)
     0.5
     """
-    _labels.check_zero_division(zero_division)
-    _labels.check_average(average)
-    h1_correct, h2_correct, _ = _correct_masks(
-        h1_output_labels, h2_output_labels, expected_labels
-    )
-    if _labels.is_averaged(h1_correct, average):
-        return _labels.averaged(
-            _btc_from_counts, h1_correct, h2_correct, average, zero_division
-        )
-    return _btc_from_counts(
-        _labels.region_counts(h1_correct, h2_correct), zero_division
+    return _score(
+        _btc_from_counts,
+        h1_output_labels,
+        h2_output_labels,
+        expected_labels,
+        average,
+        zero_division,
     )
 
 
+@_docstrings.fill(**_SCORE_DOCS)
 def error_compatibility_score(
     h1_output_labels: ArrayLike,
     h2_output_labels: ArrayLike,
@@ -261,20 +289,7 @@ def error_compatibility_score(
 
     Parameters
     ----------
-    h1_output_labels : array-like of shape (n_samples,) or (n_samples, 1)
-        Labels predicted by the old model h1.
-    h2_output_labels : array-like of shape (n_samples,) or (n_samples, 1)
-        Labels predicted by the new model h2.
-    expected_labels : array-like of shape (n_samples,) or (n_samples, 1)
-        True labels, of any type; a prediction is correct when it compares
-        equal to the true label.
-    average : {"micro", "macro", "samples"} or None, default="micro"
-        For a multilabel or multi-output target, arrays of shape (n_samples,
-        n_outputs): ``"micro"`` counts every (sample, output) cell once, as one
-        decision a user trusts; ``"macro"`` is the mean of the outputs' scores
-        (each label counts the same, however rare); ``"samples"`` the mean of
-        the samples' scores; ``None`` returns one score per output. Ignored for
-        one label per sample.
+    %(labels)s
     zero_division : {"warn", 0.0, 1.0, np.nan}, default="warn"
         Value returned when h2 makes no errors (including empty input), so
         that the ratio is undefined. "warn" returns 0.0 and emits an
@@ -288,9 +303,7 @@ def error_compatibility_score(
 
     Raises
     ------
-    ValueError
-        If the inputs are not 1-D (or column vectors), differ in length, or
-        ``zero_division`` is not one of the allowed values.
+    %(raises)s
 
     See Also
     --------
@@ -310,9 +323,7 @@ def error_compatibility_score(
 
     References
     ----------
-    .. [1] M. Srivastava, B. Nushi, E. Kamar, S. Shah and E. Horvitz, "An
-       Empirical Analysis of Backward Compatibility in Machine Learning
-       Systems", KDD 2020.
+    %(references)s
 
     Examples
     --------
@@ -330,15 +341,11 @@ def error_compatibility_score(
     >>> error_compatibility_score(h1_pred, y_true, y_true, zero_division=1.0)
     1.0
     """
-    _labels.check_zero_division(zero_division)
-    _labels.check_average(average)
-    h1_correct, h2_correct, _ = _correct_masks(
-        h1_output_labels, h2_output_labels, expected_labels
-    )
-    if _labels.is_averaged(h1_correct, average):
-        return _labels.averaged(
-            _bec_from_counts, h1_correct, h2_correct, average, zero_division
-        )
-    return _bec_from_counts(
-        _labels.region_counts(h1_correct, h2_correct), zero_division
+    return _score(
+        _bec_from_counts,
+        h1_output_labels,
+        h2_output_labels,
+        expected_labels,
+        average,
+        zero_division,
     )

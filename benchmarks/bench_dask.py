@@ -22,13 +22,13 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import _data  # noqa: E402
 import joblib  # noqa: E402
 import keras  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
 
 from bcsk import BCCompatibleClassifier  # noqa: E402
-from bcsk.scorers import compatibility_scoring  # noqa: E402
+from bcsk.metrics import compatibility_scoring  # noqa: E402
 
 
 def build_mlp(meta, hidden=32, seed=0):
@@ -61,8 +61,7 @@ def _import_bcsk():
 
 
 def data_and_h1():
-    X, y = load_digits(return_X_y=True)
-    X, y = (X / 16.0).astype("float32"), y.astype("int64")
+    X, y = _data.load("digits")
     keras.utils.set_random_seed(1)
     h1 = keras.Sequential(
         [keras.Input((64,)), keras.layers.Dense(10, activation="softmax")]

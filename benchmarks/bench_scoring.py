@@ -16,12 +16,13 @@ CV) is run with four ``scoring`` arguments that report the same numbers:
 ``new (A/A)``
     ``new`` again: the control. Its ratio to ``new`` shows the noise.
 
-Each repeat runs the four searches in a shuffled order (seeded), and the
-ratios are paired within a repeat: the run of one variant against the run of
-``new`` next to it. Two times per search: the scoring time (the sum over folds
-and candidates of ``cv_results_["mean_score_time"]``, what the change touches)
-and the wall time of the whole ``search.fit`` (what a user waits for, mostly
-training). A first search, not timed, warms TensorFlow up.
+Each repeat runs the four searches in a shuffled order (seeded; see
+``benchmarks/_paired.py``), and the ratios are paired within a repeat: the
+run of one variant against the run of ``new`` next to it. Two times per
+search: the scoring time (the sum over folds and candidates of
+``cv_results_["mean_score_time"]``, what the change touches) and the wall
+time of the whole ``search.fit`` (what a user waits for, mostly training).
+A first search, not timed, warms TensorFlow up.
 
 Run::
 
@@ -35,33 +36,23 @@ import argparse
 import json
 import os
 import platform
-import random
 import statistics
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import _data  # noqa: E402
+import _paired  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import sklearn  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import GridSearchCV, StratifiedKFold  # noqa: E402
 
 from bcsk import BCCompatibleClassifier  # noqa: E402
-from bcsk.scorers import bec_scorer, btc_scorer, compatibility_scoring  # noqa: E402
+from bcsk.metrics import bec_scorer, btc_scorer, compatibility_scoring  # noqa: E402
 
 VARIANTS = ("new", "old3", "dict7", "new (A/A)")
-
-
-def build_mlp(meta, hidden=16):
-    return keras.Sequential(
-        [
-            keras.Input((meta["n_features_in_"],)),
-            keras.layers.Dense(hidden, activation="relu"),
-            keras.layers.Dense(meta["n_classes_"], activation="softmax"),
-        ]
-    )
 
 
 def scoring(variant: str):
@@ -74,13 +65,14 @@ def scoring(variant: str):
 
 def run_search(variant, X, y, h1, args):
     clf = BCCompatibleClassifier(
-        build_mlp,
+        _data.build_mlp,
         h1=h1,
         loss="sparse_categorical_crossentropy",
         optimizer="adam",
         epochs=args.epochs,
         batch_size=64,
         random_state=0,
+        model__hidden=16,
     )
     search = GridSearchCV(
         clf,
@@ -113,8 +105,7 @@ def main(argv=None):
     parser.add_argument("--json", metavar="PATH")
     args = parser.parse_args(argv)
 
-    X, y = load_digits(return_X_y=True)
-    X = (X / 16.0).astype("float32")
+    X, y = _data.load("digits")
     h1 = LogisticRegression(max_iter=2000).fit(X[:180], y[:180])
 
     print(
@@ -128,22 +119,23 @@ def main(argv=None):
     )
     run_search("new", X, y, h1, args)  # warm-up, not timed
 
-    rng = random.Random(0)
-    runs = {variant: [] for variant in VARIANTS}
-    for repeat in range(args.repeats):
-        order = list(VARIANTS)
-        rng.shuffle(order)
-        for variant in order:
-            runs[variant].append(run_search(variant, X, y, h1, args))
+    def on_pair(record):
         print(
-            f"  repeat {repeat + 1}: "
+            f"  repeat {record['pair'] + 1}: "
             + ", ".join(
-                f"{v} score {runs[v][-1]['score']:.2f} s / wall "
-                f"{runs[v][-1]['wall']:.1f} s"
+                f"{v} score {record[v]['score']:.2f} s / wall {record[v]['wall']:.1f} s"
                 for v in VARIANTS
             ),
             flush=True,
         )
+
+    records = _paired.run_pairs(
+        {v: lambda v=v: run_search(v, X, y, h1, args) for v in VARIANTS},
+        args.repeats,
+        shuffle_seed=0,
+        on_pair=on_pair,
+    )
+    runs = {variant: [r[variant] for r in records] for variant in VARIANTS}
     # The variants report the same BTC: only the number of predictions differs.
     for variant in VARIANTS:
         assert np.allclose(runs[variant][0]["btc"], runs["new"][0]["btc"])
@@ -152,14 +144,12 @@ def main(argv=None):
     print(f"{'variant':<12} {'scoring time':<34} {'whole search':<34}")
     table = {}
     for variant in VARIANTS[1:]:
-        score = [
-            b["score"] / a["score"]
-            for a, b in zip(runs["new"], runs[variant], strict=True)
-        ]
-        wall = [
-            b["wall"] / a["wall"]
-            for a, b in zip(runs["new"], runs[variant], strict=True)
-        ]
+        score, wall = (
+            _paired.ratios(
+                [r[field] for r in runs[variant]], [r[field] for r in runs["new"]]
+            )
+            for field in ("score", "wall")
+        )
         table[variant] = {"score": score, "wall": wall}
         print(f"{variant:<12} {summary(score):<34} {summary(wall):<34}")
     mean_score = {v: statistics.median(r["score"] for r in runs[v]) for v in VARIANTS}

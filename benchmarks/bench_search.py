@@ -14,12 +14,11 @@ Two questions (issue 18, item 7), on scikit-learn's digits:
     at most 0.5.
 
 Every contender runs once per pair, in the same process, in an order that
-alternates from pair to pair; before each run (outside the timing)
-``keras.backend.clear_session()``, ``gc.collect()`` and ``gc.freeze()`` (see
-``bench_fit_cost.py``). The figure is the median of the per-pair ratios with a
-bootstrap 95 % interval (``scipy.stats.bootstrap``, percentile method), beside
-an A/A control: the ``flip_costs=(1.0,)`` search timed against itself (and,
-with ``--aa-two-step``, the two-step search against itself).
+alternates from pair to pair, after the same reset before each run; the
+figure is the median of the per-pair ratios with a bootstrap 95 % interval,
+beside an A/A control: the ``flip_costs=(1.0,)`` search timed against itself
+(and, with ``--aa-two-step``, the two-step search against itself). The method
+is that of every benchmark: ``benchmarks/_paired.py``.
 
 Run::
 
@@ -31,34 +30,26 @@ Run::
 from __future__ import annotations
 
 import argparse
-import datetime
-import gc
-import json
 import os
-import platform
 import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
+import _data  # noqa: E402
+import _paired  # noqa: E402
 import numpy as np  # noqa: E402
-import scipy.stats  # noqa: E402
-import sklearn  # noqa: E402
-import tensorflow as tf  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import GridSearchCV, StratifiedKFold  # noqa: E402
 
-import bcsk  # noqa: E402
 from bcsk import (  # noqa: E402
     BCCompatibleClassifier,
     BCCompatibleClassifierCV,
     CompatibleUpdateClassifierCV,
-    compatibility_scoring,
-    fewest_new_errors_within,
 )
-from bcsk.dissonances import get_dissonance  # noqa: E402
+from bcsk.metrics import compatibility_scoring  # noqa: E402
+from bcsk.model_selection import fewest_new_errors_within  # noqa: E402
+from bcsk.objective import get_dissonance  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 FLIP_COSTS = (1.0, 1.25, 1.5, 2.0, 3.0)
@@ -96,23 +87,11 @@ RATIOS = {
 TARGETS = {"(a) five costs / one cost": 1.05, "(b) one call / two steps": 0.5}
 
 
-def build(meta, hidden=64):
-    """h2: an MLP with one ReLU layer and a softmax output."""
-    return keras.Sequential(
-        [
-            keras.Input((meta["n_features_in_"],)),
-            keras.layers.Dense(hidden, activation="relu"),
-            keras.layers.Dense(meta["n_classes_"], activation="softmax"),
-        ]
-    )
-
-
 def load(args):
-    X, y = load_digits(return_X_y=True)
-    X = (X / 16.0).astype("float32")
+    # --samples: that many rows, drawn at random (seed 0) from all classes.
+    X, y = _data.load("digits", shuffle=bool(args.samples))
     if args.samples:
-        order = np.random.default_rng(0).permutation(len(y))[: args.samples]
-        X, y = X[order], y[order]
+        X, y = X[: args.samples], y[: args.samples]
     h1 = LogisticRegression(max_iter=1000).fit(X[:300], y[:300])
     return X, y, h1
 
@@ -134,7 +113,7 @@ def contenders(args, X, y, h1, epochs=None, n_folds=None):
     def one_call(flip_costs):
         def run():
             search = BCCompatibleClassifierCV(
-                build,
+                _data.build_mlp,
                 h1=h1,
                 dissonance=args.dissonance,
                 lambda_cs="auto",
@@ -155,7 +134,9 @@ def contenders(args, X, y, h1, epochs=None, n_folds=None):
     def two_step():
         start = time.perf_counter()
         grid = GridSearchCV(
-            BCCompatibleClassifier(build, h1=h1, dissonance=args.dissonance, **params),
+            BCCompatibleClassifier(
+                _data.build_mlp, h1=h1, dissonance=args.dissonance, **params
+            ),
             {"lambda_c": lambda_cs},
             cv=folds,
             scoring=compatibility_scoring(),
@@ -184,91 +165,19 @@ def contenders(args, X, y, h1, epochs=None, n_folds=None):
     return runs, lambda_cs
 
 
-class PredictClock:
-    """Counts the calls of ``keras.Model.predict`` and the seconds spent in them.
-
-    Every h2 a search scores is a new Keras model, and each
-    ``Model.predict`` call has a fixed cost (building its data iterator; the
-    first call on a model also traces the predict function): this says how
-    much of a search that is.
-    """
-
-    calls = 0
-    seconds = 0.0
-    _original = keras.Model.predict
-
-    @classmethod
-    def install(cls) -> None:
-        original = cls._original
-
-        def predict(self, *args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return original(self, *args, **kwargs)
-            finally:
-                cls.calls += 1
-                cls.seconds += time.perf_counter() - start
-
-        keras.Model.predict = predict
+# Calls of ``keras.Model.predict`` and seconds in them. Every h2 a search
+# scores is a new Keras model, and each ``Model.predict`` call has a fixed cost
+# (building its data iterator; the first call on a model also traces the
+# predict function): this says how much of a search that is.
+PREDICT_CLOCK = _paired.MethodClock("predict")
 
 
-def timed(run, seed: int = 0):
-    """Wall and CPU seconds of ``run()``, after the same reset as every run."""
-    keras.backend.clear_session()
-    gc.collect()
-    gc.freeze()
-    keras.utils.set_random_seed(seed)
-    PredictClock.calls, PredictClock.seconds = 0, 0.0
-    try:
-        cpu = time.process_time()
-        start = time.perf_counter()
-        result = run()
-        wall = time.perf_counter() - start
-        result["predict_calls"] = PredictClock.calls
-        result["predict_seconds"] = PredictClock.seconds
-        return wall, time.process_time() - cpu, result
-    finally:
-        gc.unfreeze()
-
-
-def median_interval(ratios) -> tuple[float, float, float]:
-    """Median and its bootstrap 95 % interval (percentile method)."""
-    ratios = np.asarray(ratios, dtype=float)
-    median = float(np.median(ratios))
-    if len(ratios) < 3 or np.ptp(ratios) == 0:
-        return median, float("nan"), float("nan")
-    interval = scipy.stats.bootstrap(
-        (ratios,),
-        np.median,
-        n_resamples=10_000,
-        method="percentile",
-        random_state=np.random.default_rng(0),
-    ).confidence_interval
-    return median, float(interval.low), float(interval.high)
-
-
-def load_average() -> list[float] | None:
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        return None
-
-
-def machine() -> dict:
-    return {
-        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "keras_backend": keras.backend.backend(),
-        "scikit-learn": sklearn.__version__,
-        "scipy": scipy.__version__,
-        "bcsk": getattr(bcsk, "__version__", "?"),
-        "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
-        "load_average_start": load_average(),
-    }
+def timed(run) -> dict:
+    """Seconds, CPU seconds, ``run()``'s record and its ``Model.predict`` clock."""
+    record = _paired.timed_record(run, clocks=[PREDICT_CLOCK])
+    record["predict_calls"] = PREDICT_CLOCK.calls
+    record["predict_seconds"] = PREDICT_CLOCK.seconds
+    return record
 
 
 def parse_args(argv=None):
@@ -307,10 +216,10 @@ def parse_args(argv=None):
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    PredictClock.install()
+    PREDICT_CLOCK.install()
     X, y, h1 = load(args)
     runs, lambda_cs = contenders(args, X, y, h1)
-    info = machine()
+    info = _paired.machine()
     print(
         f"machine: {info['platform']}, {info['cpu_count']} CPUs, TensorFlow "
         f"{info['tensorflow']}, Keras {info['keras']}, scikit-learn "
@@ -335,49 +244,35 @@ def main(argv=None) -> dict:
         # of a process (lazy imports, TensorFlow's kernel caches) are paid here.
         small, _ = contenders(args, X[:400], y[:400], h1, epochs=1, n_folds=2)
         for key, run in small.items():
-            wall, _, _ = timed(run)
+            wall = timed(run)["seconds"]
             print(f"  warm-up {key} (400 rows, 1 epoch, 2 folds): {wall:.1f} s")
     keys = list(runs)
-    records = []
-    for pair in range(args.pairs):
-        order = keys if pair % 2 == 0 else keys[::-1]
-        record = {"pair": pair, "order": order, "load_average": load_average()}
-        for key in order:
-            wall, cpu, result = timed(runs[key])
-            record[key] = {"seconds": wall, "cpu_seconds": cpu, **result}
-        records.append(record)
-        if args.verbose:
-            print(f"  pair {pair}: {record}", flush=True)
-        else:
-            print(
-                f"  pair {pair}: "
-                + ", ".join(f"{k} {record[k]['seconds']:.1f} s" for k in keys),
-                flush=True,
-            )
 
-    summary = {}
-    for name, (top, bottom) in RATIOS.items():
-        if top not in runs:
-            continue
-        wall = [r[top]["seconds"] / r[bottom]["seconds"] for r in records]
-        cpu = [r[top]["cpu_seconds"] / r[bottom]["cpu_seconds"] for r in records]
-        median, low, high = median_interval(wall)
-        summary[name] = {
+    def on_pair(record):
+        if args.verbose:
+            print(f"  pair {record['pair']}: {record}", flush=True)
+        else:
+            _paired.print_pair(record, keys)
+
+    records = _paired.run_pairs(
+        {key: lambda run=run: timed(run) for key, run in runs.items()},
+        args.pairs,
+        on_pair=on_pair,
+    )
+    summary = {
+        name: {
             "numerator": top,
             "denominator": bottom,
-            "median": median,
-            "low": low,
-            "high": high,
-            "cpu_median": float(np.median(cpu)),
-            "target": TARGETS.get(name),
-            "met": None if name not in TARGETS else bool(median <= TARGETS[name]),
-            "ratios": wall,
+            **_paired.pair_summary(records, top, bottom, TARGETS.get(name)),
         }
+        for name, (top, bottom) in RATIOS.items()
+        if top in runs
+    }
     seconds = {k: float(np.median([r[k]["seconds"] for r in records])) for k in keys}
     predict_seconds = {
         k: float(np.median([r[k]["predict_seconds"] for r in records])) for k in keys
     }
-    info["load_average_end"] = load_average()
+    info["load_average_end"] = _paired.load_average()
 
     print()
     print("| contender | median s | Model.predict calls, median s in them |")
@@ -404,28 +299,20 @@ def main(argv=None) -> dict:
         k: (records[-1][k]["lambda_c"], records[-1][k]["flip_cost"]) for k in keys
     }
     print(f"\nchosen (lambda_c, flip_cost), last pair: {chosen}")
-    print(
-        f"load average start {info['load_average_start']}, end "
-        f"{info['load_average_end']}; {time.perf_counter() - started:.0f} s in all"
+    print(_paired.closing_line(info, started))
+    return _paired.write_json(
+        args.out,
+        args,
+        info,
+        lambda_cs=lambda_cs,
+        flip_costs=FLIP_COSTS,
+        descriptions={k: v for k, v in DESCRIPTIONS.items() if k in runs},
+        median_seconds=seconds,
+        median_predict_seconds=predict_seconds,
+        two_step_parts_median_seconds={"grid": float(grid), "gate": float(gate)},
+        summary=summary,
+        pairs=records,
     )
-    report = {
-        "args": {
-            k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()
-        },
-        "machine": info,
-        "lambda_cs": lambda_cs,
-        "flip_costs": FLIP_COSTS,
-        "descriptions": {k: v for k, v in DESCRIPTIONS.items() if k in runs},
-        "median_seconds": seconds,
-        "median_predict_seconds": predict_seconds,
-        "two_step_parts_median_seconds": {"grid": float(grid), "gate": float(gate)},
-        "summary": summary,
-        "pairs": records,
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2, default=float))
-    print(f"wrote {args.out}")
-    return report
 
 
 if __name__ == "__main__":

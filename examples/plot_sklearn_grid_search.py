@@ -43,8 +43,12 @@ from sklearn.model_selection import (
 )
 
 from bcsk import BCCompatibleClassifier
-from bcsk.metrics import CompatibilityDisplay, CompatibilityTradeoffDisplay
-from bcsk.metrics import btc_scorer, compatibility_scoring
+from bcsk.metrics import (
+    CompatibilityDisplay,
+    CompatibilityTradeoffDisplay,
+    btc_scorer,
+    compatibility_scoring,
+)
 from bcsk.model_selection import best_accuracy_with_btc_at_least
 
 QUICK = os.environ.get("BCSK_EXAMPLES_QUICK", "") not in ("", "0")

@@ -32,8 +32,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from bcsk.metrics import compatibility_report
-from bcsk.metrics import CompatibilityDisplay
+from bcsk.metrics import CompatibilityDisplay, compatibility_report
 from bcsk.scores import error_compatibility_score, trust_compatibility_score
 from bcsk.tensorflow.models import BCNewErrorCompatibilityModel
 

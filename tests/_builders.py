@@ -80,6 +80,17 @@ def frozen_weights(n_samples):
 N_SMALL = 240
 
 
+# Training parameters of those tests: 2 epochs, seeded.
+SMALL_PARAMS = dict(
+    loss="sparse_categorical_crossentropy",
+    optimizer="adam",
+    optimizer__learning_rate=0.01,
+    epochs=2,
+    batch_size=32,
+    random_state=0,
+)
+
+
 def build_small(meta, hidden=8):
     """:func:`build_mlp` with 8 hidden units and unseeded initializers."""
     return build_mlp(meta, hidden=hidden)

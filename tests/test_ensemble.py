@@ -5,7 +5,7 @@ import pickle
 import keras
 import numpy as np
 import pytest
-from _builders import build_mlp
+from _builders import SMALL_PARAMS, build_mlp
 from _builders import build_small as build
 from _subprocess import result_of, run_python
 from sklearn.base import clone
@@ -21,14 +21,7 @@ from bcsk import (
 )
 from bcsk.estimator import member_seeds
 
-PARAMS = dict(
-    loss="sparse_categorical_crossentropy",
-    optimizer="adam",
-    optimizer__learning_rate=0.01,
-    epochs=2,
-    batch_size=32,
-    random_state=0,
-)
+PARAMS = SMALL_PARAMS
 
 
 def starting_from(weights):

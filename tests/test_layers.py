@@ -20,9 +20,12 @@ import bcsk
 LAYERS = {
     "bcsk._labels": 0,
     "bcsk._lazy": 0,
+    "bcsk._docstrings": 0,
     "bcsk.scores": 1,
     "bcsk.metrics._flips": 1,
     "bcsk.metrics._report": 1,
+    "bcsk.metrics._slices": 1,
+    "bcsk.metrics._formats": 1,
     "bcsk._h1": 1,
     "bcsk.gate._predictions": 1,
     "bcsk.objective": 2,
@@ -61,6 +64,8 @@ def all_modules() -> list[str]:
 def defining_module(package: str, name: str) -> str:
     """The module that ``from package import name`` really reads."""
     parent = importlib.import_module(package)
+    if name == "*":
+        return package
     if hasattr(parent, "__path__") and importlib.util.find_spec(f"{package}.{name}"):
         return f"{package}.{name}"
     value = getattr(parent, name)

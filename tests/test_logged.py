@@ -11,7 +11,7 @@ import pickle
 import numpy as np
 import pytest
 import sklearn
-from _builders import N_SMALL
+from _builders import N_SMALL, SMALL_PARAMS
 from _builders import build_small as build
 from sklearn.exceptions import UnsetMetadataPassedError
 from sklearn.linear_model import LogisticRegression
@@ -36,14 +36,7 @@ from bcsk import (
     pfr_scorer,
 )
 
-PARAMS = dict(
-    loss="sparse_categorical_crossentropy",
-    optimizer="adam",
-    optimizer__learning_rate=0.01,
-    epochs=2,
-    batch_size=64,
-    random_state=0,
-)
+PARAMS = dict(SMALL_PARAMS, batch_size=64)
 
 
 def folds():

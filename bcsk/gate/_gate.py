@@ -614,7 +614,7 @@ class CompatibleUpdateClassifierCV(_BaseGate):
 
     The fewest new errors within half a point of the most accurate cost:
 
-    >>> from bcsk.metrics import fewest_new_errors_within
+    >>> from bcsk.model_selection import fewest_new_errors_within
     >>> rule = fewest_new_errors_within(0.005)
     >>> search = CompatibleUpdateClassifierCV(
     ...     LogisticRegression(max_iter=500), h1=h1, refit=rule, cv=3

@@ -26,11 +26,13 @@ from bcsk.metrics._scorer import (
     compatibility_scoring,
     make_bec_scorer,
     make_btc_scorer,
+    make_worst_group_nfr_scorer,
     neg_nfi_scorer,
     neg_nfr_scorer,
     neg_relative_nfr_scorer,
     pfr_scorer,
 )
+from bcsk.metrics._slices import worst_group_new_error_rate
 
 __all__ = [
     "CompatibilityDisplay",
@@ -45,6 +47,7 @@ __all__ = [
     "compatibility_scoring",
     "make_bec_scorer",
     "make_btc_scorer",
+    "make_worst_group_nfr_scorer",
     "neg_nfi_scorer",
     "neg_nfr_scorer",
     "neg_relative_nfr_scorer",
@@ -53,4 +56,5 @@ __all__ = [
     "negative_flip_rate",
     "positive_flip_rate",
     "relative_negative_flip_rate",
+    "worst_group_new_error_rate",
 ]

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from bcsk import _labels
+from bcsk import _docstrings, _labels
 from bcsk._labels import RegionCounts
 
 __all__ = [
@@ -64,11 +64,9 @@ def _score(
     _labels.check_average(average)
     y, h1, h2 = _check(y_true, h1_pred, h2_pred, caller, multi=True)
     h1_correct, h2_correct = _labels.equal(h1, y), _labels.equal(h2, y)
-    if _labels.is_averaged(h1_correct, average):
-        return _labels.averaged(
-            from_counts, h1_correct, h2_correct, average, zero_division
-        )
-    return from_counts(_labels.region_counts(h1_correct, h2_correct), zero_division)
+    return _labels.score_regions(
+        from_counts, h1_correct, h2_correct, average, zero_division
+    )
 
 
 # Each metric once, from the counts: the public functions, the report and the
@@ -113,6 +111,37 @@ def _relative_nfr_from_counts(
     )
 
 
+# The docstring sections the flip metrics share (see bcsk._docstrings).
+_FLIP_DOCS = dict(
+    labels="""y_true : array-like of shape (n_samples,) or (n_samples, 1)
+    True labels, of any type.
+h1_pred : array-like of shape (n_samples,) or (n_samples, 1)
+    Labels predicted by the old model h1. Keyword-only.
+h2_pred : array-like of shape (n_samples,) or (n_samples, 1)
+    Labels predicted by the new model h2. Keyword-only.
+average : {"micro", "macro", "samples"} or None, default="micro"
+    For a multilabel or multi-output target, all three arrays of shape
+    (n_samples, n_outputs): ``"micro"`` counts every (sample, output) cell
+    once; ``"macro"`` is the mean of the outputs' values, ``"samples"`` the
+    mean of the samples' values, ``None`` one value per output. Ignored for
+    one label per sample. See :ref:`multi-output-averages`.
+""",
+    raises="""ValueError
+    If the inputs are empty, not 1-D (or column vectors), or differ in
+    length.
+""",
+    raises_zero_division="""ValueError
+    If the inputs are empty, not 1-D (or column vectors), differ in
+    length, or ``zero_division`` is not one of the allowed values.
+""",
+    yan2021=""".. [1] S. Yan, Y. Xiong, K. Kundu, S. Yang, S. Deng, M. Wang, W. Xia and
+   S. Soatto, "Positive-Congruent Training: Towards Regression-Free Model
+   Updates", CVPR 2021.
+""",
+)
+
+
+@_docstrings.fill(**_FLIP_DOCS)
 def negative_flip_rate(
     y_true: ArrayLike,
     *,
@@ -133,18 +162,7 @@ def negative_flip_rate(
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,) or (n_samples, 1)
-        True labels, of any type.
-    h1_pred : array-like of shape (n_samples,) or (n_samples, 1)
-        Labels predicted by the old model h1. Keyword-only.
-    h2_pred : array-like of shape (n_samples,) or (n_samples, 1)
-        Labels predicted by the new model h2. Keyword-only.
-    average : {"micro", "macro", "samples"} or None, default="micro"
-        For a multilabel or multi-output target, all three arrays of shape
-        (n_samples, n_outputs): ``"micro"`` counts every (sample, output) cell
-        once; ``"macro"`` is the mean of the outputs' values, ``"samples"`` the
-        mean of the samples' values, ``None`` one value per output. Ignored for
-        one label per sample. See :ref:`multi-output-averages`.
+    %(labels)s
 
     Returns
     -------
@@ -154,9 +172,7 @@ def negative_flip_rate(
 
     Raises
     ------
-    ValueError
-        If the inputs are empty, not 1-D (or column vectors), or differ in
-        length.
+    %(raises)s
 
     See Also
     --------
@@ -165,9 +181,7 @@ def negative_flip_rate(
 
     References
     ----------
-    .. [1] S. Yan, Y. Xiong, K. Kundu, S. Yang, S. Deng, M. Wang, W. Xia and
-       S. Soatto, "Positive-Congruent Training: Towards Regression-Free Model
-       Updates", CVPR 2021.
+    %(yan2021)s
 
     Examples
     --------
@@ -184,6 +198,7 @@ def negative_flip_rate(
     )
 
 
+@_docstrings.fill(**_FLIP_DOCS)
 def positive_flip_rate(
     y_true: ArrayLike,
     *,
@@ -203,18 +218,7 @@ def positive_flip_rate(
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,) or (n_samples, 1)
-        True labels, of any type.
-    h1_pred : array-like of shape (n_samples,) or (n_samples, 1)
-        Labels predicted by the old model h1. Keyword-only.
-    h2_pred : array-like of shape (n_samples,) or (n_samples, 1)
-        Labels predicted by the new model h2. Keyword-only.
-    average : {"micro", "macro", "samples"} or None, default="micro"
-        For a multilabel or multi-output target, all three arrays of shape
-        (n_samples, n_outputs): ``"micro"`` counts every (sample, output) cell
-        once; ``"macro"`` is the mean of the outputs' values, ``"samples"`` the
-        mean of the samples' values, ``None`` one value per output. Ignored for
-        one label per sample. See :ref:`multi-output-averages`.
+    %(labels)s
 
     Returns
     -------
@@ -224,9 +228,7 @@ def positive_flip_rate(
 
     Raises
     ------
-    ValueError
-        If the inputs are empty, not 1-D (or column vectors), or differ in
-        length.
+    %(raises)s
 
     See Also
     --------
@@ -247,6 +249,7 @@ def positive_flip_rate(
     )
 
 
+@_docstrings.fill(**_FLIP_DOCS)
 def negative_flip_impact(
     y_true: ArrayLike,
     *,
@@ -268,18 +271,7 @@ def negative_flip_impact(
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,) or (n_samples, 1)
-        True labels, of any type.
-    h1_pred : array-like of shape (n_samples,) or (n_samples, 1)
-        Labels predicted by the old model h1. Keyword-only.
-    h2_pred : array-like of shape (n_samples,) or (n_samples, 1)
-        Labels predicted by the new model h2. Keyword-only.
-    average : {"micro", "macro", "samples"} or None, default="micro"
-        For a multilabel or multi-output target, all three arrays of shape
-        (n_samples, n_outputs): ``"micro"`` counts every (sample, output) cell
-        once; ``"macro"`` is the mean of the outputs' values, ``"samples"`` the
-        mean of the samples' values, ``None`` one value per output. Ignored for
-        one label per sample. See :ref:`multi-output-averages`.
+    %(labels)s
     zero_division : {"warn", 0.0, 1.0, np.nan}, default="warn"
         Value returned when h2 makes no errors (then there is no new error
         either, so the ratio is 0/0). "warn" returns 0.0 and emits an
@@ -292,9 +284,7 @@ def negative_flip_impact(
 
     Raises
     ------
-    ValueError
-        If the inputs are empty, not 1-D (or column vectors), differ in
-        length, or ``zero_division`` is not one of the allowed values.
+    %(raises_zero_division)s
 
     See Also
     --------
@@ -322,6 +312,7 @@ def negative_flip_impact(
     )
 
 
+@_docstrings.fill(**_FLIP_DOCS)
 def relative_negative_flip_rate(
     y_true: ArrayLike,
     *,
@@ -346,18 +337,7 @@ def relative_negative_flip_rate(
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,) or (n_samples, 1)
-        True labels, of any type.
-    h1_pred : array-like of shape (n_samples,) or (n_samples, 1)
-        Labels predicted by the old model h1. Keyword-only.
-    h2_pred : array-like of shape (n_samples,) or (n_samples, 1)
-        Labels predicted by the new model h2. Keyword-only.
-    average : {"micro", "macro", "samples"} or None, default="micro"
-        For a multilabel or multi-output target, all three arrays of shape
-        (n_samples, n_outputs): ``"micro"`` counts every (sample, output) cell
-        once; ``"macro"`` is the mean of the outputs' values, ``"samples"`` the
-        mean of the samples' values, ``None`` one value per output. Ignored for
-        one label per sample. See :ref:`multi-output-averages`.
+    %(labels)s
     zero_division : {"warn", 0.0, 1.0, np.nan}, default="warn"
         Value returned when h1 is never right or h2 is never wrong (then there
         is no new error either, so the ratio is 0/0). "warn" returns 0.0 and
@@ -371,9 +351,7 @@ def relative_negative_flip_rate(
 
     Raises
     ------
-    ValueError
-        If the inputs are empty, not 1-D (or column vectors), differ in
-        length, or ``zero_division`` is not one of the allowed values.
+    %(raises_zero_division)s
 
     See Also
     --------
@@ -381,9 +359,7 @@ def relative_negative_flip_rate(
 
     References
     ----------
-    .. [1] S. Yan, Y. Xiong, K. Kundu, S. Yang, S. Deng, M. Wang, W. Xia and
-       S. Soatto, "Positive-Congruent Training: Towards Regression-Free Model
-       Updates", CVPR 2021.
+    %(yan2021)s
 
     Examples
     --------

@@ -3,20 +3,30 @@
 :func:`compatibility_report` gathers in one :class:`CompatibilityReport` the
 four regions (both right, new errors, fixed errors, both wrong), both
 accuracies, BTC and BEC from :mod:`bcsk.scores`, the flip metrics of
-:mod:`bcsk.metrics` and the new errors per class. NumPy only.
+:mod:`bcsk.metrics` and the new errors per class. For one label per sample it
+also holds a table per class, a table per group of users (``groups=``), the
+classes new errors flip to, example rows and, on request, bootstrap intervals.
+The report checks thresholds (:meth:`CompatibilityReport.check`), writes a
+versioned JSON record (:meth:`CompatibilityReport.to_json`) and a page
+(:meth:`CompatibilityReport.to_html`, in :mod:`bcsk.report`). NumPy only at
+import; Jinja2 and matplotlib are imported when a page is written.
 """
 
 from __future__ import annotations
 
+import json
+import numbers
+import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import InitVar, dataclass, field, fields
-from typing import Any
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from bcsk import _labels
+from bcsk.metrics import _formats
 from bcsk.metrics._flips import (
     _check,
     _nfi_from_counts,
@@ -24,9 +34,42 @@ from bcsk.metrics._flips import (
     _pfr_from_counts,
     _relative_nfr_from_counts,
 )
+from bcsk.metrics._formats import _json_safe
+from bcsk.metrics._slices import (
+    NewErrorExample,
+    SliceRow,
+    _check_min_group_size,
+    _Details,
+    _details,
+)
 from bcsk.scores import _bec_from_counts, _btc_from_counts
 
 __all__ = ["CompatibilityReport", "compatibility_report"]
+
+
+class ThresholdResult(NamedTuple):
+    """One threshold checked by :meth:`CompatibilityReport.check`.
+
+    Attributes
+    ----------
+    threshold : str
+        Name of the threshold (``"max_new_error_rate"``, ``"min_btc"``,
+        ``"max_accuracy_drop"`` or ``"max_group_new_error_rate"``).
+    value : float
+        The report's figure (for a group threshold, the group's).
+    limit : float
+        The limit passed.
+    group : object or None
+        The group the figure is of; None for the whole table.
+    passed : bool
+        Whether the figure is within the limit (a NaN figure never is).
+    """
+
+    threshold: str
+    value: float
+    limit: float
+    group: Any
+    passed: bool
 
 
 @dataclass(frozen=True, eq=False)
@@ -110,6 +153,9 @@ class CompatibilityReport:
     # multi-output targets existed still build.
     n_outputs: int = 1
     average: InitVar[str | None] = "micro"
+    # Per-class and per-group tables, flips, examples and intervals: set by
+    # compatibility_report for one label per sample, never by the constructor.
+    _details: ClassVar[_Details | None] = None
 
     def __post_init__(self, average: str | None) -> None:
         # An InitVar, not a field, so that to_dict of a one-output report stays
@@ -117,7 +163,11 @@ class CompatibilityReport:
         object.__setattr__(self, "average", average)
 
     def _values(self) -> tuple[Any, ...]:
-        return (self.average, *(getattr(self, f.name) for f in fields(self)))
+        # Groups and intervals are what a caller asked for, so they count; the
+        # per-class table, flips and examples follow from the same inputs.
+        extras = (self.groups, self.min_group_size, self._intervals_record())
+        extras = json.dumps(_json_safe(extras), sort_keys=True)
+        return (self.average, *(getattr(self, f.name) for f in fields(self)), extras)
 
     # Written out because arrays (average=None) break the generated methods:
     # their == is elementwise and they cannot be hashed.
@@ -146,6 +196,460 @@ class CompatibilityReport:
             values.append(value)
         return hash(tuple(values))
 
+    # -- what compatibility_report adds for one label per sample ----------------
+
+    @property
+    def per_class(self) -> tuple[SliceRow, ...] | None:
+        """One :class:`SliceRow` per class of ``y_true``, in label order.
+
+        None for a report of several outputs or one built directly.
+        """
+        return None if self._details is None else self._details.per_class
+
+    @property
+    def groups(self) -> tuple[SliceRow, ...] | None:
+        """One :class:`SliceRow` per group, highest new-error rate first.
+
+        None unless ``groups=`` was passed to :func:`compatibility_report`.
+        Ties go to the larger group, then to the group listed first.
+        """
+        return None if self._details is None else self._details.groups
+
+    @property
+    def min_group_size(self) -> int | None:
+        """Groups with fewer rows are flagged ``small`` and not gated.
+
+        None unless ``groups=`` was passed.
+        """
+        if self._details is None or self._details.groups is None:
+            return None
+        return self._details.min_group_size
+
+    @property
+    def flips(self) -> tuple[tuple[Any, Any, int], ...] | None:
+        """``(true class, h2's label, count)`` of the new errors, most frequent first.
+
+        Which classes h1's right answers flip to. None for a report of
+        several outputs or one built directly.
+        """
+        return None if self._details is None else self._details.flips
+
+    @property
+    def new_error_examples(self) -> tuple[NewErrorExample, ...] | None:
+        """Up to 20 new errors, in row order: row id, true label, h2's label, group.
+
+        The row id is the ``ids=`` value passed to :func:`compatibility_report`,
+        by default the row's position.
+        """
+        return None if self._details is None else self._details.examples
+
+    @property
+    def intervals(self) -> dict[str, tuple[float, float]] | None:
+        """Bootstrap intervals ``(low, high)`` of the headline figures.
+
+        Keys ``h1_accuracy``, ``h2_accuracy``, ``btc``, ``bec``,
+        ``negative_flip_rate``, ``positive_flip_rate`` and
+        ``negative_flip_impact``. None unless ``n_bootstraps > 0`` was passed;
+        the level is :attr:`confidence_level`.
+        """
+        if self._details is None or self._details.intervals is None:
+            return None
+        return dict(self._details.intervals)
+
+    @property
+    def confidence_level(self) -> float | None:
+        """Level of :attr:`intervals`, or None when there are none."""
+        return None if self.intervals is None else self._details.confidence_level
+
+    @property
+    def accuracy_drop(self) -> float | np.ndarray:
+        """``h1_accuracy - h2_accuracy``: what the update loses (negative: gains)."""
+        return self.h1_accuracy - self.h2_accuracy
+
+    def _intervals_record(self) -> dict[str, Any] | None:
+        if self.intervals is None:
+            return None
+        return {
+            "confidence_level": self._details.confidence_level,
+            "n_bootstraps": self._details.n_bootstraps,
+            "random_state": self._details.random_state,
+            "scores": {k: list(v) for k, v in self.intervals.items()},
+        }
+
+    # -- thresholds -----------------------------------------------------------------
+
+    def _threshold_results(
+        self,
+        *,
+        max_new_error_rate: float | None = None,
+        min_btc: float | None = None,
+        max_accuracy_drop: float | None = None,
+        max_group_new_error_rate: float | None = None,
+        min_group_size: int | None = None,
+    ) -> list[ThresholdResult]:
+        """Every threshold passed, checked: the verdicts the page shows."""
+        for name, limit in (
+            ("max_new_error_rate", max_new_error_rate),
+            ("min_btc", min_btc),
+            ("max_accuracy_drop", max_accuracy_drop),
+            ("max_group_new_error_rate", max_group_new_error_rate),
+        ):
+            if limit is not None:
+                _check_fraction(limit, name)
+        if min_group_size is not None:
+            _check_min_group_size(min_group_size)
+        figures = (self.negative_flip_rate, self.btc, self.accuracy_drop)
+        if any(isinstance(v, np.ndarray) for v in figures):
+            raise ValueError(
+                "check needs one value per figure; this report has one per output "
+                "(average=None). Build the report with average='micro' or "
+                "'macro', or check each output's column on its own."
+            )
+        results = []
+
+        def add(name, value, limit, group, passed):
+            results.append(ThresholdResult(name, float(value), limit, group, passed))
+
+        # NaN compares False both ways: an undefined figure never passes.
+        if max_new_error_rate is not None:
+            value = self.negative_flip_rate
+            add(
+                "max_new_error_rate",
+                value,
+                max_new_error_rate,
+                None,
+                bool(value <= max_new_error_rate),
+            )
+        if min_btc is not None:
+            add("min_btc", self.btc, min_btc, None, bool(self.btc >= min_btc))
+        if max_accuracy_drop is not None:
+            drop = self.accuracy_drop
+            # The accuracies are counts over n: allow for their last bits.
+            add(
+                "max_accuracy_drop",
+                drop,
+                max_accuracy_drop,
+                None,
+                bool(drop <= max_accuracy_drop + 1e-12),
+            )
+        if max_group_new_error_rate is not None:
+            if self.groups is None:
+                raise ValueError(
+                    "max_group_new_error_rate needs the report's groups: pass "
+                    "groups= (one group label per row) to compatibility_report or "
+                    "CompatibilityReport.from_estimator."
+                )
+            smallest = self.min_group_size if min_group_size is None else min_group_size
+            for row in self.groups:
+                if row.n < smallest:
+                    continue
+                add(
+                    "max_group_new_error_rate",
+                    row.new_error_rate,
+                    max_group_new_error_rate,
+                    row.label,
+                    bool(row.new_error_rate <= max_group_new_error_rate),
+                )
+        return results
+
+    def check(
+        self,
+        *,
+        max_new_error_rate: float | None = None,
+        min_btc: float | None = None,
+        max_accuracy_drop: float | None = None,
+        max_group_new_error_rate: float | None = None,
+        min_group_size: int | None = None,
+    ) -> list[ThresholdResult]:
+        """Check the update against thresholds; return those that fail.
+
+        Parameters
+        ----------
+        max_new_error_rate : float in [0, 1], optional
+            Highest acceptable negative flip rate (new errors / samples).
+        min_btc : float in [0, 1], optional
+            Lowest acceptable BTC.
+        max_accuracy_drop : float in [0, 1], optional
+            Highest acceptable ``h1_accuracy - h2_accuracy`` (0: h2 must be
+            at least as accurate as h1).
+        max_group_new_error_rate : float in [0, 1], optional
+            Highest acceptable new-error rate within any group of at least
+            ``min_group_size`` rows. Needs a report built with ``groups=``.
+        min_group_size : int >= 1, optional
+            Groups with fewer rows are not gated (their rate is too noisy);
+            by default the report's ``min_group_size``.
+
+        Returns
+        -------
+        list of ThresholdResult
+            The failed thresholds, each with its value, its limit and the
+            group it failed on (None for the whole table); empty when every
+            threshold holds. A threshold left at None is not checked.
+
+        Raises
+        ------
+        ValueError
+            If a limit is outside [0, 1] or not a number, ``min_group_size``
+            is not an integer >= 1, a group threshold is asked of a report
+            without groups, or the report has one value per output.
+
+        Examples
+        --------
+        >>> from bcsk.metrics import compatibility_report
+        >>> report = compatibility_report(
+        ...     [0, 1, 1, 0, 1, 1], h1_pred=[0, 1, 1, 0, 1, 0],
+        ...     h2_pred=[0, 1, 0, 0, 1, 1], groups=["a", "a", "b", "b", "b", "b"],
+        ...     min_group_size=2,
+        ... )
+        >>> report.check(max_new_error_rate=0.2)
+        []
+        >>> [(f.threshold, f.value, f.limit, f.group)
+        ...  for f in report.check(max_group_new_error_rate=0.2)]
+        [('max_group_new_error_rate', 0.25, 0.2, 'b')]
+        """
+        results = self._threshold_results(
+            max_new_error_rate=max_new_error_rate,
+            min_btc=min_btc,
+            max_accuracy_drop=max_accuracy_drop,
+            max_group_new_error_rate=max_group_new_error_rate,
+            min_group_size=min_group_size,
+        )
+        return [result for result in results if not result.passed]
+
+    # -- the JSON record ------------------------------------------------------------
+
+    def to_record(
+        self, *, thresholds: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Return the report as a versioned, JSON-safe record with stable keys.
+
+        Unlike :meth:`to_dict` every key is always there (None where a part
+        was not computed), NaN becomes None and labels stay JSON values
+        (a label that is not a number, a string or a bool becomes its
+        string).
+
+        Parameters
+        ----------
+        thresholds : dict, optional
+            Keyword arguments of :meth:`check`; the record's ``checks`` then
+            lists every threshold checked with its verdict.
+
+        Returns
+        -------
+        dict
+            Keys ``schema``, ``schema_version``, ``n_samples``, ``n_outputs``,
+            ``average``, ``counts`` (the four regions), ``scores`` (the
+            ratios of the fields and ``accuracy_drop``), ``intervals``,
+            ``new_errors_per_class``, ``per_class``, ``groups``, ``flips``,
+            ``new_error_examples`` and ``checks``. :meth:`from_record` reads
+            it back (all but ``checks``).
+        """
+        checks = None
+        if thresholds is not None:
+            checks = [r._asdict() for r in self._threshold_results(**thresholds)]
+        return _formats.to_record(self, checks)
+
+    def to_json(
+        self,
+        path: str | os.PathLike | None = None,
+        *,
+        thresholds: Mapping[str, Any] | None = None,
+        indent: int = 2,
+    ) -> str:
+        """Return the record of :meth:`to_record` as JSON text; write it to ``path``.
+
+        Parameters
+        ----------
+        path : str or path-like, optional
+            File to write (UTF-8), replaced if it exists.
+        thresholds : dict, optional
+            Keyword arguments of :meth:`check`, recorded with their verdicts
+            under ``checks``.
+        indent : int, default=2
+            Indentation of the JSON text.
+
+        Returns
+        -------
+        str
+            Strict JSON (no NaN): :meth:`from_json` reads it back.
+
+        Examples
+        --------
+        >>> import json
+        >>> from bcsk.metrics import CompatibilityReport, compatibility_report
+        >>> report = compatibility_report(
+        ...     [0, 1, 1], h1_pred=[0, 1, 0], h2_pred=[0, 0, 1]
+        ... )
+        >>> record = json.loads(report.to_json())
+        >>> record["schema_version"], record["counts"]["new_errors"]
+        (1, 1)
+        >>> CompatibilityReport.from_json(report.to_json()) == report
+        True
+        """
+        record = self.to_record(thresholds=thresholds)
+        text = json.dumps(record, indent=indent, allow_nan=False)
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as file:
+                file.write(text + "\n")
+        return text
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> CompatibilityReport:
+        """Rebuild a report from :meth:`to_record`'s dict.
+
+        Parameters
+        ----------
+        record : dict
+            A record of schema version 1.
+
+        Returns
+        -------
+        CompatibilityReport
+            Equal to the report that wrote the record, up to labels that were
+            not JSON values (they come back as strings) and tuple labels.
+
+        Raises
+        ------
+        ValueError
+            If ``record`` is not a bcsk compatibility report record of a
+            version this bcsk reads.
+        """
+        return _formats.from_record(cls, record)
+
+    @classmethod
+    def from_json(cls, text: str | os.PathLike) -> CompatibilityReport:
+        """Read a report from :meth:`to_json`'s text, or from a file holding it.
+
+        Parameters
+        ----------
+        text : str or path-like
+            JSON text (a string starting with ``{``) or the path of a file.
+
+        Returns
+        -------
+        CompatibilityReport
+        """
+        if isinstance(text, str) and text.lstrip().startswith("{"):
+            return cls.from_record(json.loads(text))
+        with open(text, encoding="utf-8") as file:
+            return cls.from_record(json.load(file))
+
+    # -- the page and the estimator -------------------------------------------------
+
+    def to_html(
+        self,
+        path: str | os.PathLike,
+        *,
+        title: str = "Backward compatibility report",
+        thresholds: Mapping[str, float] | None = None,
+        plots: bool = True,
+    ) -> str:
+        """Write the report as one self-contained HTML page.
+
+        The page opens from disk: its plots are embedded as data URIs and it
+        fetches nothing from the network. It needs Jinja2; the plots need
+        matplotlib, and without it the page says they were left out.
+
+        Parameters
+        ----------
+        path : str or path-like
+            File to write (UTF-8), replaced if it exists.
+        title : str, default="Backward compatibility report"
+            Title of the page.
+        thresholds : dict, optional
+            Keyword arguments of :meth:`check`; the page shows each verdict.
+        plots : bool, default=True
+            Draw the plots (when matplotlib is installed).
+
+        Returns
+        -------
+        str
+            The HTML text written.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> from bcsk.metrics import compatibility_report
+        >>> report = compatibility_report(
+        ...     [0, 1, 1, 2], h1_pred=[0, 1, 0, 2], h2_pred=[0, 0, 1, 2],
+        ...     groups=["a", "a", "b", "b"],
+        ... )
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "report.html"
+        >>> html = report.to_html(path, thresholds={"max_new_error_rate": 0.1})
+        >>> "FAIL: 1 threshold(s) failed" in path.read_text(encoding="utf-8")
+        True
+        """
+        from bcsk.report._page import render_page
+
+        text = render_page(self, title=title, thresholds=thresholds, plots=plots)
+        with open(path, "w", encoding="utf-8") as file:
+            file.write(text)
+        return text
+
+    @classmethod
+    def from_estimator(
+        cls,
+        estimator: Any,
+        X: ArrayLike,
+        y: ArrayLike,
+        *,
+        groups: ArrayLike | None = None,
+        h1_pred: ArrayLike | None = None,
+        h1_proba: ArrayLike | None = None,
+        **kwargs: Any,
+    ) -> CompatibilityReport:
+        """Report on a fitted bcsk estimator or search, h1 taken from it.
+
+        h1 is found as bcsk's scorers find it: on a
+        :class:`~bcsk.BCCompatibleClassifier`, an update gate, the last step
+        of a ``Pipeline`` ending in one, or a fitted search's
+        ``best_estimator_``. With h1's logged labels (``h1_pred=``) or
+        probabilities (``h1_proba=``), h1 is not called.
+
+        Parameters
+        ----------
+        estimator : fitted estimator
+            h2, holding its h1.
+        X : array-like of shape (n_samples, n_features)
+            Samples to compare the models on.
+        y : array-like of shape (n_samples,)
+            True labels.
+        groups : array-like of shape (n_samples,), optional
+            A group label per row; see :func:`compatibility_report`.
+        h1_pred, h1_proba : array-like, optional
+            h1's logged labels or probabilities on ``X``.
+        **kwargs
+            Passed to :func:`compatibility_report` (``min_group_size``,
+            ``ids``, ``n_bootstraps``, ...).
+
+        Returns
+        -------
+        CompatibilityReport
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from bcsk.gate import CompatibleUpdateClassifier
+        >>> from bcsk.metrics import CompatibilityReport
+        >>> X, y = load_iris(return_X_y=True)
+        >>> h1 = LogisticRegression(max_iter=200).fit(X[::5], y[::5])
+        >>> gate = CompatibleUpdateClassifier(
+        ...     LogisticRegression(max_iter=200), h1=h1, flip_cost=3.0
+        ... ).fit(X, y)
+        >>> report = CompatibilityReport.from_estimator(gate, X, y, groups=y % 2)
+        >>> [row.label for row in report.groups], report.n_samples
+        ([0, 1], 150)
+        """
+        from bcsk.metrics._scorer import _h1_labels, _h2_predict
+
+        h1_labels = _h1_labels(None, estimator, X, y, h1_pred, h1_proba)
+        logged = None if h1_pred is None and h1_proba is None else h1_labels
+        h2_labels = _h2_predict(estimator, X, logged)
+        return compatibility_report(
+            y, h1_pred=h1_labels, h2_pred=h2_labels, groups=groups, **kwargs
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """Return the report as a dict of plain Python values.
 
@@ -172,108 +676,21 @@ class CompatibilityReport:
         return as_dict
 
     def __str__(self) -> str:
-        multi = self.n_outputs > 1
-        # For several outputs every count and share is of (sample, output)
-        # cells; saying "samples" there would misread by a factor n_outputs.
-        unit = "cells" if multi else "samples"
-        n = self.n_samples * self.n_outputs
-        regions = [
-            ("both right", self.both_right, ""),
-            ("new errors", self.new_errors, "h1 right, h2 wrong (negative flips)"),
-            ("fixed errors", self.fixed_errors, "h1 wrong, h2 right (positive flips)"),
-            ("both wrong", self.both_wrong, ""),
-        ]
-        scores = [
-            ("h1 accuracy", self.h1_accuracy, "old model"),
-            ("h2 accuracy", self.h2_accuracy, "new model"),
-            ("BTC", self.btc, "share of h1's correct answers that h2 keeps"),
-            ("BEC", self.bec, "share of h2's errors that h1 made too"),
-            (
-                "NFR",
-                self.negative_flip_rate,
-                f"negative flip rate = new errors / {unit}",
-            ),
-            (
-                "PFR",
-                self.positive_flip_rate,
-                f"positive flip rate = fixed errors / {unit}",
-            ),
-            (
-                "NFI",
-                self.negative_flip_impact,
-                "negative flip impact = new errors / h2's errors",
-            ),
-            (
-                "relative NFR",
-                self.relative_negative_flip_rate,
-                "NFR / (h1 accuracy x h2 error rate)",
-            ),
-        ]
-        name_width = max(len(name) for name, _, _ in regions + scores)
-        count_width = max(len(unit), len(str(n)))
+        return _formats.text(self)
 
-        title = "Backward compatibility report: h1 (old model) -> h2 (new model)"
-        if multi:
-            # Two lines: the title of a one-output report is kept as it was.
-            lines = [
-                title,
-                f"{self.n_samples} samples x {self.n_outputs} outputs, "
-                f"average={self.average!r}",
-            ]
-        else:
-            lines = [f"{title}, {n} samples"]
-        lines += [
-            "",
-            f"{'':<{name_width}}  {unit:>{count_width}}  {'share':>6}",
-        ]
-        for name, count, note in regions:
-            row = f"{name:<{name_width}}  {count:>{count_width}}  {count / n:>6.1%}"
-            lines.append(f"{row}   {note}".rstrip())
-        lines.append("")
-        if multi and self.average is None:
-            lines += self._per_output_lines(scores)
-        else:
-            for name, value, note in scores:
-                row = f"{name:<{name_width}}  {value:>{count_width}.4f}"
-                lines.append(f"{row}   {note}")
 
-        kind = "output" if multi else "class"
-        lines += ["", "New errors by output" if multi else "New errors by true class"]
-        if self.new_errors_per_class:
-            label_width = max(
-                len(kind), *(len(str(c)) for c in self.new_errors_per_class)
-            )
-            header = "new errors"
-            lines.append(f"{kind:>{label_width}}  {header}")
-            for label, count in self.new_errors_per_class.items():
-                lines.append(f"{label!s:>{label_width}}  {count:>{len(header)}}")
-        else:
-            lines.append(f"(no {kind}s)")
-        return "\n".join(lines)
+# -- helpers of the tables, the intervals and the record -----------------------------
 
-    def _per_output_lines(self, scores: list[tuple[str, Any, str]]) -> list[str]:
-        """One row per output and one column per score, for ``average=None``."""
-        # One row per output rather than one column: a multilabel target can
-        # have hundreds of labels, and rows keep the width fixed.
-        # Short names keep the table within 80 columns.
-        names = ["h1 acc", "h2 acc", "BTC", "BEC", "NFR", "PFR", "NFI", "rel NFR"]
-        widths = [max(len(name), 6) for name in names]
-        index_width = max(len("output"), len(str(self.n_outputs - 1)))
-        header = "  ".join(
-            f"{name:>{w}}" for name, w in zip(names, widths, strict=True)
+
+def _check_fraction(value: Any, name: str) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not 0 <= value <= 1  # False for NaN
+    ):
+        raise ValueError(
+            f"{name} must be a number in [0, 1] (a share, 0.02 for 2 %); got {value!r}."
         )
-        lines = [
-            "Scores per output: h1 and h2 accuracy, BTC, BEC, NFR, PFR, NFI and "
-            "relative NFR",
-            f"{'output':>{index_width}}  {header}",
-        ]
-        for j in range(self.n_outputs):
-            cells = "  ".join(
-                f"{values[j]:>{w}.4f}"
-                for (_, values, _), w in zip(scores, widths, strict=True)
-            )
-            lines.append(f"{j:>{index_width}}  {cells}")
-        return lines
 
 
 def compatibility_report(
@@ -284,6 +701,12 @@ def compatibility_report(
     labels: Iterable[Any] | None = None,
     average: str | None = "micro",
     zero_division: str | float = "warn",
+    groups: ArrayLike | None = None,
+    min_group_size: int = 30,
+    ids: ArrayLike | None = None,
+    n_bootstraps: int = 0,
+    confidence_level: float = 0.95,
+    random_state: int | None = 0,
 ) -> CompatibilityReport:
     """Summarise how replacing an old model h1 by a new model h2 changes answers.
 
@@ -323,13 +746,33 @@ def compatibility_report(
         :class:`sklearn.exceptions.UndefinedMetricWarning`. When averaging
         several outputs, an output (or sample) whose ratio is undefined gets
         this value before the mean, and ``np.nan`` leaves it out of the mean.
+    groups : array-like of shape (n_samples,), optional
+        A group label per row (a slice of users: a country, a client, a
+        device). The report then has a per-group table
+        (:attr:`CompatibilityReport.groups`): rows, both accuracies, new
+        errors, new-error rate and BTC per group. One label per sample only.
+    min_group_size : int, default=30
+        Groups with fewer rows are flagged ``small`` in the table and not
+        gated by :meth:`CompatibilityReport.check`. See :ref:`min-group-size`.
+    ids : array-like of shape (n_samples,), optional
+        Row ids, shown for the example new errors; by default the row
+        positions 0, 1, ...
+    n_bootstraps : int, default=0
+        Resamples for bootstrap intervals of the headline figures
+        (:attr:`CompatibilityReport.intervals`); 0 computes none. One label
+        per sample only.
+    confidence_level : float, default=0.95
+        Level of the intervals, in (0, 1).
+    random_state : int or None, default=0
+        Seed of the resamples: the same seed gives the same intervals.
 
     Returns
     -------
     CompatibilityReport
         Region counts, accuracies, BTC, BEC, the flip metrics and new errors
         per class (per output, for several outputs). ``print`` it for a text
-        table.
+        table. For one label per sample it also holds a per-class table, the
+        classes the new errors flip to and example rows.
 
     Raises
     ------
@@ -337,8 +780,11 @@ def compatibility_report(
         If the inputs are empty, differ in length, are neither 1-D (or
         column vectors) nor all three of the same shape (n_samples,
         n_outputs); if ``labels`` repeats a label or, for several outputs,
-        is not a column index; or if ``average`` or ``zero_division`` is not
-        an allowed value.
+        is not a column index; if ``average`` or ``zero_division`` is not
+        an allowed value; if ``groups`` or ``ids`` is not one value per row,
+        or ``groups`` has missing values; if ``groups`` or bootstrap
+        intervals are asked for several outputs; or if ``min_group_size``,
+        ``n_bootstraps`` or ``confidence_level`` is out of range.
 
     See Also
     --------
@@ -425,10 +871,45 @@ def compatibility_report(
          0           0
          1           1
 
+    Per group: users of group ``"b"`` meet both new errors.
+
+    >>> report = compatibility_report(
+    ...     [0, 1, 1, 0, 2, 2], h1_pred=[0, 1, 0, 1, 2, 2],
+    ...     h2_pred=[0, 0, 1, 1, 2, 1], groups=["a", "b", "a", "a", "b", "b"],
+    ...     min_group_size=3,
+    ... )
+    >>> [(g.label, g.n, g.new_errors, round(g.new_error_rate, 4))
+    ...  for g in report.groups]
+    [('b', 3, 2, 0.6667), ('a', 3, 0, 0.0)]
     """
     _labels.check_zero_division(zero_division)
     _labels.check_average(average)
+    _check_min_group_size(min_group_size)
+    if (
+        isinstance(n_bootstraps, bool)
+        or not isinstance(n_bootstraps, numbers.Integral)
+        or n_bootstraps < 0
+    ):
+        raise ValueError(
+            f"n_bootstraps must be an integer >= 0; got {n_bootstraps!r}. Pass 0 "
+            "for no intervals, 1000 for intervals good to about a point."
+        )
+    if (
+        isinstance(confidence_level, bool)
+        or not isinstance(confidence_level, numbers.Real)
+        or not 0 < confidence_level < 1
+    ):
+        raise ValueError(
+            f"confidence_level must be a number in (0, 1); got "
+            f"{confidence_level!r}. For 95 % intervals, pass 0.95."
+        )
     y, h1, h2 = _check(y_true, h1_pred, h2_pred, "compatibility_report", multi=True)
+    if y.ndim == 2 and (groups is not None or ids is not None or n_bootstraps):
+        raise ValueError(
+            "groups, ids and n_bootstraps need one label per sample; y_true has "
+            f"{y.shape[1]} outputs. Report on one output at a time: pass "
+            "y_true[:, k], h1_pred[:, k] and h2_pred[:, k]."
+        )
     h1_correct, h2_correct = _labels.equal(h1, y), _labels.equal(h2, y)
     counts = _labels.region_counts(h1_correct, h2_correct)
     n_cells = counts.n_samples
@@ -437,11 +918,9 @@ def compatibility_report(
     def ratio(from_counts):
         # As _score does, so that every field equals its standalone metric
         # with the same average, to the last bit.
-        if _labels.is_averaged(h1_correct, average):
-            return _labels.averaged(
-                from_counts, h1_correct, h2_correct, average, zero_division
-            )
-        return from_counts(counts, zero_division)
+        return _labels.score_regions(
+            from_counts, h1_correct, h2_correct, average, zero_division
+        )
 
     if multi and average is None:
         h1_accuracy = h1_correct.mean(axis=0)
@@ -485,7 +964,7 @@ def compatibility_report(
         )
         per_class = {label: new_error_labels.get(label, 0) for label in classes}
 
-    return CompatibilityReport(
+    report = CompatibilityReport(
         n_samples=y.shape[0],
         both_right=counts.both_right,
         new_errors=counts.new_errors,
@@ -504,3 +983,23 @@ def compatibility_report(
         # With one output every average gives the same report.
         average=average if multi else "micro",
     )
+    if multi:
+        return report
+    object.__setattr__(
+        report,
+        "_details",
+        _details(
+            y,
+            h2,
+            h1_correct,
+            h2_correct,
+            counts,
+            groups,
+            min_group_size,
+            ids,
+            n_bootstraps,
+            confidence_level,
+            random_state,
+        ),
+    )
+    return report

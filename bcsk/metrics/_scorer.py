@@ -62,6 +62,7 @@ __all__ = [
     "make_btc_scorer",
     "make_bec_scorer",
     "compatibility_scoring",
+    "make_worst_group_nfr_scorer",
 ]
 
 
@@ -221,6 +222,9 @@ class _RoutedScorer:
     rows of the logged labels.
     """
 
+    # What this scorer can be routed; the worst-group scorer adds user_groups.
+    _score_metadata: tuple[str, ...] = _SCORE_METADATA
+
     def set_score_request(self, **kwargs):
         """Request ``h1_pred`` or ``h1_proba`` for scoring (metadata routing).
 
@@ -241,12 +245,14 @@ class _RoutedScorer:
                 " You can enable it using"
                 " sklearn.set_config(enable_metadata_routing=True)."
             )
-        unknown = sorted(set(kwargs) - set(_SCORE_METADATA))
+        unknown = sorted(set(kwargs) - set(self._score_metadata))
         if unknown:
             raise TypeError(
-                f"{type(self).__name__}.set_score_request got {unknown}; bcsk's "
-                f"scorers take the metadata {list(_SCORE_METADATA)} (h1's logged "
-                "labels or probabilities on the scored rows)."
+                f"{type(self).__name__}.set_score_request got {unknown}; this "
+                f"scorer takes the metadata {list(self._score_metadata)} (h1's "
+                "logged labels or probabilities on the scored rows"
+                + (", the rows' user groups" if "user_groups" in kwargs else "")
+                + ")."
             )
         request = self._score_request(self)
         for param, alias in kwargs.items():
@@ -258,7 +264,7 @@ class _RoutedScorer:
         """A copy of this scorer's requests, owned by ``owner``."""
         request = MetadataRequest(owner=owner)
         current = self.__dict__.get("_metadata_request")
-        for param in _SCORE_METADATA:
+        for param in self._score_metadata:
             alias = None if current is None else current.score.requests.get(param)
             request.score.add_request(param=param, alias=alias)
         return request
@@ -276,34 +282,46 @@ class _RoutedScorer:
         return repr(self)
 
 
-# BTC and BEC in the calling convention of the scorers (y_true first, the
-# predictions by keyword); bcsk.scores keeps BCML's positional order.
-def _backward_trust_compatibility(
-    y_true: ArrayLike,
-    *,
-    h1_pred: ArrayLike,
-    h2_pred: ArrayLike,
-    zero_division: str | float = "warn",
-    average: str | None = "micro",
-) -> float:
-    """BTC; :func:`bcsk.scores.trust_compatibility_score` with keywords."""
-    return scores.trust_compatibility_score(
-        h1_pred, h2_pred, y_true, zero_division=zero_division, average=average
-    )
+class _KeywordForm:
+    """A score of :mod:`bcsk.scores` in the scorers' calling convention.
+
+    bcsk.scores keeps BCML's positional order ``(h1, h2, y)``; the scorers call
+    ``metric(y_true, h1_pred=..., h2_pred=...)``. An object rather than a
+    closure, so that a scorer holding it pickles; its module-level names
+    below are those bcsk 0.1 pickled.
+    """
+
+    def __init__(self, score: Callable, name: str) -> None:
+        self.score = score
+        self.__name__ = name
+
+    def __call__(
+        self,
+        y_true: ArrayLike,
+        *,
+        h1_pred: ArrayLike,
+        h2_pred: ArrayLike,
+        zero_division: str | float = "warn",
+        average: str | None = "micro",
+    ) -> float:
+        return self.score(
+            h1_pred, h2_pred, y_true, zero_division=zero_division, average=average
+        )
+
+    def __reduce__(self):
+        # Pickled by name, as the module-level functions of bcsk 0.1 were.
+        return self.__name__
+
+    def __repr__(self) -> str:
+        return self.__name__
 
 
-def _backward_error_compatibility(
-    y_true: ArrayLike,
-    *,
-    h1_pred: ArrayLike,
-    h2_pred: ArrayLike,
-    zero_division: str | float = "warn",
-    average: str | None = "micro",
-) -> float:
-    """BEC; :func:`bcsk.scores.error_compatibility_score` with keywords."""
-    return scores.error_compatibility_score(
-        h1_pred, h2_pred, y_true, zero_division=zero_division, average=average
-    )
+_backward_trust_compatibility = _KeywordForm(
+    scores.trust_compatibility_score, "_backward_trust_compatibility"
+)
+_backward_error_compatibility = _KeywordForm(
+    scores.error_compatibility_score, "_backward_error_compatibility"
+)
 
 
 def _parameters(func: Callable) -> Mapping[str, inspect.Parameter] | None:
@@ -728,3 +746,123 @@ def compatibility_scoring(h1: Any = None) -> MultimetricCompatibilityScorer:
     if h1 is not None:
         _h1.h1_kind(h1)
     return MultimetricCompatibilityScorer(h1)
+
+
+# -- the worst group ----------------------------------------------------------------
+
+
+class _WorstGroupNFRScorer(CompatibilityScorer):
+    """Minus the worst group's new-error rate; built by make_worst_group_nfr_scorer."""
+
+    _score_metadata = (*_SCORE_METADATA, "user_groups")
+
+    def __init__(self, h1: Any = None, *, min_group_size: int = 1) -> None:
+        from bcsk.metrics._slices import worst_group_new_error_rate
+
+        super().__init__(worst_group_new_error_rate, h1, greater_is_better=False)
+        self.min_group_size = min_group_size
+
+    def __call__(
+        self, estimator, X, y, *, h1_pred=None, h1_proba=None, user_groups=None
+    ) -> float:
+        """Minus the highest new-error rate of the groups of ``user_groups``.
+
+        Parameters
+        ----------
+        estimator, X, y, h1_pred, h1_proba
+            As for :meth:`CompatibilityScorer.__call__`.
+        user_groups : array-like of shape (n_samples,)
+            A group label per row of ``X``, routed by a search after
+            ``set_score_request(user_groups=True)``.
+
+        Returns
+        -------
+        float
+        """
+        if user_groups is None:
+            raise ValueError(
+                "The worst-group scorer needs each row's group: enable metadata "
+                "routing (sklearn.set_config(enable_metadata_routing=True)), call "
+                "scorer.set_score_request(user_groups=True) and pass user_groups= "
+                "to the search's fit (or to the scorer)."
+            )
+        h1_labels = _h1_labels(self.h1, estimator, X, y, h1_pred, h1_proba)
+        logged = None if h1_pred is None and h1_proba is None else h1_labels
+        value = self.score_func(
+            np.asarray(y),
+            h1_pred=h1_labels,
+            h2_pred=_h2_predict(estimator, X, logged),
+            groups=user_groups,
+            min_group_size=self.min_group_size,
+        )
+        return -float(value) + 0.0
+
+    def __repr__(self) -> str:
+        source = "" if self.h1 is None else f"h1={type(self.h1).__name__}, "
+        return (
+            f"make_worst_group_nfr_scorer({source}"
+            f"min_group_size={self.min_group_size!r})"
+        )
+
+
+def make_worst_group_nfr_scorer(
+    h1: Any = None, *, min_group_size: int = 1
+) -> CompatibilityScorer:
+    """Build a scorer of minus the worst group's new-error rate.
+
+    The group labels reach the scorer through scikit-learn's metadata
+    routing, as ``h1_pred`` does, under the name ``user_groups``: not
+    ``groups``, which the group splitters (``GroupKFold``, ...) already
+    consume. The groups that keep folds apart (patients, sessions) and the
+    groups of users an update must not hurt (countries, clients) are seldom
+    the same; to pass one array to both, alias it:
+    ``set_score_request(user_groups="groups")``.
+
+    Parameters
+    ----------
+    h1 : object, optional
+        Score against this h1; by default h1 is taken from the estimator
+        (see :class:`CompatibilityScorer`), or from logged labels routed as
+        ``h1_pred``.
+    min_group_size : int, default=1
+        Groups of a test fold with fewer rows are left out (see
+        :func:`~bcsk.metrics.worst_group_new_error_rate`). A test fold holds
+        about ``1 / n_splits`` of each group.
+
+    Returns
+    -------
+    CompatibilityScorer
+        A fresh scorer (greater is better: minus the rate), to route with
+        ``set_score_request(user_groups=True)``. For a refit rule to bound
+        it, put it under the key ``"neg_worst_group_nfr"`` of a scoring dict
+        and pass ``max_worst_group_nfr=`` to
+        :func:`~bcsk.model_selection.fewest_new_errors_within` or
+        :func:`~bcsk.model_selection.lowest_update_cost`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sklearn
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import cross_val_score
+    >>> X, y = load_iris(return_X_y=True)
+    >>> h1 = LogisticRegression(max_iter=200).fit(X[::4], y[::4])
+    >>> user_groups = np.arange(len(y)) % 3
+    >>> with sklearn.config_context(enable_metadata_routing=True):
+    ...     scorer = make_worst_group_nfr_scorer(h1).set_score_request(
+    ...         user_groups=True
+    ...     )
+    ...     scores = cross_val_score(
+    ...         LogisticRegression(max_iter=200), X, y, cv=3, scoring=scorer,
+    ...         params={"user_groups": user_groups},
+    ...     )
+    >>> bool(((-1 <= scores) & (scores <= 0)).all())
+    True
+    """
+    from bcsk.metrics._report import _check_min_group_size
+
+    _check_min_group_size(min_group_size)
+    if h1 is not None:
+        _h1.h1_kind(h1)
+    return _WorstGroupNFRScorer(h1, min_group_size=min_group_size)

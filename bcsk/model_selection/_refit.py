@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from bcsk import _docstrings
+
 __all__ = [
     "best_accuracy_with_btc_at_least",
     "fewest_new_errors_within",
@@ -180,6 +182,11 @@ class _RefitRule:
     """
 
     _factory = ""  # the public function that builds the rule
+    # An upper bound on the worst group's mean new-error rate (None: none),
+    # read from minus it at worst_group_key; class defaults keep rules
+    # pickled before the bound existed loading.
+    max_worst_group_nfr: float | None = None
+    worst_group_key: str = "mean_test_neg_worst_group_nfr"
 
     def __init__(self, accuracy_key: str, nfr_key: str) -> None:
         self.accuracy_key = accuracy_key
@@ -233,12 +240,51 @@ class _RefitRule:
             )
         score, eligible, slack = self._rule(accuracy, neg_nfr, valid)
         eligible &= valid
+        if self.max_worst_group_nfr is not None:
+            eligible = self._within_group_bound(cv_results, eligible, valid)
         best = np.max(score[eligible])
         tied = np.flatnonzero(eligible & (score >= best - slack))
         return _simplest(cv_results, tied, accuracy.size)
 
+    def _within_group_bound(self, cv_results, eligible, valid):
+        """``eligible`` less the candidates over ``max_worst_group_nfr``.
+
+        When that leaves none, warn and keep the valid candidates with the
+        lowest worst-group new-error rate.
+        """
+        try:
+            worst = -np.asarray(cv_results[self.worst_group_key], dtype=float)
+        except KeyError:
+            raise KeyError(
+                f"cv_results_ has no {self.worst_group_key!r}: to bound the worst "
+                "group, score with a dict holding make_worst_group_nfr_scorer() "
+                "under 'neg_worst_group_nfr' (or pass worst_group_key)."
+            ) from None
+        known = valid & np.isfinite(worst)
+        within = eligible & known & (worst <= self.max_worst_group_nfr + _SLACK)
+        if within.any():
+            return within
+        if not known.any():
+            raise ValueError(
+                f"No candidate has a {self.worst_group_key} (NaN for all): a "
+                "search scores NaN where a fit or a score failed."
+            )
+        lowest = np.min(worst[known])
+        warnings.warn(
+            f"No candidate within the rule keeps the worst group's new-error "
+            f"rate <= {self.max_worst_group_nfr} (the lowest mean is "
+            f"{lowest:.4f}); refitting the candidate with the lowest.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return known & (worst <= lowest + _SLACK)
+
     def __repr__(self) -> str:
         keys = ""
+        if self.max_worst_group_nfr is not None:
+            keys += f", max_worst_group_nfr={self.max_worst_group_nfr!r}"
+        if self.worst_group_key != "mean_test_neg_worst_group_nfr":
+            keys += f", worst_group_key={self.worst_group_key!r}"
         if self.accuracy_key != "mean_test_accuracy":
             keys += f", accuracy_key={self.accuracy_key!r}"
         if self.nfr_key != "mean_test_neg_nfr":
@@ -307,11 +353,39 @@ class _LowestUpdateCost(_RefitRule):
         return f"new_error_cost={self.new_error_cost!r}"
 
 
+# The docstring sections the refit rules share (see bcsk._docstrings).
+_RULE_DOCS = dict(
+    returns="""callable
+    ``refit(cv_results) -> index`` for ``GridSearchCV(refit=...)``,
+    :class:`~bcsk.BCCompatibleClassifierCV` and
+    :class:`~bcsk.CompatibleUpdateClassifierCV`. It pickles with the search.
+    Ties go to the simplest candidate: plain (``lambda_c == 0``) before
+    trained, then fewer ``n_members``, then smaller ``lambda_c``, then
+    smaller ``flip_cost``, then the candidate listed first. They are read
+    from ``param_lambda_c`` (or the one ``param_<step>__lambda_c`` of a
+    Pipeline), ``param_n_members`` and ``param_flip_cost``; where a column
+    is missing or an entry masked, ``n_members`` and ``flip_cost`` count
+    as 1 and ``lambda_c`` as unknown (after every known value).
+    Candidates with a NaN score are never chosen.
+""",
+    keys="""accuracy_key, nfr_key : str
+    Keys of ``cv_results_`` holding the mean accuracy and minus the mean
+    negative flip rate (the defaults match :func:`compatibility_scoring`).
+""",
+    worst_group_key="""worst_group_key : str, default="mean_test_neg_worst_group_nfr"
+    Key of ``cv_results_`` holding minus the worst group's new-error rate.
+""",
+)
+
+
+@_docstrings.fill(**_RULE_DOCS)
 def fewest_new_errors_within(
     accuracy_budget: float = 0.005,
     *,
     accuracy_key: str = "mean_test_accuracy",
     nfr_key: str = "mean_test_neg_nfr",
+    max_worst_group_nfr: float | None = None,
+    worst_group_key: str = "mean_test_neg_worst_group_nfr",
 ) -> Callable[[Mapping], int]:
     r"""A ``refit=`` rule: the fewest new errors, losing at most ``accuracy_budget``.
 
@@ -334,24 +408,17 @@ def fewest_new_errors_within(
         that may be given up for fewer new errors, in ``[0, 1]``. 0 keeps the
         most accurate candidates only; 1 takes the fewest new errors whatever
         the accuracy.
-    accuracy_key, nfr_key : str
-        Keys of ``cv_results_`` holding the mean accuracy and minus the mean
-        negative flip rate (the defaults match :func:`compatibility_scoring`).
+    %(keys)s
+    max_worst_group_nfr : float in [0, 1], optional
+        Also keep the worst group's mean new-error rate at most this: only
+        the candidates within it may be chosen (when none is, the rule warns
+        and chooses among those with the lowest). Needs
+        :func:`~bcsk.metrics.make_worst_group_nfr_scorer` in the scoring.
+    %(worst_group_key)s
 
     Returns
     -------
-    callable
-        ``refit(cv_results) -> index`` for ``GridSearchCV(refit=...)``,
-        :class:`~bcsk.BCCompatibleClassifierCV` and
-        :class:`~bcsk.CompatibleUpdateClassifierCV`. It pickles with the search.
-        Ties go to the simplest candidate: plain (``lambda_c == 0``) before
-        trained, then fewer ``n_members``, then smaller ``lambda_c``, then
-        smaller ``flip_cost``, then the candidate listed first. They are read
-        from ``param_lambda_c`` (or the one ``param_<step>__lambda_c`` of a
-        Pipeline), ``param_n_members`` and ``param_flip_cost``; where a column
-        is missing or an entry masked, ``n_members`` and ``flip_cost`` count
-        as 1 and ``lambda_c`` as unknown (after every known value).
-        Candidates with a NaN score are never chosen.
+    %(returns)s
 
     See Also
     --------
@@ -380,14 +447,21 @@ def fewest_new_errors_within(
             f"fraction) that may be given up for fewer new errors; got "
             f"{accuracy_budget!r}. For half a point, pass accuracy_budget=0.005."
         )
-    return _FewestNewErrorsWithin(float(accuracy_budget), accuracy_key, nfr_key)
+    return _bound_worst_group(
+        _FewestNewErrorsWithin(float(accuracy_budget), accuracy_key, nfr_key),
+        max_worst_group_nfr,
+        worst_group_key,
+    )
 
 
+@_docstrings.fill(**_RULE_DOCS)
 def lowest_update_cost(
     new_error_cost: float = 2.0,
     *,
     accuracy_key: str = "mean_test_accuracy",
     nfr_key: str = "mean_test_neg_nfr",
+    max_worst_group_nfr: float | None = None,
+    worst_group_key: str = "mean_test_neg_worst_group_nfr",
 ) -> Callable[[Mapping], int]:
     r"""A ``refit=`` rule: the fewest errors when a new error counts ``new_error_cost``.
 
@@ -409,24 +483,15 @@ def lowest_update_cost(
         :math:`c \ge 1`, finite: how many ordinary errors one new error is
         worth. 1 chooses the most accurate candidate; large values choose the
         fewest new errors.
-    accuracy_key, nfr_key : str
-        Keys of ``cv_results_`` holding the mean accuracy and minus the mean
-        negative flip rate (the defaults match :func:`compatibility_scoring`).
+    %(keys)s
+    max_worst_group_nfr : float in [0, 1], optional
+        Also keep the worst group's mean new-error rate at most this; see
+        :func:`fewest_new_errors_within`.
+    %(worst_group_key)s
 
     Returns
     -------
-    callable
-        ``refit(cv_results) -> index`` for ``GridSearchCV(refit=...)``,
-        :class:`~bcsk.BCCompatibleClassifierCV` and
-        :class:`~bcsk.CompatibleUpdateClassifierCV`. It pickles with the search.
-        Ties go to the simplest candidate: plain (``lambda_c == 0``) before
-        trained, then fewer ``n_members``, then smaller ``lambda_c``, then
-        smaller ``flip_cost``, then the candidate listed first. They are read
-        from ``param_lambda_c`` (or the one ``param_<step>__lambda_c`` of a
-        Pipeline), ``param_n_members`` and ``param_flip_cost``; where a column
-        is missing or an entry masked, ``n_members`` and ``flip_cost`` count
-        as 1 and ``lambda_c`` as unknown (after every known value).
-        Candidates with a NaN score are never chosen.
+    %(returns)s
 
     See Also
     --------
@@ -457,4 +522,26 @@ def lowest_update_cost(
             "costs twice an ordinary one, pass new_error_cost=2.0; to minimise the "
             "new errors alone, use fewest_new_errors_within(1.0)."
         )
-    return _LowestUpdateCost(float(new_error_cost), accuracy_key, nfr_key)
+    return _bound_worst_group(
+        _LowestUpdateCost(float(new_error_cost), accuracy_key, nfr_key),
+        max_worst_group_nfr,
+        worst_group_key,
+    )
+
+
+def _bound_worst_group(rule: _RefitRule, bound, key: str) -> _RefitRule:
+    """``rule``, with its candidates bounded by the worst group's new-error rate."""
+    if bound is not None:
+        if (
+            isinstance(bound, bool)
+            or not isinstance(bound, numbers.Real)
+            or not 0 <= bound <= 1  # False for NaN
+        ):
+            raise ValueError(
+                "max_worst_group_nfr must be a number in [0, 1], the highest "
+                f"mean new-error rate of any group; got {bound!r}. For 2 %, pass "
+                "max_worst_group_nfr=0.02."
+            )
+        rule.max_worst_group_nfr = float(bound)
+    rule.worst_group_key = key
+    return rule

@@ -5,7 +5,7 @@ import itertools
 import keras
 import numpy as np
 import pytest
-from _builders import N_SMALL
+from _builders import N_SMALL, SMALL_PARAMS
 from _builders import build_small as build
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
@@ -21,14 +21,7 @@ from bcsk.model_selection._path import _LambdaPath
 LAMBDAS = (0.0, 0.3, 2.0)
 
 
-PARAMS = dict(
-    loss="sparse_categorical_crossentropy",
-    optimizer="adam",
-    optimizer__learning_rate=0.01,
-    epochs=2,
-    batch_size=32,
-    random_state=0,
-)
+PARAMS = SMALL_PARAMS
 
 
 @pytest.mark.parametrize("dissonance", ["new_error", FocalDistillation()])

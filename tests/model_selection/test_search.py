@@ -4,7 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
-from _builders import build_mlp
+from _builders import SMALL_PARAMS, build_mlp
 from _builders import build_small as build
 from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
@@ -30,14 +30,7 @@ from bcsk.model_selection._path import _LambdaPath
 from bcsk.objective._dissonances import DISSONANCES
 
 COSTS = (1.0, 1.5, 3.0)
-PARAMS = dict(
-    loss="sparse_categorical_crossentropy",
-    optimizer="adam",
-    optimizer__learning_rate=0.01,
-    epochs=2,
-    batch_size=32,
-    random_state=0,
-)
+PARAMS = SMALL_PARAMS
 
 
 def folds():

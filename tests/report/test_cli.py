@@ -247,7 +247,7 @@ def test_bad_input_exit_2_with_one_line(tmp_path, capsys, make, extra, message):
         ("--max-accuracy-drop", "nan", "must be a share in [0, 1]"),
         ("--max-group-new-error-rate", "lots", "expected a number"),
         ("--min-group-size", "0", "must be at least 1"),
-        ("--bootstrap", "-5", "must be 0 or more"),
+        ("--bootstrap", "-5", "must be at least 0"),
     ],
 )
 def test_threshold_outside_its_range_exit_2(table, capsys, option, value, message):
@@ -335,3 +335,10 @@ def test_console_script(table):
     )
     assert unknown.returncode == 2
     assert unknown.stderr.count("\n") == 1 and "bcsk report" in unknown.stderr
+
+
+def test_help_exit_0(capsys):
+    code, out, err = run(capsys, "--help")
+    assert code == 0 and err == ""
+    assert "exit status: 0 every threshold holds" in out
+    assert "--max-group-new-error-rate" in out

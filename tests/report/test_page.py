@@ -151,3 +151,16 @@ def test_chromium_dom_has_the_headline_values(page):
     ]:
         assert f'<div class="value">{value}</div>' in dom.split(f'id="card-{key}"')[1]
     assert "FAIL: 1 threshold(s) failed" in dom
+
+
+def test_imports_stay_light():
+    code = (
+        "import sys, bcsk, bcsk.metrics, bcsk.report\n"
+        "heavy = ('jinja2', 'matplotlib', 'tensorflow', 'keras')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "[]"

@@ -310,9 +310,7 @@ class FlipCostDisplay:
         """
         from bcsk.gate._gate import _gate_outputs
 
-        h1_pred, h2_proba, classes, flip_cost = _gate_outputs(
-            estimator, X, h1_pred
-        )
+        h1_pred, h2_proba, classes, flip_cost = _gate_outputs(estimator, X, h1_pred)
         return cls.from_predictions(
             y,
             h1_pred=h1_pred,
