@@ -283,18 +283,20 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
 
     Examples
     --------
+    The old model is a shallow tree; each candidate h2 a linear Keras network:
+
     >>> import keras
     >>> from sklearn.datasets import load_iris
-    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.tree import DecisionTreeClassifier
     >>> from bcsk import compatibility_scoring, lowest_update_cost
     >>> X, y = load_iris(return_X_y=True)
-    >>> h1 = LogisticRegression(max_iter=200).fit(X[::3], y[::3])
-    >>> def build(meta):
-    ...     return keras.Sequential([
-    ...         keras.Input((meta["n_features_in_"],)),
-    ...         keras.layers.Dense(meta["n_classes_"], activation="softmax")])
+    >>> h1 = DecisionTreeClassifier(max_depth=1).fit(X, y)
+    >>> def linear(meta):
+    ...     inputs = keras.Input((meta["n_features_in_"],))
+    ...     outputs = keras.layers.Dense(meta["n_classes_"], "softmax")(inputs)
+    ...     return keras.Model(inputs, outputs)
     >>> search = BCCompatibleClassifierCV(
-    ...     build, h1=h1, dissonance=["new_error", "focal_distillation"],
+    ...     linear, h1=h1, dissonance=["new_error", "focal_distillation"],
     ...     flip_costs=(1, 2), cv=2, scoring=compatibility_scoring(),
     ...     refit=lowest_update_cost(2.0),
     ...     loss="sparse_categorical_crossentropy", epochs=1, random_state=0)

@@ -7,20 +7,7 @@ output plumbing that the loss classes, the Keras models and the estimators
 share. Keras ops only: the objective runs on every Keras backend.
 """
 
-from bcsk.objective._dissonances import (
-    Dissonance,
-    FocalDistillation,
-    LogitDifference,
-    NewError,
-    StrictImitation,
-    get_dissonance,
-)
+from bcsk.objective import _dissonances
+from bcsk.objective._dissonances import *  # noqa: F403 (the public dissonances)
 
-__all__ = [
-    "Dissonance",
-    "FocalDistillation",
-    "LogitDifference",
-    "NewError",
-    "StrictImitation",
-    "get_dissonance",
-]
+__all__ = _dissonances.__all__

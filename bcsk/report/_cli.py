@@ -291,9 +291,9 @@ def entry() -> None:
         print("usage: bcsk report TABLE --y COL --h1 COL --h2 COL [options]")
         print("commands: report  compare h1 and h2 on logged predictions")
         raise SystemExit(0)
-    given = repr(argv[0]) if argv else "no command"
+    problem = f"unknown command {argv[0]!r}" if argv else "no command given"
     print(
-        f"bcsk: error: unknown command {given}; the command is 'bcsk report' "
+        f"bcsk: error: {problem}; the command is 'bcsk report' "
         "(see 'bcsk report --help')",
         file=sys.stderr,
     )

@@ -342,3 +342,36 @@ def test_help_exit_0(capsys):
     assert code == 0 and err == ""
     assert "exit status: 0 every threshold holds" in out
     assert "--max-group-new-error-rate" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "message"),
+    [
+        ([], 2, "bcsk: error: no command given; the command is 'bcsk report'"),
+        (["demo"], 2, "bcsk: error: unknown command 'demo'; the command is"),
+        (["--help"], 0, ""),
+    ],
+)
+def test_console_script_without_the_report_command(
+    argv, code, message, monkeypatch, capsys
+):
+    from bcsk.report._cli import entry
+
+    monkeypatch.setattr(sys, "argv", ["bcsk", *argv])
+    with pytest.raises(SystemExit) as exit_info:
+        entry()
+    out, err = capsys.readouterr()
+    assert exit_info.value.code == code
+    assert err.startswith(message) and err.count("\n") == (1 if message else 0)
+    if code == 0:
+        assert "bcsk report TABLE" in out
+
+
+def test_console_script_runs_the_report_command(table, monkeypatch, capsys):
+    from bcsk.report._cli import entry
+
+    monkeypatch.setattr(sys, "argv", ["bcsk", "report", table, *COLUMNS])
+    with pytest.raises(SystemExit) as exit_info:
+        entry()
+    assert exit_info.value.code == 0
+    assert "8 rows" in capsys.readouterr().out
