@@ -598,15 +598,19 @@ class CompatibleUpdateClassifierCV(_BaseGate):
 
     Examples
     --------
-    >>> from sklearn.datasets import load_digits
+    An old naive Bayes model, a logistic regression as the update, on wine:
+
+    >>> from sklearn.datasets import load_wine
     >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> from sklearn.preprocessing import scale
     >>> from bcsk.gate import CompatibleUpdateClassifierCV
-    >>> X, y = load_digits(return_X_y=True)
-    >>> X = X / 16
-    >>> h1 = LogisticRegression(max_iter=500).fit(X[:200], y[:200])
+    >>> X, y = load_wine(return_X_y=True)
+    >>> X = scale(X)
+    >>> h1 = GaussianNB().fit(X[::4], y[::4])
     >>> search = CompatibleUpdateClassifierCV(
     ...     LogisticRegression(max_iter=500), h1=h1, max_accuracy_drop=0.01, cv=3
-    ... ).fit(X[200:], y[200:])
+    ... ).fit(X, y)
     >>> search.cv_results_["param_flip_cost"].tolist()
     [1.0, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0]
     >>> bool(search.flip_cost_ >= 1)
@@ -618,7 +622,7 @@ class CompatibleUpdateClassifierCV(_BaseGate):
     >>> rule = fewest_new_errors_within(0.005)
     >>> search = CompatibleUpdateClassifierCV(
     ...     LogisticRegression(max_iter=500), h1=h1, refit=rule, cv=3
-    ... ).fit(X[200:], y[200:])
+    ... ).fit(X, y)
     >>> search.best_index_ == rule(search.cv_results_)
     True
     """

@@ -46,7 +46,7 @@ from sklearn import get_config
 from sklearn.utils.metadata_routing import MetadataRequest
 from sklearn.utils.multiclass import type_of_target
 
-from bcsk import _h1, _labels, scores
+from bcsk import _docstrings, _h1, _labels, scores
 from bcsk._labels import RegionCounts
 from bcsk.metrics import _flips
 
@@ -503,6 +503,27 @@ neg_relative_nfr_scorer = CompatibilityScorer(
 """Scorer for minus the relative negative flip rate, h1 taken from the estimator."""
 
 
+def _scorer_against(metric, h1, zero_division, average) -> CompatibilityScorer:
+    """A scorer of ``metric`` against h1, checked now rather than when scoring."""
+    if h1 is not None:
+        _h1.h1_kind(h1)
+    return CompatibilityScorer(metric, h1, zero_division, average=average)
+
+
+# The docstring sections both factories share (see bcsk._docstrings).
+_FACTORY_DOCS = dict(
+    average_returns="""average : {"micro", "macro", "samples"}, default="micro"
+    Pooling of a multilabel y's (sample, label) cells; see
+    :class:`CompatibilityScorer`.
+
+Returns
+-------
+CompatibilityScorer
+""",
+)
+
+
+@_docstrings.fill(**_FACTORY_DOCS)
 def make_btc_scorer(
     h1, *, zero_division=1.0, average: str = "micro"
 ) -> CompatibilityScorer:
@@ -515,13 +536,7 @@ def make_btc_scorer(
         callable h1 is read in the order of the scored estimator's ``classes_``.
     zero_division : float or "warn", default=1.0
         Score when h1 is never right; see :class:`CompatibilityScorer`.
-    average : {"micro", "macro", "samples"}, default="micro"
-        Pooling of a multilabel y's (sample, label) cells; see
-        :class:`CompatibilityScorer`.
-
-    Returns
-    -------
-    CompatibilityScorer
+    %(average_returns)s
         Use as ``scoring=`` or in a multi-metric scoring dict.
 
     Examples
@@ -537,13 +552,10 @@ def make_btc_scorer(
     >>> bool(((0 <= btc) & (btc <= 1)).all())
     True
     """
-    if h1 is not None:
-        _h1.h1_kind(h1)
-    return CompatibilityScorer(
-        _backward_trust_compatibility, h1, zero_division, average=average
-    )
+    return _scorer_against(_backward_trust_compatibility, h1, zero_division, average)
 
 
+@_docstrings.fill(**_FACTORY_DOCS)
 def make_bec_scorer(
     h1, *, zero_division=1.0, average: str = "micro"
 ) -> CompatibilityScorer:
@@ -555,19 +567,9 @@ def make_bec_scorer(
         The old model; see :func:`make_btc_scorer`.
     zero_division : float or "warn", default=1.0
         Score when h2 is never wrong; see :class:`CompatibilityScorer`.
-    average : {"micro", "macro", "samples"}, default="micro"
-        Pooling of a multilabel y's (sample, label) cells; see
-        :class:`CompatibilityScorer`.
-
-    Returns
-    -------
-    CompatibilityScorer
+    %(average_returns)s
     """
-    if h1 is not None:
-        _h1.h1_kind(h1)
-    return CompatibilityScorer(
-        _backward_error_compatibility, h1, zero_division, average=average
-    )
+    return _scorer_against(_backward_error_compatibility, h1, zero_division, average)
 
 
 # key -> (metric, greater is better, value from the region counts). The

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from bcsk import _docstrings
 from bcsk._labels import to_python as _to_python
 from bcsk.metrics._plot._base import (
     _MARKERS,
@@ -39,6 +40,22 @@ from bcsk.metrics._plot._front import candidate_label as _candidate_label
 from bcsk.metrics._plot._front import pareto_mask as _pareto_mask
 
 __all__ = ["CompatibilityTradeoffDisplay"]
+
+# The drawing parameters of the classmethods (see bcsk._docstrings).
+_DRAWING_DOC = """ax : matplotlib Axes or array-like of them, default=None
+    Axes to draw on; see :meth:`plot`.
+annotate : bool, default=True
+    See :meth:`plot`.
+front_kw : dict, default=None
+    See :meth:`plot`.
+**kwargs
+    Passed to :meth:`matplotlib.axes.Axes.scatter` for the points.
+
+Returns
+-------
+CompatibilityTradeoffDisplay
+    The display, drawn.
+"""
 
 
 class CompatibilityTradeoffDisplay:
@@ -369,6 +386,7 @@ class CompatibilityTradeoffDisplay:
         panel.margins(x=0.12, y=0.1)
 
     @classmethod
+    @_docstrings.fill(drawing=_DRAWING_DOC)
     def from_cv_results(
         cls,
         cv_results: Mapping[str, Any],
@@ -439,19 +457,7 @@ class CompatibilityTradeoffDisplay:
             Accuracy of h1, drawn as a reference line.
         best_index : int, default=None
             Candidate to circle, for example the search's ``best_index_``.
-        ax : matplotlib Axes or array-like of them, default=None
-            Axes to draw on; see :meth:`plot`.
-        annotate : bool, default=True
-            See :meth:`plot`.
-        front_kw : dict, default=None
-            See :meth:`plot`.
-        **kwargs
-            Passed to :meth:`matplotlib.axes.Axes.scatter` for the points.
-
-        Returns
-        -------
-        CompatibilityTradeoffDisplay
-            The display, drawn.
+        %(drawing)s
 
         Raises
         ------
@@ -543,6 +549,7 @@ class CompatibilityTradeoffDisplay:
         )
 
     @classmethod
+    @_docstrings.fill(drawing=_DRAWING_DOC)
     def from_search(
         cls,
         search: Any,
@@ -578,17 +585,7 @@ bec_key, neg_nfr_key, x_metric, h1_accuracy
         mark_best : bool, default=True
             Circle the candidate the search refitted (``search.best_index_``),
             when it refitted one.
-        ax : matplotlib Axes or array-like of them, default=None
-            Axes to draw on; see :meth:`plot`.
-        annotate, front_kw
-            See :meth:`plot`.
-        **kwargs
-            Passed to :meth:`matplotlib.axes.Axes.scatter` for the points.
-
-        Returns
-        -------
-        CompatibilityTradeoffDisplay
-            The display, drawn.
+        %(drawing)s
 
         Raises
         ------
