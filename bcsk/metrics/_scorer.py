@@ -49,6 +49,7 @@ from sklearn.utils.multiclass import type_of_target
 from bcsk import _docstrings, _h1, _labels, scores
 from bcsk._labels import RegionCounts
 from bcsk.metrics import _flips
+from bcsk.metrics._slices import _check_min_group_size, worst_group_new_error_rate
 
 __all__ = [
     "CompatibilityScorer",
@@ -759,8 +760,6 @@ class _WorstGroupNFRScorer(CompatibilityScorer):
     _score_metadata = (*_SCORE_METADATA, "user_groups")
 
     def __init__(self, h1: Any = None, *, min_group_size: int = 1) -> None:
-        from bcsk.metrics._slices import worst_group_new_error_rate
-
         super().__init__(worst_group_new_error_rate, h1, greater_is_better=False)
         self.min_group_size = min_group_size
 
@@ -862,8 +861,6 @@ def make_worst_group_nfr_scorer(
     >>> bool(((-1 <= scores) & (scores <= 0)).all())
     True
     """
-    from bcsk.metrics._report import _check_min_group_size
-
     _check_min_group_size(min_group_size)
     if h1 is not None:
         _h1.h1_kind(h1)
