@@ -122,3 +122,23 @@ def build_mlp(meta: dict, hidden: int = 64) -> keras.Model:
             keras.layers.Dense(meta["n_classes_"], activation="softmax"),
         ]
     )
+
+
+def build_cnn(meta: dict, filters: int = 16) -> keras.Model:
+    """h2: a small convolutional network on 28 x 28 images given as rows of 784.
+
+    Two 3 x 3 convolutions (``filters`` and ``2 * filters`` channels), each
+    followed by 2 x 2 max pooling, and a softmax output. Uncompiled.
+    """
+    return keras.Sequential(
+        [
+            keras.Input((meta["n_features_in_"],)),
+            keras.layers.Reshape((28, 28, 1)),
+            keras.layers.Conv2D(filters, 3, activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Conv2D(2 * filters, 3, activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Flatten(),
+            keras.layers.Dense(meta["n_classes_"], activation="softmax"),
+        ]
+    )

@@ -94,3 +94,17 @@ SMALL_PARAMS = dict(
 def build_small(meta, hidden=8):
     """:func:`build_mlp` with 8 hidden units and unseeded initializers."""
     return build_mlp(meta, hidden=hidden)
+
+
+#: The search as bcsk 0.1 ran it by default: one dissonance, no gate and, for
+#: a single metric, the most accurate candidate. The tests of the search's
+#: mechanics use it (cheap, and one row per lambda_c); the recommended
+#: defaults have their own tests (tests/model_selection/test_search.py).
+NARROW_SEARCH = {"dissonance": "new_error", "flip_costs": (1.0,), "refit": True}
+
+
+def narrow_search(*args, **kwargs):
+    """``BCCompatibleClassifierCV`` with :data:`NARROW_SEARCH` under ``kwargs``."""
+    from bcsk import BCCompatibleClassifierCV
+
+    return BCCompatibleClassifierCV(*args, **{**NARROW_SEARCH, **kwargs})

@@ -13,11 +13,12 @@ import textwrap
 import keras
 import numpy as np
 import pytest
+from _builders import narrow_search
 from _subprocess import run_python
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
-from bcsk import BCCompatibleClassifier, BCCompatibleClassifierCV
+from bcsk import BCCompatibleClassifier
 from bcsk.gate import CompatibleUpdateClassifier
 from bcsk.metrics import btc_scorer
 from bcsk.objective import FocalDistillation, LogitDifference
@@ -116,7 +117,7 @@ def test_lambda_c_moves_h2_towards_h1(data, sk_h1):
 
 def test_cv_path_and_scorer(data, sk_h1):
     X, y = data
-    path = BCCompatibleClassifierCV(
+    path = narrow_search(
         linear,
         h1=sk_h1,
         lambda_cs=[0.0, 0.5],

@@ -11,7 +11,7 @@ import functools
 
 import keras
 import pytest
-from _builders import PRIOR_H1
+from _builders import PRIOR_H1, narrow_search
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from bcsk import BCCompatibleClassifier, BCCompatibleClassifierCV
@@ -107,7 +107,7 @@ EXPECTED_FAILED_CHECKS = {
 
 
 def _path():
-    return BCCompatibleClassifierCV(
+    return narrow_search(
         Named(build_tiny),
         h1=PRIOR_H1,
         lambda_cs=(0.0, 1.0),

@@ -21,6 +21,7 @@ LAYERS = {
     "bcsk._labels": 0,
     "bcsk._lazy": 0,
     "bcsk._docstrings": 0,
+    "bcsk._progress": 0,
     "bcsk.scores": 1,
     "bcsk.metrics._flips": 1,
     "bcsk.metrics._report": 1,

@@ -11,7 +11,7 @@ import pickle
 import numpy as np
 import pytest
 import sklearn
-from _builders import N_SMALL, SMALL_PARAMS
+from _builders import N_SMALL, SMALL_PARAMS, narrow_search
 from _builders import build_small as build
 from sklearn.exceptions import UnsetMetadataPassedError
 from sklearn.linear_model import LogisticRegression
@@ -22,7 +22,6 @@ from sklearn.utils.estimator_checks import _NotAnArray
 
 from bcsk import (
     BCCompatibleClassifier,
-    BCCompatibleClassifierCV,
     CompatibleUpdateClassifier,
     CompatibleUpdateClassifierCV,
     bec_scorer,
@@ -220,11 +219,11 @@ def test_logged_outputs_that_need_probabilities_or_h1(data, h1, logged):
             build, fit__validation_data=(X[:10], y[:10]), **PARAMS
         ).fit(X, y, h1_proba=P)
     with pytest.raises(ValueError, match="both h1=LogisticRegression and h1_pred"):
-        BCCompatibleClassifierCV(build, h1=h1, lambda_cs=(0,), cv=2, **PARAMS).fit(
+        narrow_search(build, h1=h1, lambda_cs=(0,), cv=2, **PARAMS).fit(
             X, y, h1_pred=labels
         )
     with pytest.raises(ValueError, match=r"got \(240, 9\)"):
-        BCCompatibleClassifierCV(build, lambda_cs=(0,), cv=2, **PARAMS).fit(
+        narrow_search(build, lambda_cs=(0,), cv=2, **PARAMS).fit(
             X, y, h1_proba=P[:, :9]
         )
 
@@ -416,9 +415,9 @@ def test_lambda_path_and_one_call_search(search, outputs, data, h1, logged):
     P, labels = logged
     kwargs = dict(cv=folds(), scoring=compatibility_scoring(), **search, **PARAMS)
     kwargs.setdefault("refit", "btc")
-    live = BCCompatibleClassifierCV(build, h1=h1, **kwargs).fit(X, y)
+    live = narrow_search(build, h1=h1, **kwargs).fit(X, y)
     given = {"h1_proba": P} if outputs == "h1_proba" else {"h1_pred": labels}
-    from_log = BCCompatibleClassifierCV(build, **kwargs).fit(X, y, **given)
+    from_log = narrow_search(build, **kwargs).fit(X, y, **given)
     assert_same_results(live.cv_results_, from_log.cv_results_)
     assert from_log.best_index_ == live.best_index_
     np.testing.assert_array_equal(from_log.predict_proba(X), live.predict_proba(X))
@@ -428,8 +427,8 @@ def test_one_call_search_refits_a_gate_without_h1(data, h1, logged):
     X, y = data
     P, labels = logged
     kwargs = dict(lambda_cs=(0.0, 1.0), flip_costs=(2.0,), cv=folds(), **PARAMS)
-    live = BCCompatibleClassifierCV(build, h1=h1, **kwargs).fit(X, y)
-    from_log = BCCompatibleClassifierCV(build, **kwargs).fit(X, y, h1_proba=P)
+    live = narrow_search(build, h1=h1, **kwargs).fit(X, y)
+    from_log = narrow_search(build, **kwargs).fit(X, y, h1_proba=P)
     assert_same_results(live.cv_results_, from_log.cv_results_)
     gate = from_log.best_estimator_
     assert isinstance(gate, CompatibleUpdateClassifier) and gate.h1 is None
@@ -451,16 +450,14 @@ def test_routing_into_bcsk_cv_estimator(data, h1, logged):
     )
     outer = StratifiedKFold(2, shuffle=True, random_state=0)
     live = cross_validate(
-        BCCompatibleClassifierCV(build, h1=h1, **kwargs),
+        narrow_search(build, h1=h1, **kwargs),
         X,
         y,
         cv=outer,
         scoring=compatibility_scoring(),
     )
     with sklearn.config_context(enable_metadata_routing=True):
-        search = BCCompatibleClassifierCV(build, **kwargs).set_fit_request(
-            h1_proba=True
-        )
+        search = narrow_search(build, **kwargs).set_fit_request(h1_proba=True)
         got = cross_validate(
             search,
             X,

@@ -9,7 +9,7 @@ any training.
 import keras
 import numpy as np
 import pytest
-from _builders import frozen_weights
+from _builders import frozen_weights, narrow_search
 from _reference import multilabel_objective
 from sklearn.linear_model import LogisticRegression
 from sklearn.multioutput import MultiOutputClassifier
@@ -212,12 +212,11 @@ def test_logged_labels_train_new_error(tags, tags_h1):
 
 
 def test_ensemble_and_lambda_path_train_multilabel(tags, tags_h1):
-    from bcsk import BCCompatibleClassifierCV
 
     X, Y = tags
     ensemble = estimator(tags_h1, n_members=2).fit(X, Y)
     assert ensemble.predict(X).shape == Y.shape
-    search = BCCompatibleClassifierCV(
+    search = narrow_search(
         sigmoid_net,
         h1=tags_h1,
         lambda_cs=[0.0, 1.0],

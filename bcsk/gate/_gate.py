@@ -41,6 +41,7 @@ from sklearn.utils.validation import (
 )
 
 from bcsk import _h1
+from bcsk._progress import FoldProgress
 from bcsk.gate._predictions import (
     _FLIP_COST_HINT,
     DEFAULT_FLIP_COSTS,
@@ -556,6 +557,10 @@ class CompatibleUpdateClassifierCV(_BaseGate):
         budget against the most accurate cost, rather than against
         ``flip_cost=1``), :func:`~bcsk.model_selection.lowest_update_cost` and
         :func:`~bcsk.model_selection.best_accuracy_with_btc_at_least`.
+    verbose : int, default=0
+        ``0`` is silent; ``1`` prints a line when each fold is done (elapsed
+        time and an estimate of the time left), as ``GridSearchCV`` users
+        expect.
 
     Attributes
     ----------
@@ -634,6 +639,7 @@ class CompatibleUpdateClassifierCV(_BaseGate):
         "cv": ["cv_object", StrOptions({"prefit"})],
         "n_jobs": [Integral, None],
         "refit": [callable, None],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -646,6 +652,7 @@ class CompatibleUpdateClassifierCV(_BaseGate):
         cv=None,
         n_jobs=None,
         refit=None,
+        verbose: int = 0,
     ) -> None:
         self.estimator = estimator
         self.h1 = h1
@@ -654,6 +661,7 @@ class CompatibleUpdateClassifierCV(_BaseGate):
         self.cv = cv
         self.n_jobs = n_jobs
         self.refit = refit
+        self.verbose = verbose
 
     def _grid(self) -> np.ndarray:
         costs = DEFAULT_FLIP_COSTS if self.flip_costs is None else self.flip_costs
@@ -727,19 +735,30 @@ class CompatibleUpdateClassifierCV(_BaseGate):
             splits = [(None, np.arange(_num_samples(X)))]
         else:
             splits = list(check_cv(self.cv, y, classifier=True).split(X, y))
-        folds = Parallel(n_jobs=self.n_jobs)(
-            delayed(_score_fold)(
-                self.estimator if train is None else clone(self.estimator),
-                X,
-                y,
-                self.h1,
-                train,
-                test,
-                fit_params,
-                costs,
-                h1_pred,
+        progress = FoldProgress(
+            type(self).__name__,
+            len(splits),
+            f"h2 trained, {len(costs)} flip costs scored",
+            self.verbose,
+            remaining_after=0.0 if self.cv == "prefit" else 1.0,
+        )
+        folds = list(
+            progress.track(
+                Parallel(n_jobs=self.n_jobs, return_as="generator")(
+                    delayed(_score_fold)(
+                        self.estimator if train is None else clone(self.estimator),
+                        X,
+                        y,
+                        self.h1,
+                        train,
+                        test,
+                        fit_params,
+                        costs,
+                        h1_pred,
+                    )
+                    for train, test in splits
+                )
             )
-            for train, test in splits
         )
         self.cv_results_ = _cv_results(costs, folds)
         self.n_splits_ = len(splits)
@@ -750,6 +769,7 @@ class CompatibleUpdateClassifierCV(_BaseGate):
             h2 = self.estimator
         else:
             h2 = clone(self.estimator).fit(X, y, **fit_params)
+            progress.refitted()
         best = CompatibleUpdateClassifier(
             self.estimator, h1=self.h1, flip_cost=self.flip_cost_
         )

@@ -191,7 +191,8 @@ def _fit_and_score_fold(
     train,
     test,
     logged=None,
-) -> list:
+    keep=False,
+):
     """Train every candidate on one fold; score each (candidate, size, cost) row.
 
     Rows come candidate by candidate, then ensemble size, then flip cost. A
@@ -205,6 +206,10 @@ def _fit_and_score_fold(
     the given one, and every scored view holds, as its h1, the logged labels
     of the held-out rows (a :class:`_StoredLabels`), so that bcsk's scorers
     and the gate read them instead of calling an h1.
+
+    Returns the list of scores, or, with ``keep``, ``(scores, path)``: the
+    fold's trained :class:`_LambdaPath`, whose networks a search that holds
+    out one split serves without a refit.
     """
     # _safe_indexing keeps a DataFrame a DataFrame (a scikit-learn h1 may need
     # its column names).
@@ -250,7 +255,7 @@ def _fit_and_score_fold(
                 else:
                     gate = _gated(h2, h1_labels, X_test, cost)
                     scores.append(scorer(gate, X_test, y[test]))
-    return scores
+    return (scores, path) if keep else scores
 
 
 def _reference(candidates):

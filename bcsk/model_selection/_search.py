@@ -18,21 +18,53 @@ from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import check_scoring
-from sklearn.model_selection import check_cv
+from sklearn.model_selection import StratifiedShuffleSplit, check_cv
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import assert_all_finite, check_is_fitted
 
 from bcsk import _h1
+from bcsk._progress import FoldProgress
 from bcsk.estimator import (
     BCCompatibleClassifier,
 )
 from bcsk.gate._gate import CompatibleUpdateClassifier
 from bcsk.gate._predictions import _check_flip_cost
+from bcsk.metrics._scorer import compatibility_scoring
 from bcsk.model_selection._path import _fit_and_score_fold
+from bcsk.model_selection._refit import lowest_update_cost
 from bcsk.objective._dissonances import Dissonance, get_dissonance
 
 __all__ = ["BCCompatibleClassifierCV"]
+
+# The search the study supports (docs/study.rst, "At realistic size"), run
+# when the parameters are left at "auto": these dissonances, each with its own
+# lambda_c grid, these gate costs, and the refit rule that ships the update
+# with the fewest errors when a new error counts twice.
+RECOMMENDED_DISSONANCES = ("new_error", "focal_distillation", "logit_difference")
+RECOMMENDED_FLIP_COSTS = (1.0, 1.25, 1.5, 2.0, 3.0)
+RECOMMENDED_NEW_ERROR_COST = 2.0
+# With budget=..., the candidates of the recommended grid are trained in this
+# order, as many as the budget buys: their rank by 3-fold CV cost (training
+# rows only) on the study's Fashion-MNIST update (docs/study.rst). The first
+# is the one setting trained when the budget allows a single training run.
+BUDGET_ORDER = (
+    ("focal_distillation", 0.03),
+    ("focal_distillation", 0.003),
+    ("focal_distillation", 0.01),
+    ("new_error", 0.0),  # plain training (the gate may still be chosen)
+    ("new_error", 0.3),
+    ("focal_distillation", 0.1),
+    ("logit_difference", 0.01),
+    ("new_error", 1.0),
+    ("logit_difference", 0.03),
+    ("logit_difference", 0.1),
+    ("new_error", 3.0),
+    ("new_error", 10.0),
+    ("logit_difference", 0.3),
+)
+# The share of the rows a budgeted search holds out to choose on.
+HOLDOUT_SIZE = 0.1
 
 # scikeras' routing prefixes: ``model__hidden`` is a routed parameter, not a
 # parameter of a nested ``model`` object.
@@ -209,35 +241,63 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
         of distinct finite numbers ``>= 0`` is used for every dissonance. With
         several dissonances, ``lambda_c = 0`` is one candidate, listed under
         the first.
-    cv : int, cross-validation generator or iterable, default=5
-        As for ``GridSearchCV`` (stratified folds for an int).
+    cv : int, cross-validation generator, iterable or "holdout", default=3
+        As for ``GridSearchCV`` (stratified folds for an int): every candidate
+        is trained on each fold and the chosen one refitted on all the rows.
+        ``"holdout"``: 10 % of the rows (stratified, drawn with
+        ``random_state``) are held out once, every candidate is trained on the
+        other 90 %, and the chosen networks are served as trained, with no
+        refit: the networks served are the ones the scores describe (a refit
+        on more rows makes h2 stronger than the fold models it was chosen on,
+        and the gate's flip cost chosen on them too high; see the study).
     scoring : str, callable, list, tuple or dict, default=None
-        As for ``GridSearchCV``; ``None`` is accuracy.
-        :func:`~bcsk.compatibility_scoring` gives accuracy, BTC, BEC and the
-        flip metrics, which the refit rules of :mod:`bcsk.model_selection` read.
-    refit : bool, str or callable, default=True
-        As for ``GridSearchCV``: with several metrics, the name of the one that
-        chooses; a callable takes ``cv_results_`` and returns the index of the
-        chosen row, for example :func:`~bcsk.lowest_update_cost` or
+        As for ``GridSearchCV``. ``None``: :func:`~bcsk.compatibility_scoring`
+        (accuracy, BTC, BEC and the flip metrics, which the refit rules of
+        :mod:`bcsk.model_selection` read) when ``refit="auto"``, accuracy
+        otherwise.
+    refit : "auto", bool, str or callable, default="auto"
+        ``"auto"``: the rule the study supports,
+        ``lowest_update_cost(2.0)``: the row with the fewest errors when a
+        new error counts twice. Otherwise as for ``GridSearchCV``: with several
+        metrics, the name of the one that chooses; a callable takes
+        ``cv_results_`` and returns the index of the chosen row, for example
+        :func:`~bcsk.lowest_update_cost` or
         :func:`~bcsk.fewest_new_errors_within`. ``False`` fits no final
         estimator.
-    dissonance : str, Dissonance or list of them, default="new_error"
+    dissonance : "auto", str, Dissonance or list of them, default="auto"
         As for :class:`~bcsk.BCCompatibleClassifier`; a list searches them
-        all, in one model per fold.
-    flip_costs : sequence of float, default=(1.0,)
+        all, in one model per fold. ``"auto"``: the study's three, new error,
+        focal distillation and logit difference.
+    flip_costs : "auto" or sequence of float, default="auto"
         The gate's costs to score for every candidate, distinct numbers
-        ``>= 1`` (``inf`` allowed); 1 is h2 served alone. The default searches
-        no gate and keeps the results of a search without one bit for bit.
+        ``>= 1`` (``inf`` allowed); 1 is h2 served alone. ``"auto"``: 1, 1.25,
+        1.5, 2 and 3. ``(1.0,)`` searches no gate.
     n_members : int or sequence of int, default=1
         Networks averaged per candidate (see
         :class:`~bcsk.BCCompatibleClassifier`). A sequence, such as
         ``(1, 5)``, searches the sizes: the largest is trained, and a smaller
         size is scored on the first members of the same ensemble, which are
         the members a fit of that size trains.
+    budget : float, default=None
+        What the search may cost, in plain fits of h2 (one network trained on
+        all the rows). ``None``: the whole search. A budget below the whole
+        search's cost switches to ``cv="holdout"`` and trains as many
+        candidates as it buys (each costs 0.9 fits, times ``n_members``); the
+        gate's flip costs are scored on the held-out rows for free. With the
+        default grid the candidates come in the order of ``BUDGET_ORDER``
+        (the study's ranking on training rows), so ``budget=1.5`` trains one
+        network, with focal distillation at ``lambda_c=0.03``, and chooses
+        only the gate's flip cost. Costs count each network as its own fit,
+        an upper bound: the copies trained together share Keras' per-step
+        work. :attr:`plan_` says what was run.
     n_jobs : int, default=None
         Folds trained in parallel by joblib, as in ``GridSearchCV``; ``None``
         means 1. ``joblib.parallel_backend("dask")`` spreads them over a dask
         cluster. Seeded results do not depend on it.
+    verbose : int, default=0
+        ``0`` is silent; ``1`` prints a line when each fold is done (the
+        candidates trained, elapsed time, an estimate of the time left) and
+        one after the refit, as ``GridSearchCV`` users expect.
     **kwargs
         Every other parameter of :class:`~bcsk.BCCompatibleClassifier`
         (``loss``, ``optimizer``, ``epochs``, ``batch_size``,
@@ -277,7 +337,12 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
     classes_ : ndarray
         Class labels.
     n_splits_ : int
-        Number of folds.
+        Number of folds (1 for the held-out split of a budget).
+    plan_ : dict
+        What the search ran: ``validation`` (``"3-fold CV"``, ``"split"``
+        or ``"holdout"``), ``candidates`` (how many were trained), ``refit``
+        (whether the final networks were retrained on all the rows) and
+        ``cost`` (in plain fits of h2, as ``budget`` counts).
     n_features_in_ : int
         Number of features seen in ``fit``.
 
@@ -312,13 +377,15 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
         *,
         h1=None,
         lambda_cs: str | Sequence[float] = "auto",
-        cv=5,
+        cv=3,
         scoring=None,
-        refit: bool | str | Callable = True,
-        dissonance="new_error",
-        flip_costs: Sequence[float] = (1.0,),
+        refit: bool | str | Callable = "auto",
+        dissonance="auto",
+        flip_costs: str | Sequence[float] = "auto",
         n_members: int | Sequence[int] = 1,
+        budget: float | None = None,
         n_jobs: int | None = None,
+        verbose: int = 0,
         **kwargs,
     ) -> None:
         self.model = model
@@ -330,7 +397,9 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
         self.dissonance = dissonance
         self.flip_costs = flip_costs
         self.n_members = n_members
+        self.budget = budget
         self.n_jobs = n_jobs
+        self.verbose = verbose
         # BCCompatibleClassifier's parameters, stored as given (``__init__``
         # only stores); get_params and set_params see them as parameters.
         self._estimator_kwargs = dict(kwargs)
@@ -395,7 +464,9 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
 
     def _rows(self, candidates, sizes, costs) -> list[dict]:
         """``params`` of each row: candidate by candidate, then size, then cost."""
-        several_dissonances = isinstance(self.dissonance, (list, tuple))
+        several_dissonances = _is_auto(self.dissonance) or isinstance(
+            self.dissonance, (list, tuple)
+        )
         rows = []
         for dissonance, lambda_c in candidates:
             for size in sizes:
@@ -440,9 +511,15 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
                 "is None."
             )
         _h1.check_not_both(self.h1, h1_proba, h1_pred, type(self).__name__)
-        dissonances = _check_dissonances(self.dissonance)
+        dissonances = _check_dissonances(
+            list(RECOMMENDED_DISSONANCES)
+            if _is_auto(self.dissonance)
+            else self.dissonance
+        )
         candidates = _candidates(dissonances, self.lambda_cs)
-        costs = _check_flip_costs(self.flip_costs)
+        costs = _check_flip_costs(
+            RECOMMENDED_FLIP_COSTS if _is_auto(self.flip_costs) else self.flip_costs
+        )
         sizes = _check_sizes(self.n_members)
         if self.n_jobs is not None and (
             isinstance(self.n_jobs, bool)
@@ -452,11 +529,14 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
                 f"n_jobs must be an int or None, as for GridSearchCV; got "
                 f"{self.n_jobs!r}."
             )
+        _check_verbose(self.verbose)
+        _check_budget(self.budget)
+        scoring, refit = self._scoring_and_refit()
         params = self._estimator_params()
         base = BCCompatibleClassifier(
             **params, dissonance=dissonances[0], n_members=sizes[0]
         )
-        scorer = check_scoring(base, scoring=self.scoring)
+        scorer = check_scoring(base, scoring=scoring)
         if scipy.sparse.issparse(X):
             raise TypeError(
                 f"{type(self).__name__} does not accept sparse X (got "
@@ -473,7 +553,11 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
                 "labels per output) is not supported yet: choose lambda_c with "
                 "GridSearchCV over BCCompatibleClassifier, which trains it."
             )
-        cv = check_cv(self.cv, y_array, classifier=True)
+        splits, self.plan_ = self._plan(
+            X, y_array, len(candidates), max(sizes), params.get("random_state")
+        )
+        if self.plan_["validation"] == "holdout":
+            candidates = self._budget_order(candidates)[: self.plan_["candidates"]]
         weights = None if sample_weight is None else np.asarray(sample_weight)
         logged = None
         if h1_proba is not None or h1_pred is not None:
@@ -494,27 +578,46 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
             )
         elif self.h1 is None:
             _h1.h1_kind(self.h1)  # says how to pass h1 or its logged outputs
-        # One list of per-row scores (float or dict) per fold.
-        fold_scores = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_and_score_fold)(
-                params,
-                candidates,
-                sizes,
-                costs,
-                scorer,
-                X,
-                y_array,
-                weights,
-                *split,
-                logged=logged,
-            )
-            for split in cv.split(X, y_array)
+        # The holdout plan serves a fold's own networks: keep the fold's model.
+        keep = self.plan_["validation"] == "holdout" and refit is not False
+        progress = FoldProgress(
+            type(self).__name__,
+            len(splits),
+            _describe(len(candidates), sizes, costs),
+            self.verbose,
+            remaining_after=(
+                _refit_share(splits, len(y_array), len(candidates))
+                if self.plan_["refit"]
+                else 0.0
+            ),
         )
+        # One list of per-row scores (float or dict) per fold.
+        folds = list(
+            progress.track(
+                Parallel(n_jobs=self.n_jobs, return_as="generator")(
+                    delayed(_fit_and_score_fold)(
+                        params,
+                        candidates,
+                        sizes,
+                        costs,
+                        scorer,
+                        X,
+                        y_array,
+                        weights,
+                        *split,
+                        logged=logged,
+                        keep=keep,
+                    )
+                    for split in splits
+                )
+            )
+        )
+        fold_scores = [fold[0] if keep else fold for fold in folds]
         rows = self._rows(candidates, sizes, costs)
         self.n_splits_ = len(fold_scores)
         self.cv_results_ = _cv_results(rows, fold_scores)
         self.multimetric_ = isinstance(fold_scores[0][0], dict)
-        self._choose(len(rows))
+        self._choose(len(rows), refit)
         if not hasattr(self, "best_index_"):  # refit=False with several metrics
             self.classes_ = np.unique(y_array)
             self.n_features_in_ = np.shape(X)[1]
@@ -525,7 +628,16 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
         self.dissonance_ = chosen.get("dissonance", dissonances[0])
         self.n_members_ = chosen.get("n_members", sizes[0])
         self.flip_cost_ = chosen.get("flip_cost", 1.0)
-        if self.refit is not False:
+        if refit is False:
+            self.classes_ = np.unique(y_array)
+            self.n_features_in_ = np.shape(X)[1]
+            return self
+        if keep:
+            # The chosen candidate's networks as the holdout fold trained them.
+            path = folds[0][1]
+            index = candidates.index((self.dissonance_, self.lambda_c_))
+            h2 = path.estimator_for(index, self.n_members_)
+        else:
             h2 = clone(base).set_params(
                 lambda_c=self.lambda_c_,
                 dissonance=self.dissonance_,
@@ -541,26 +653,92 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
                     if values is not None
                 }
             h2.fit(X, y, sample_weight=sample_weight, **outputs)
-            if self.flip_cost_ == 1.0:
-                self.best_estimator_ = h2
-            else:
-                # From logged outputs, the gate holds no h1: its predict then
-                # needs h1's labels, predict(X, h1_pred=...).
-                gate = CompatibleUpdateClassifier(
-                    FrozenEstimator(h2), h1=self.h1, flip_cost=self.flip_cost_
-                )
-                self.best_estimator_ = gate.fit(
-                    X, y, h1_pred=None if logged is None else logged[2]
-                )
-            self.classes_ = h2.classes_
-            self.n_features_in_ = h2.n_features_in_
+            progress.refitted()
+        if self.flip_cost_ == 1.0:
+            self.best_estimator_ = h2
         else:
-            self.classes_ = np.unique(y_array)
-            self.n_features_in_ = np.shape(X)[1]
+            # From logged outputs, the gate holds no h1: its predict then
+            # needs h1's labels, predict(X, h1_pred=...).
+            gate = CompatibleUpdateClassifier(
+                FrozenEstimator(h2), h1=self.h1, flip_cost=self.flip_cost_
+            )
+            self.best_estimator_ = gate.fit(
+                X, y, h1_pred=None if logged is None else logged[2]
+            )
+        self.classes_ = h2.classes_
+        self.n_features_in_ = h2.n_features_in_
         return self
 
-    def _choose(self, n_rows: int) -> None:
-        refit = self.refit
+    def _scoring_and_refit(self):
+        """``scoring`` and ``refit`` with ``refit="auto"`` resolved."""
+        if _is_auto(self.refit):
+            scoring = compatibility_scoring() if self.scoring is None else self.scoring
+            return scoring, lowest_update_cost(RECOMMENDED_NEW_ERROR_COST)
+        return self.scoring, self.refit
+
+    def _plan(self, X, y, n_candidates: int, n_networks: int, random_state):
+        """The splits, and what the search trains on them (``plan_``).
+
+        Cross-validation (an int or a splitter as ``cv``) trains every
+        candidate on each fold and refits the chosen one on all the rows;
+        ``cv="holdout"``, or a ``budget`` below that, holds out
+        :data:`HOLDOUT_SIZE` of the rows once, trains as many candidates as
+        the budget buys on the rest, and serves the chosen networks as
+        trained: they are the networks its scores describe. Costs are in
+        plain fits of h2 on all the rows, each network trained on a share of
+        the rows counted as that share of a fit (an upper bound: the copies
+        of a fold share Keras' per-step work).
+        """
+        one = (1 - HOLDOUT_SIZE) * n_networks  # one candidate on the kept rows
+        if not _is_holdout(self.cv):
+            splits = list(check_cv(self.cv, y, classifier=True).split(X, y))
+            refits = self.refit is not False
+            shares = sum(len(train) for train, _ in splits) / len(y)
+            full = shares * n_candidates * n_networks + (n_networks if refits else 0)
+            if self.budget is None or self.budget >= full:
+                validation = f"{len(splits)}-fold CV" if len(splits) > 1 else "split"
+                return splits, {
+                    "validation": validation,
+                    "candidates": n_candidates,
+                    "refit": refits,
+                    "cost": full,
+                }
+        else:
+            full = one * n_candidates
+        k = n_candidates
+        if self.budget is not None:
+            k = min(n_candidates, math.floor(self.budget / one + 1e-9))
+        if k < 1:
+            raise ValueError(
+                f"budget={self.budget!r} buys less than the cheapest search, one "
+                f"training run on {100 * (1 - HOLDOUT_SIZE):g} % of the rows "
+                f"({one:g} plain fits with n_members={n_networks}): give "
+                f"budget >= {one:g}, or budget=None for the whole search "
+                f"({full:.1f} plain fits)."
+            )
+        holdout = StratifiedShuffleSplit(
+            n_splits=1, test_size=HOLDOUT_SIZE, random_state=random_state
+        )
+        return list(holdout.split(X, y)), {
+            "validation": "holdout",
+            "candidates": k,
+            "refit": False,
+            "cost": k * one,
+        }
+
+    def _budget_order(self, candidates: list) -> list:
+        """The candidates in the order a budget takes them.
+
+        The recommended grid (dissonance and ``lambda_cs`` left at ``"auto"``)
+        comes in :data:`BUDGET_ORDER` first, then the rest in grid order; a
+        grid the user gave keeps the user's order.
+        """
+        if not (_is_auto(self.dissonance) and _is_auto(self.lambda_cs)):
+            return list(candidates)
+        first = [c for c in BUDGET_ORDER if c in candidates]
+        return first + [c for c in candidates if c not in first]
+
+    def _choose(self, n_rows: int, refit) -> None:
         results = self.cv_results_
         if callable(refit):
             index = refit(results)
@@ -625,6 +803,51 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
     def score(self, X, y, sample_weight=None) -> float:
         """Accuracy of :attr:`best_estimator_` (``scoring`` chose it, not this)."""
         return self._final().score(X, y, sample_weight=sample_weight)
+
+
+def _is_auto(value) -> bool:
+    return isinstance(value, str) and value == "auto"
+
+
+def _is_holdout(cv) -> bool:
+    return isinstance(cv, str) and cv == "holdout"
+
+
+def _check_verbose(verbose) -> None:
+    if isinstance(verbose, bool) or not isinstance(verbose, numbers.Integral):
+        raise ValueError(
+            f"verbose must be an int (0: silent, 1: a line per fold), as for "
+            f"GridSearchCV; got {verbose!r}."
+        )
+
+
+def _check_budget(budget) -> None:
+    if budget is None:
+        return
+    if (
+        isinstance(budget, bool)
+        or not isinstance(budget, numbers.Real)
+        or not math.isfinite(budget)
+        or budget <= 0
+    ):
+        raise ValueError(
+            f"budget is the search's cost in plain fits of h2, a finite number "
+            f"> 0 such as 1.5 (or None: the whole search); got {budget!r}."
+        )
+
+
+def _describe(n_candidates: int, sizes, costs) -> str:
+    """What one fold trains and scores, for the progress lines."""
+    text = f"{n_candidates} candidate{'s' * (n_candidates != 1)}"
+    if len(sizes) > 1:
+        text += f" x {len(sizes)} ensemble sizes"
+    return text + f" x {len(costs)} flip cost{'s' * (len(costs) != 1)}"
+
+
+def _refit_share(splits, n_samples: int, n_candidates: int) -> float:
+    """The refit's work in folds: one candidate on all rows against a fold's."""
+    train_share = np.mean([len(train) for train, _ in splits]) / n_samples
+    return 1.0 / (train_share * n_candidates)
 
 
 def _rank(values: np.ndarray) -> np.ndarray:

@@ -67,7 +67,15 @@ def test_quick_run(tmp_path):
     # The one-call search: 1 + 3 x 4 candidates, 5 flip costs, 2 folds.
     assert "BCCompatibleClassifierCV" in out
     assert "13 candidates" in out and "65 rows" in out
-    assert len(re.findall(r"^  fold [12]/2: trained, 65 rows scored", out, re.M)) == 2
+    # verbose=1: a line per fold (13 candidates x 5 flip costs), then the refit.
+    folds = re.findall(
+        r"^\[BCCompatibleClassifierCV\] fold ([12])/2 done \(13 candidates x 5 flip "
+        r"costs\): [\d.]+ s elapsed, about \d+ s left",
+        out,
+        re.M,
+    )
+    assert folds == ["1", "2"]
+    assert re.search(r"^\[BCCompatibleClassifierCV\] refit done", out, re.M)
     assert "BTC = of what h1 got right" in out
 
     # The rule, in words: a new error counts twice.

@@ -5,14 +5,13 @@ import itertools
 import keras
 import numpy as np
 import pytest
-from _builders import N_SMALL, SMALL_PARAMS
+from _builders import N_SMALL, SMALL_PARAMS, narrow_search
 from _builders import build_small as build
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from bcsk import (
     BCCompatibleClassifier,
-    BCCompatibleClassifierCV,
     FocalDistillation,
     compatibility_scoring,
 )
@@ -83,7 +82,7 @@ def test_cv_scores_equal_grid_search(scoring, data, h1):
     X, y = data
     scoring = compatibility_scoring() if scoring else None
     refit = "accuracy" if scoring else True
-    path = BCCompatibleClassifierCV(
+    path = narrow_search(
         build,
         h1=h1,
         lambda_cs=LAMBDAS,
@@ -117,7 +116,7 @@ def test_cv_scores_equal_grid_search(scoring, data, h1):
 
 def test_attributes_and_prediction(data, h1):
     X, y = data
-    path = BCCompatibleClassifierCV(build, h1=h1, lambda_cs=LAMBDAS, cv=2, **PARAMS)
+    path = narrow_search(build, h1=h1, lambda_cs=LAMBDAS, cv=2, **PARAMS)
     path.fit(X, y)
     assert path.n_splits_ == 2
     assert isinstance(path.best_estimator_, BCCompatibleClassifier)
@@ -143,7 +142,7 @@ def test_callable_refit_and_no_refit(data, h1):
         chosen.append(int(ok[np.argmax(btc[ok])]))
         return chosen[-1]
 
-    path = BCCompatibleClassifierCV(
+    path = narrow_search(
         build,
         h1=h1,
         lambda_cs=LAMBDAS,
@@ -154,13 +153,13 @@ def test_callable_refit_and_no_refit(data, h1):
     ).fit(X, y)
     assert path.best_index_ == chosen[0]
     assert not hasattr(path, "best_score_")
-    unfitted = BCCompatibleClassifierCV(
+    unfitted = narrow_search(
         build, h1=h1, lambda_cs=(0.0, 1.0), cv=2, refit=False, **PARAMS
     ).fit(X, y)
     assert not hasattr(unfitted, "best_estimator_")
     assert "mean_test_score" in unfitted.cv_results_
     with pytest.raises(ValueError, match="must name the one that chooses"):
-        BCCompatibleClassifierCV(
+        narrow_search(
             build,
             h1=h1,
             lambda_cs=(0.0, 1.0),
@@ -179,7 +178,7 @@ def test_tradeoff_display_reads_cv_results(data, h1):
     from bcsk import CompatibilityTradeoffDisplay
 
     X, y = data
-    path = BCCompatibleClassifierCV(
+    path = narrow_search(
         build,
         h1=h1,
         lambda_cs=LAMBDAS,
@@ -201,7 +200,7 @@ def test_tradeoff_display_reads_cv_results(data, h1):
 @pytest.mark.slow
 def test_inside_grid_search_over_the_architecture(data, h1):
     X, y = data
-    inner = BCCompatibleClassifierCV(build, h1=h1, lambda_cs=(0.0, 1.0), cv=2, **PARAMS)
+    inner = narrow_search(build, h1=h1, lambda_cs=(0.0, 1.0), cv=2, **PARAMS)
     search = GridSearchCV(inner, {"model__hidden": [4, 8]}, cv=2).fit(X, y)
     assert search.best_params_["model__hidden"] in (4, 8)
     assert search.best_estimator_.lambda_c_ in (0.0, 1.0)
@@ -210,7 +209,7 @@ def test_inside_grid_search_over_the_architecture(data, h1):
 
 
 def test_clone_keeps_parameters_and_shares_h1(h1):
-    path = BCCompatibleClassifierCV(
+    path = narrow_search(
         build,
         h1=h1,
         lambda_cs=(0.0, 1.0),
@@ -244,7 +243,7 @@ def test_clone_keeps_parameters_and_shares_h1(h1):
 def test_bad_lambda_cs(lambda_cs, match, data, h1):
     X, y = data
     with pytest.raises(ValueError, match=match):
-        BCCompatibleClassifierCV(build, h1=h1, lambda_cs=lambda_cs, **PARAMS).fit(X, y)
+        narrow_search(build, h1=h1, lambda_cs=lambda_cs, **PARAMS).fit(X, y)
 
 
 def test_builder_whose_copies_disagree(data, h1):
@@ -255,9 +254,7 @@ def test_builder_whose_copies_disagree(data, h1):
         return build(meta, hidden=next(sizes))
 
     with pytest.raises(ValueError, match="different shapes"):
-        BCCompatibleClassifierCV(
-            drifting, h1=h1, lambda_cs=(0.0, 1.0), cv=2, **PARAMS
-        ).fit(X, y)
+        narrow_search(drifting, h1=h1, lambda_cs=(0.0, 1.0), cv=2, **PARAMS).fit(X, y)
 
 
 def test_refuses_what_would_couple_or_skip_the_path(data, h1):
@@ -265,15 +262,13 @@ def test_refuses_what_would_couple_or_skip_the_path(data, h1):
     params = {**PARAMS, "optimizer": keras.optimizers.Adam(global_clipnorm=1.0)}
     params.pop("optimizer__learning_rate")
     with pytest.raises(ValueError, match="global_clipnorm"):
-        BCCompatibleClassifierCV(
-            build, h1=h1, lambda_cs=(0.0, 1.0), cv=2, **params
-        ).fit(X, y)
+        narrow_search(build, h1=h1, lambda_cs=(0.0, 1.0), cv=2, **params).fit(X, y)
     with pytest.raises(ValueError, match="method='model' only"):
-        BCCompatibleClassifierCV(
+        narrow_search(
             build, h1=h1, lambda_cs=(0.0, 1.0), method="bc_fit", **PARAMS
         ).fit(X, y)
     with pytest.raises(ValueError, match="lambda_cs"):
-        BCCompatibleClassifierCV(build, h1=h1, lambda_c=0.5, **PARAMS).fit(X, y)
+        narrow_search(build, h1=h1, lambda_c=0.5, **PARAMS).fit(X, y)
 
 
 class _RecordsExecution(keras.callbacks.Callback):
@@ -296,7 +291,7 @@ def test_path_model_runs_as_the_user_compiled(run_eagerly, data, h1):
     X, y = data
     recorder = _RecordsExecution()
     params = {**PARAMS, "epochs": 1}
-    search = BCCompatibleClassifierCV(
+    search = narrow_search(
         build,
         h1=h1,
         lambda_cs=(0.0, 1.0),

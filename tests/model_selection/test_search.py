@@ -41,6 +41,8 @@ def search(h1, **kwargs):
     settings = dict(
         h1=h1,
         lambda_cs=(0.0, 0.3),
+        dissonance="new_error",
+        flip_costs=(1.0,),
         cv=folds(),
         scoring=compatibility_scoring(),
         refit="accuracy",
