@@ -32,6 +32,7 @@ _LAZY = {
     "lineage_report": "bcsk.metrics",
     "LineageReport": "bcsk.metrics",
     "LineageDisplay": "bcsk.metrics",
+    "with_classes": "bcsk._h1",
     "CompatibleUpdateClassifier": "bcsk.gate",
     "CompatibleUpdateClassifierCV": "bcsk.gate",
     "gate_predictions": "bcsk.gate",

@@ -324,7 +324,8 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
     # bcsk's own parameters, checked in fit with scikit-learn's messages; the
     # rest are scikeras'. Checks that involve two parameters stay in code.
     _parameter_constraints: dict = {
-        "h1": [HasMethods(["predict"]), callable, None],
+        # A list: a chain of versions, oldest first (bcsk._h1.reference_version).
+        "h1": [HasMethods(["predict"]), callable, list, tuple, None],
         "lambda_c": [Interval(numbers.Real, 0, None, closed="left")],
         "dissonance": [StrOptions(set(DISSONANCES)), Dissonance],
         "method": [StrOptions(set(METHODS))],
