@@ -162,7 +162,7 @@ class LineageReport:
             "  ".join(
                 cell.ljust(w) if i == 0 else cell.rjust(w)
                 for i, (cell, w) in enumerate(zip(line, widths, strict=True))
-            )
+            ).rstrip()
             for line in lines
         ]
         by_version = ", ".join(

@@ -545,6 +545,7 @@ class CompatibilityReport:
         title: str = "Backward compatibility report",
         thresholds: Mapping[str, float] | None = None,
         plots: bool = True,
+        lineage: Any = None,
     ) -> str:
         """Write the report as one self-contained HTML page.
 
@@ -562,6 +563,10 @@ class CompatibilityReport:
             Keyword arguments of :meth:`check`; the page shows each verdict.
         plots : bool, default=True
             Draw the plots (when matplotlib is installed).
+        lineage : LineageReport, optional
+            The chain of versions whose last two this report compares
+            (:func:`bcsk.metrics.lineage_report`); the page adds a section on
+            the versions.
 
         Returns
         -------
@@ -583,7 +588,9 @@ class CompatibilityReport:
         """
         from bcsk.report._page import render_page
 
-        text = render_page(self, title=title, thresholds=thresholds, plots=plots)
+        text = render_page(
+            self, title=title, thresholds=thresholds, plots=plots, lineage=lineage
+        )
         with open(path, "w", encoding="utf-8") as file:
             file.write(text)
         return text
