@@ -391,13 +391,14 @@ def with_classes(h1, classes) -> WithClasses:
 
     Examples
     --------
-    v1 never saw class 6; its softmax has 9 columns:
+    v1 never saw class 1 of ``y = [0, 1, 2, ...]``; its two output columns
+    are classes 0 and 2, and its probabilities land in those columns:
 
     >>> import numpy as np
     >>> from bcsk import with_classes
-    >>> v1 = with_classes(lambda X: np.full((len(X), 2), 0.5), classes=[0, 2])
-    >>> v1.classes_.tolist()
-    [0, 2]
+    >>> v1 = with_classes(lambda X: np.tile([0.8, 0.2], (len(X), 1)), classes=[0, 2])
+    >>> v1.classes_.tolist(), v1.predict(np.zeros((2, 4))).tolist()
+    ([0, 2], [0, 0])
     """
     if isinstance(h1, WithClasses) or _is_chain(h1):
         raise TypeError(
