@@ -330,11 +330,19 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="a smoke run (a minute)")
     parser.add_argument("--seeds", nargs="+", type=int)
     parser.add_argument("--epochs", type=int)
+    parser.add_argument("--lambdas", nargs="+", type=float)
+    parser.add_argument(
+        "--chains", nargs="+", choices=("pairwise", "ever_right", "served")
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     config = QUICK if args.quick else Config()
     if args.seeds:
         config = replace(config, seeds=tuple(args.seeds))
+    if args.lambdas:
+        config = replace(config, lambdas=tuple(args.lambdas))
+    if args.chains:
+        config = replace(config, chains=tuple(args.chains))
     if args.epochs:
         config = replace(config, epochs=args.epochs)
     started = time.perf_counter()
