@@ -483,6 +483,14 @@ def reference_version(h1):
     return versions[-1]
 
 
+def known_classes(h1) -> list | None:
+    """The classes h1 (a chain's last version) says it knows via with_classes."""
+    if h1 is None:
+        return None
+    reference = reference_version(h1)
+    return list(reference.classes) if isinstance(reference, WithClasses) else None
+
+
 def _is_logged_chain(value, ndim: int | None = None) -> bool:
     """Whether logged outputs are a chain: a list of one array per version.
 

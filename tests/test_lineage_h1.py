@@ -256,3 +256,24 @@ def test_report_leaves_out_classes_h1_does_not_know():
     assert full.btc == report.btc  # h1 is never right on the others
     with pytest.raises(ValueError, match="not among the classes of y"):
         compatibility_report(y, h1_pred=h1, h2_pred=h2, h1_classes=[0, 7])
+
+
+def test_gate_and_report_from_estimator_with_classes(data, nine_class_h1):
+    from bcsk.metrics import CompatibilityReport
+
+    X, y = data
+    model, known = nine_class_h1
+    h2 = LogisticRegression(max_iter=300).fit(X, y)
+    gate = CompatibleUpdateClassifier(
+        FrozenEstimator(h2), h1=[with_classes(model, known)], flip_cost=3
+    ).fit(X, y)
+    # h1 (the chain's last version) never saw digit 4: its rows are left out.
+    report = CompatibilityReport.from_estimator(gate, X, y)
+    assert report.n_left_out == int(np.sum(y == 4)) > 0
+    assert report.n_samples == int(np.sum(y != 4))
+    h1_labels = _h1.h1_predict(with_classes(model, known), X, np.arange(10))
+    expected = compatibility_report(
+        y[y != 4], h1_pred=h1_labels[y != 4], h2_pred=gate.predict(X)[y != 4]
+    )
+    assert report.new_errors == expected.new_errors
+    assert report.btc == expected.btc

@@ -629,7 +629,9 @@ class CompatibilityReport:
             h1's logged labels or probabilities on ``X``.
         **kwargs
             Passed to :func:`compatibility_report` (``min_group_size``,
-            ``ids``, ``n_bootstraps``, ...).
+            ``ids``, ``n_bootstraps``, ...). When the estimator's h1 (the last
+            version of a chain) says its classes with
+            :func:`bcsk.with_classes`, ``h1_classes`` defaults to them.
 
         Returns
         -------
@@ -655,6 +657,12 @@ class CompatibilityReport:
         h1_labels = _h1_labels(None, estimator, X, y, h1_pred, h1_proba)
         logged = None if h1_pred is None and h1_proba is None else h1_labels
         h2_labels = _h2_predict(estimator, X, logged)
+        if "h1_classes" not in kwargs and logged is None:
+            # An h1 that says its classes (bcsk.with_classes) leaves out the
+            # samples of the classes it does not know.
+            from bcsk._h1 import known_classes
+
+            kwargs["h1_classes"] = known_classes(getattr(estimator, "h1", None))
         return compatibility_report(
             y, h1_pred=h1_labels, h2_pred=h2_labels, groups=groups, **kwargs
         )
