@@ -372,7 +372,7 @@ def with_classes(h1, classes) -> WithClasses:
     labels of ``y``), 0 on the classes it does not know. It is always wrong on
     the samples of those classes, so the new-error objective leaves them out
     by itself (it defends only h1's right answers); the other dissonances
-    still pull h2 towards h1 there (see :doc:`lineage`).
+    still pull h2 towards h1 there (see :ref:`lineage`).
 
     Parameters
     ----------
@@ -445,7 +445,7 @@ def reference_version(h1):
     ``h1`` may be a chain of versions, oldest first (``h1=[v1, v2, v3]``); the
     reference is the last, so ``h1=[v1, v2, v3]`` is the same as ``h1=v3``
     (``reference="last"``, the only reference the lineage study supports:
-    :doc:`lineage`). Every version is checked to be a usable h1, and the
+    :ref:`lineage`). Every version is checked to be a usable h1, and the
     versions that say their classes must list the classes they share in the
     same order. Anything else is returned as it is.
     """

@@ -187,7 +187,7 @@ class BCCompatibleClassifier(ScikerasClassifier):
         estimator (in a ``Pipeline``, the output of the preceding steps). It is
         never trained, modified, copied or cloned. A list of versions, oldest
         first, is trained against its last; a model that knows fewer classes
-        than ``y`` says which with :func:`bcsk.with_classes` (:doc:`lineage`).
+        than ``y`` says which with :func:`bcsk.with_classes` (:ref:`lineage`).
     lambda_c : float, default=0.5
         Weight of the compatibility term, ``>= 0``. 0 is plain training.
     dissonance : str or Dissonance, default="new_error"
