@@ -17,6 +17,8 @@ import numpy as np
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
+from bcsk import _labels
+
 # Rows of h1's output may differ from 1 by float32 rounding, not by more.
 _SUM_TOLERANCE = 1e-3
 
@@ -37,6 +39,12 @@ def h1_kind(h1) -> str:
     ``predict`` method returning labels (a model served behind a client, a
     lookup of stored predictions).
     """
+    h1 = reference_version(h1)
+    if isinstance(h1, WithClasses):
+        # Called through bcsk only (its columns need y's classes): a Keras
+        # model inside is used as a callable, never handed to bc_fit.
+        kind = h1_kind(h1.model)
+        return "callable" if kind == "keras" else kind
     if h1 is None:
         raise ValueError(
             "h1 is required: pass the old model as h1=... (a Keras model that "
@@ -62,6 +70,9 @@ def h1_kind(h1) -> str:
 
 def has_probabilities(h1) -> bool:
     """Whether h1 gives class probabilities (needed for strict imitation)."""
+    h1 = reference_version(h1)
+    if isinstance(h1, WithClasses):
+        h1 = h1.model
     kind = h1_kind(h1)
     return kind in ("keras", "callable") or (
         kind == "sklearn" and hasattr(h1, "predict_proba")
@@ -219,6 +230,9 @@ def h1_outputs(
     -------
     H1Outputs
     """
+    h1 = reference_version(h1)
+    if isinstance(h1, WithClasses):
+        return _with_classes_outputs(h1, X, classes, need_probabilities, batch_size)
     kind = h1_kind(h1)
     classes = np.asarray(classes)
     if kind == "predictor":
@@ -312,6 +326,248 @@ def clone_sharing_h1(estimator):
     if request is not None:
         new._metadata_request = clone(request, safe=False)
     return new
+
+
+# -- a chain of versions, and classes a later version adds ------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class WithClasses:
+    """An old model whose output columns are the classes ``classes``, in order.
+
+    Made by :func:`with_classes`; read by :func:`h1_outputs` only.
+    """
+
+    model: object
+    classes: tuple
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """The classes the model knows, in the order of its output columns."""
+        return np.asarray(self.classes)
+
+    def predict(self, X) -> np.ndarray:
+        """The model's labels: the class of its most probable column."""
+        if h1_kind(self.model) in ("sklearn", "predictor"):
+            return np.asarray(self.model.predict(X))
+        outputs = _with_classes_outputs(
+            self, X, np.asarray(self.classes), need_probabilities=False, batch_size=4096
+        )
+        return outputs.labels
+
+    def __repr__(self) -> str:
+        return f"with_classes({type(self.model).__name__}, {list(self.classes)})"
+
+
+def with_classes(h1, classes) -> WithClasses:
+    """Say which classes an old model's outputs are, when it knows fewer than y.
+
+    A new version often knows a class the old did not. A Keras model or a
+    callable gives one probability column per class it knows; wrap it to say
+    which class each column is, then pass the wrapper wherever ``h1`` is
+    accepted (:class:`~bcsk.BCCompatibleClassifier`, the search, the gates,
+    the scorers), alone or as a version of a chain ``h1=[v1, v2, ...]``.
+
+    Its probabilities are placed in the columns of ``classes_`` (the sorted
+    labels of ``y``), 0 on the classes it does not know. It is always wrong on
+    the samples of those classes, so the new-error objective leaves them out
+    by itself (it defends only h1's right answers); the other dissonances
+    still pull h2 towards h1 there (see :ref:`lineage`).
+
+    Parameters
+    ----------
+    h1 : keras.Model, callable or object with predict
+        The old model. A fitted scikit-learn classifier already says its
+        classes (``classes_``) and needs no wrapper; if wrapped, ``classes``
+        must equal its ``classes_``.
+    classes : array-like
+        The class of each of h1's output columns, in order: distinct labels,
+        each one of ``y``'s.
+
+    Returns
+    -------
+    WithClasses
+        The wrapper; ``.model`` is ``h1``, ``.classes_`` the classes.
+
+    Examples
+    --------
+    v1 never saw class 1 of ``y = [0, 1, 2, ...]``; its two output columns
+    are classes 0 and 2, and its probabilities land in those columns:
+
+    >>> import numpy as np
+    >>> from bcsk import with_classes
+    >>> v1 = with_classes(lambda X: np.tile([0.8, 0.2], (len(X), 1)), classes=[0, 2])
+    >>> v1.classes_.tolist(), v1.predict(np.zeros((2, 4))).tolist()
+    ([0, 2], [0, 0])
+    """
+    if isinstance(h1, WithClasses) or _is_chain(h1):
+        raise TypeError(
+            "with_classes wraps one model; for a chain wrap each version: "
+            "h1=[with_classes(v1, c1), with_classes(v2, c2), v3]."
+        )
+    h1_kind(h1)
+    if classes is None or isinstance(classes, str) or np.ndim(classes) != 1:
+        raise ValueError(
+            "classes must be a 1-D sequence of class labels, one per output "
+            f"column of h1, in order; got {classes!r}."
+        )
+    values = [v.item() if isinstance(v, np.generic) else v for v in classes]
+    if not values or len(set(values)) != len(values):
+        raise ValueError(
+            f"classes must list each class h1 knows exactly once; got {values}."
+        )
+    if h1_kind(h1) == "sklearn" and hasattr(h1, "classes_"):
+        if list(np.asarray(h1.classes_).tolist()) != values:
+            raise ValueError(
+                f"h1 ({type(h1).__name__}) has classes_ "
+                f"{np.asarray(h1.classes_).tolist()} but classes={values}: a "
+                "scikit-learn h1 says its classes itself; pass it unwrapped."
+            )
+    return WithClasses(h1, tuple(values))
+
+
+def _is_chain(h1) -> bool:
+    return isinstance(h1, (list, tuple))
+
+
+def _version_classes(version):
+    """The classes a version says it knows, in its column order, or None."""
+    if isinstance(version, WithClasses):
+        return list(version.classes)
+    if h1_kind(version) == "sklearn" and hasattr(version, "classes_"):
+        return np.asarray(version.classes_).tolist()
+    return None
+
+
+def reference_version(h1):
+    """The version of ``h1`` that bcsk trains and scores against.
+
+    ``h1`` may be a chain of versions, oldest first (``h1=[v1, v2, v3]``); the
+    reference is the last, so ``h1=[v1, v2, v3]`` is the same as ``h1=v3``
+    (``reference="last"``, the only reference the lineage study supports:
+    :ref:`lineage`). Every version is checked to be a usable h1, and the
+    versions that say their classes must list the classes they share in the
+    same order. Anything else is returned as it is.
+    """
+    if not _is_chain(h1):
+        return h1
+    versions = list(h1)
+    if not versions:
+        raise ValueError(
+            "h1 is an empty list: pass the old model, or the chain of earlier "
+            "versions oldest first (h1=[v1, v2, ...])."
+        )
+    for k, version in enumerate(versions):
+        if _is_chain(version):
+            raise TypeError(
+                f"h1[{k}] is a list: a chain is one flat list of versions, "
+                "oldest first."
+            )
+        if version is None:
+            raise ValueError(
+                f"h1[{k}] is None: every version of the chain must be a model."
+            )
+        h1_kind(version)
+    listed = [(k, _version_classes(v)) for k, v in enumerate(versions)]
+    listed = [(k, c) for k, c in listed if c is not None]
+    for (a, first), (b, second) in zip(listed[:-1], listed[1:], strict=True):
+        shared = [c for c in first if c in second]
+        in_second = [c for c in second if c in shared]
+        if shared != in_second:
+            raise ValueError(
+                f"Versions h1[{a}] and h1[{b}] list the classes they share in "
+                f"different orders ({shared} and {in_second}). Each list gives "
+                "the class of each output column: one of them was written "
+                "wrong. Fix the classes given to with_classes."
+            )
+    return versions[-1]
+
+
+def known_classes(h1) -> list | None:
+    """The classes h1 (a chain's last version) says it knows via with_classes."""
+    if h1 is None:
+        return None
+    reference = reference_version(h1)
+    return list(reference.classes) if isinstance(reference, WithClasses) else None
+
+
+def _is_logged_chain(value, ndim: int | None = None) -> bool:
+    """Whether logged outputs are a chain: a list of one array per version.
+
+    A list (or tuple) of at least one NumPy array (or pandas object), all of
+    one shape with at least one dimension, fewer of them than each has rows
+    (a list of h1_proba's rows has as many entries as there are samples).
+    """
+    if not _is_chain(value) or not value:
+        return False
+    if not all(hasattr(v, "shape") and hasattr(v, "ndim") for v in value):
+        return False
+    shapes = {tuple(v.shape) for v in value}
+    if len(shapes) != 1:
+        return False
+    (shape,) = shapes
+    if len(shape) == 0 or (ndim is not None and len(shape) != ndim):
+        return False
+    return len(value) < shape[0] or len(value) == 1
+
+
+def reference_logged(logged, ndim: int):
+    """The reference version's logged outputs (the last of a chain)."""
+    if _is_logged_chain(logged, ndim):
+        return logged[-1]
+    return logged
+
+
+def _single_label_only(h1, target: str):
+    if isinstance(h1, WithClasses):
+        raise ValueError(
+            f"with_classes is for one label per sample; {target} names its "
+            "outputs by column. Pass the model unwrapped."
+        )
+    return h1
+
+
+def _with_classes_outputs(h1, X, classes, need_probabilities, batch_size):
+    """A wrapped h1's outputs, its columns placed among ``classes``."""
+    classes = np.asarray(classes)
+    known = _labels.check_known_classes(h1.classes, classes.tolist(), "with_classes")
+    model, kind = h1.model, h1_kind(h1.model)
+    if kind == "sklearn":
+        return h1_outputs(
+            model,
+            X,
+            classes,
+            need_probabilities=need_probabilities,
+            batch_size=batch_size,
+        )
+    if kind == "predictor":
+        return h1_outputs(
+            model,
+            X,
+            classes,
+            need_probabilities=need_probabilities,
+            batch_size=batch_size,
+        )
+    if kind == "keras":
+        _check_trained(model, kind)
+        _check_input_width(model, X, kind)
+        output = _keras_probabilities(model, X, batch_size)
+    else:
+        output = model(X)
+    if isinstance(output, (list, tuple)) and len(output) == 1:
+        output = output[0]
+    known = np.asarray(known, dtype=classes.dtype)
+    try:
+        proba = _check_probabilities(output, len(known), known)
+    except ValueError as error:
+        raise ValueError(
+            f"{error} (h1 was wrapped with with_classes({list(known.tolist())}): "
+            "one column per class listed there, in that order)"
+        ) from None
+    aligned = np.zeros((proba.shape[0], len(classes)))
+    position = {label: j for j, label in enumerate(classes.tolist())}
+    aligned[:, [position[label] for label in known.tolist()]] = proba
+    return H1Outputs(known[np.argmax(proba, axis=1)], aligned)
 
 
 # -- h1 as logged outputs ----------------------------------------------------------
@@ -454,6 +710,7 @@ def logged_outputs(
     -------
     H1Outputs
     """
+    h1_proba, h1_pred = reference_logged(h1_proba, 2), reference_logged(h1_pred, 1)
     check_not_both(None, h1_proba, h1_pred, "logged_outputs")
     classes = np.asarray(classes)
     if h1_proba is not None:
@@ -477,6 +734,7 @@ def logged_labels(h1_proba=None, h1_pred=None, *, classes, n_samples: int):
     that h1 predicted, which then counts as an error of h1, as with a live h1.
     ``h1_proba`` is checked as in :func:`logged_outputs`.
     """
+    h1_proba, h1_pred = reference_logged(h1_proba, 2), reference_logged(h1_pred, 1)
     check_not_both(None, h1_proba, h1_pred, "The scorer")
     if h1_proba is not None:
         classes = np.asarray(classes)
@@ -486,9 +744,15 @@ def logged_labels(h1_proba=None, h1_pred=None, *, classes, n_samples: int):
 
 
 def take_rows(array, rows):
-    """``array[rows]`` (``None`` stays ``None``; ``rows=None`` keeps all)."""
+    """``array[rows]`` (``None`` stays ``None``; ``rows=None`` keeps all).
+
+    A chain of logged outputs (one array per version) keeps those rows of
+    every version.
+    """
     if array is None or rows is None:
         return array
+    if _is_logged_chain(array):
+        return [np.asarray(version)[rows] for version in array]
     return np.asarray(array)[rows]
 
 
@@ -585,6 +849,7 @@ def multilabel_outputs(
     probability is above 0.5), ``probabilities`` h1's probability of each
     label, or ``None`` when h1 only predicts.
     """
+    h1 = _single_label_only(reference_version(h1), "a multilabel y")
     kind = h1_kind(h1)
     n_samples = X.shape[0] if hasattr(X, "shape") else len(X)
     no_proba = (
@@ -616,6 +881,7 @@ def logged_multilabel_outputs(
     *, h1_proba=None, h1_pred=None, n_labels: int, n_samples: int, need_probabilities
 ) -> H1Outputs:
     """Check h1's logged outputs for a multilabel target, as :func:`logged_outputs`."""
+    h1_proba, h1_pred = reference_logged(h1_proba, 2), reference_logged(h1_pred, 2)
     check_not_both(None, h1_proba, h1_pred, "logged_outputs")
     if h1_proba is not None:
         proba = _check_label_probabilities(h1_proba, n_samples, n_labels, "h1_proba")
@@ -705,6 +971,7 @@ def multioutput_outputs(
     -------
     list of H1Outputs
     """
+    h1 = _single_label_only(reference_version(h1), "a multi-output y")
     kind = h1_kind(h1)
     classes = [np.asarray(c) for c in classes]
     n_samples = X.shape[0] if hasattr(X, "shape") else len(X)

@@ -337,3 +337,51 @@ def user_stacklevel() -> int:
     while frame is not None and frame.f_globals.get("__name__", "").startswith("bcsk."):
         frame, level = frame.f_back, level + 1
     return level
+
+
+# -- classes an old model knows: a later version may add classes ------------------
+
+
+def check_known_classes(known: Any, classes: Sequence[Any], source: str) -> list[Any]:
+    """The classes an old model knows, checked to be distinct classes of ``y``.
+
+    Parameters
+    ----------
+    known : array-like
+        The old model's classes, in the order of its output columns.
+    classes : sequence
+        Every class of ``y``.
+    source : str
+        How the caller names ``known`` in its errors (``"h1_classes"``).
+
+    Returns
+    -------
+    list
+        ``known`` as Python scalars, in its order.
+    """
+    if known is None or isinstance(known, str):
+        raise ValueError(
+            f"{source} must be a sequence of class labels (the class of each of "
+            f"h1's output columns, in order); got {known!r}."
+        )
+    values = [to_python(v) for v in as_label_array(known).ravel().tolist()]
+    if not values:
+        raise ValueError(f"{source} is empty: h1 must know at least one class.")
+    if len(set(values)) != len(values):
+        repeated = [v for v, k in Counter(values).items() if k > 1]
+        raise ValueError(f"{source} lists classes {repeated} more than once.")
+    listed = list(classes)
+    outside = [v for v in values if v not in listed]
+    if outside:
+        raise ValueError(
+            f"{source} names classes {outside[:5]} that are not among the classes "
+            f"of y {listed}: h1 and y must use the same labels, and an old model "
+            "may know fewer classes than y, not others."
+        )
+    return values
+
+
+def known_rows(y: np.ndarray, known: Sequence[Any]) -> np.ndarray:
+    """Mask of the rows of ``y`` whose true class is one of ``known``."""
+    known = set(known)
+    return np.fromiter((to_python(v) in known for v in y.tolist()), bool, len(y))

@@ -185,7 +185,9 @@ class BCCompatibleClassifier(ScikerasClassifier):
         scikit-learn classifier is mapped through its own ``classes_``, so it may
         know only some of the classes. h1 receives the same ``X`` as this
         estimator (in a ``Pipeline``, the output of the preceding steps). It is
-        never trained, modified, copied or cloned.
+        never trained, modified, copied or cloned. A list of versions, oldest
+        first, is trained against its last; a model that knows fewer classes
+        than ``y`` says which with :func:`bcsk.with_classes` (:ref:`lineage`).
     lambda_c : float, default=0.5
         Weight of the compatibility term, ``>= 0``. 0 is plain training.
     dissonance : str or Dissonance, default="new_error"
@@ -324,7 +326,8 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
     # bcsk's own parameters, checked in fit with scikit-learn's messages; the
     # rest are scikeras'. Checks that involve two parameters stay in code.
     _parameter_constraints: dict = {
-        "h1": [HasMethods(["predict"]), callable, None],
+        # A list: a chain of versions, oldest first (bcsk._h1.reference_version).
+        "h1": [HasMethods(["predict"]), callable, list, tuple, None],
         "lambda_c": [Interval(numbers.Real, 0, None, closed="left")],
         "dissonance": [StrOptions(set(DISSONANCES)), Dissonance],
         "method": [StrOptions(set(METHODS))],

@@ -27,6 +27,7 @@ LAYERS = {
     "bcsk.metrics._report": 1,
     "bcsk.metrics._slices": 1,
     "bcsk.metrics._formats": 1,
+    "bcsk.metrics._lineage": 1,
     "bcsk._h1": 1,
     "bcsk.gate._predictions": 1,
     "bcsk.objective": 2,

@@ -14,8 +14,10 @@ from bcsk.metrics._flips import (
     positive_flip_rate,
     relative_negative_flip_rate,
 )
+from bcsk.metrics._lineage import LineageReport, lineage_report
 from bcsk.metrics._plot.compatibility import CompatibilityDisplay
 from bcsk.metrics._plot.flip_cost import FlipCostDisplay
+from bcsk.metrics._plot.lineage import LineageDisplay
 from bcsk.metrics._plot.tradeoff import CompatibilityTradeoffDisplay
 from bcsk.metrics._report import CompatibilityReport, compatibility_report
 from bcsk.metrics._scorer import (
@@ -40,11 +42,14 @@ __all__ = [
     "CompatibilityScorer",
     "CompatibilityTradeoffDisplay",
     "FlipCostDisplay",
+    "LineageDisplay",
+    "LineageReport",
     "MultimetricCompatibilityScorer",
     "bec_scorer",
     "btc_scorer",
     "compatibility_report",
     "compatibility_scoring",
+    "lineage_report",
     "make_bec_scorer",
     "make_btc_scorer",
     "make_worst_group_nfr_scorer",

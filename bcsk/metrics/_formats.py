@@ -192,6 +192,11 @@ def text(report) -> str:
         ]
     else:
         lines = [f"{title}, {n} samples"]
+    if getattr(report, "n_left_out", 0):
+        lines.append(
+            f"{report.n_left_out} more samples left out: their true class is "
+            "one h1 does not know (h1_classes), so h1 could not get them right"
+        )
     lines += [
         "",
         f"{'':<{name_width}}  {unit:>{count_width}}  {'share':>6}",

@@ -156,6 +156,8 @@ class CompatibilityReport:
     # Per-class and per-group tables, flips, examples and intervals: set by
     # compatibility_report for one label per sample, never by the constructor.
     _details: ClassVar[_Details | None] = None
+    # Samples whose true class h1 does not know (h1_classes=): left out.
+    n_left_out: ClassVar[int] = 0
 
     def __post_init__(self, average: str | None) -> None:
         # An InitVar, not a field, so that to_dict of a one-output report stays
@@ -543,6 +545,7 @@ class CompatibilityReport:
         title: str = "Backward compatibility report",
         thresholds: Mapping[str, float] | None = None,
         plots: bool = True,
+        lineage: Any = None,
     ) -> str:
         """Write the report as one self-contained HTML page.
 
@@ -560,6 +563,10 @@ class CompatibilityReport:
             Keyword arguments of :meth:`check`; the page shows each verdict.
         plots : bool, default=True
             Draw the plots (when matplotlib is installed).
+        lineage : LineageReport, optional
+            The chain of versions whose last two this report compares
+            (:func:`bcsk.metrics.lineage_report`); the page adds a section on
+            the versions.
 
         Returns
         -------
@@ -581,7 +588,9 @@ class CompatibilityReport:
         """
         from bcsk.report._page import render_page
 
-        text = render_page(self, title=title, thresholds=thresholds, plots=plots)
+        text = render_page(
+            self, title=title, thresholds=thresholds, plots=plots, lineage=lineage
+        )
         with open(path, "w", encoding="utf-8") as file:
             file.write(text)
         return text
@@ -620,7 +629,9 @@ class CompatibilityReport:
             h1's logged labels or probabilities on ``X``.
         **kwargs
             Passed to :func:`compatibility_report` (``min_group_size``,
-            ``ids``, ``n_bootstraps``, ...).
+            ``ids``, ``n_bootstraps``, ...). When the estimator's h1 (the last
+            version of a chain) says its classes with
+            :func:`bcsk.with_classes`, ``h1_classes`` defaults to them.
 
         Returns
         -------
@@ -646,6 +657,12 @@ class CompatibilityReport:
         h1_labels = _h1_labels(None, estimator, X, y, h1_pred, h1_proba)
         logged = None if h1_pred is None and h1_proba is None else h1_labels
         h2_labels = _h2_predict(estimator, X, logged)
+        if "h1_classes" not in kwargs and logged is None:
+            # An h1 that says its classes (bcsk.with_classes) leaves out the
+            # samples of the classes it does not know.
+            from bcsk._h1 import known_classes
+
+            kwargs["h1_classes"] = known_classes(getattr(estimator, "h1", None))
         return compatibility_report(
             y, h1_pred=h1_labels, h2_pred=h2_labels, groups=groups, **kwargs
         )
@@ -707,6 +724,7 @@ def compatibility_report(
     n_bootstraps: int = 0,
     confidence_level: float = 0.95,
     random_state: int | None = 0,
+    h1_classes: Iterable[Any] | None = None,
 ) -> CompatibilityReport:
     """Summarise how replacing an old model h1 by a new model h2 changes answers.
 
@@ -765,6 +783,13 @@ def compatibility_report(
         Level of the intervals, in (0, 1).
     random_state : int or None, default=0
         Seed of the resamples: the same seed gives the same intervals.
+
+    h1_classes : array-like, optional
+        The classes h1 knows, when a later version added classes (one label
+        per sample only). Only the samples whose true class h1 knows are
+        compared: h1 could not have got the others right, so they are left
+        out of every count and rate, and the report's ``n_left_out`` says how
+        many (its text says why).
 
     Returns
     -------
@@ -904,6 +929,28 @@ def compatibility_report(
             f"{confidence_level!r}. For 95 % intervals, pass 0.95."
         )
     y, h1, h2 = _check(y_true, h1_pred, h2_pred, "compatibility_report", multi=True)
+    n_left_out = 0
+    if h1_classes is not None:
+        if y.ndim == 2:
+            raise ValueError(
+                "h1_classes needs one label per sample; y_true has "
+                f"{y.shape[1]} outputs."
+            )
+        known = _labels.check_known_classes(
+            h1_classes, _labels.unique_labels(y), "h1_classes"
+        )
+        rows = _labels.known_rows(y, known)
+        if not rows.any():
+            raise ValueError(
+                f"No sample's true class is one h1 knows ({known}): there is "
+                "nothing to compare."
+            )
+        n_left_out = int(rows.size - rows.sum())
+        if ids is None:
+            ids = np.arange(rows.size)
+        y, h1, h2 = y[rows], h1[rows], h2[rows]
+        groups = None if groups is None else np.asarray(groups)[rows]
+        ids = np.asarray(ids)[rows]
     if y.ndim == 2 and (groups is not None or ids is not None or n_bootstraps):
         raise ValueError(
             "groups, ids and n_bootstraps need one label per sample; y_true has "
@@ -1002,4 +1049,6 @@ def compatibility_report(
             random_state,
         ),
     )
+    if n_left_out:
+        object.__setattr__(report, "n_left_out", n_left_out)
     return report

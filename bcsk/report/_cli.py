@@ -86,7 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("table", help="CSV/TSV (optionally .gz) or Parquet file")
     parser.add_argument("--y", required=True, metavar="COL", help="true labels")
-    parser.add_argument("--h1", required=True, metavar="COL", help="old model's labels")
+    parser.add_argument(
+        "--h1",
+        required=True,
+        nargs="+",
+        metavar="COL",
+        help="old model's labels; several columns: the earlier versions, oldest "
+        "first (h2 is compared with the last; the chain gets its own section)",
+    )
     parser.add_argument("--h2", required=True, metavar="COL", help="new model's labels")
     parser.add_argument("--groups", metavar="COL", help="group of each row")
     parser.add_argument("--id", metavar="COL", help="row ids shown for new errors")
@@ -153,6 +160,19 @@ def _summary(report, table: str) -> list[str]:
     return lines
 
 
+def _write_json(report, lineage, path, thresholds) -> None:
+    """The report's record; with several --h1 columns, the chain under "lineage"."""
+    if lineage is None:
+        report.to_json(path, thresholds=thresholds)
+        return
+    import json
+
+    record = json.loads(report.to_json(thresholds=thresholds))
+    record["lineage"] = lineage.to_dict()
+    with open(path, "w", encoding="utf-8") as file:
+        file.write(json.dumps(record, indent=2, allow_nan=False) + "\n")
+
+
 def _run(args: argparse.Namespace) -> int:
     thresholds = {
         name: getattr(args, name)
@@ -164,16 +184,34 @@ def _run(args: argparse.Namespace) -> int:
             "--max-group-new-error-rate needs --groups COL, the column naming "
             "each row's group"
         )
-    names = [args.y, args.h1, args.h2]
+    names = [args.y, *args.h1, args.h2]
+    if len(set(names)) != len(names):
+        raise InputError(
+            f"the columns of --y, --h1 and --h2 must differ; got {names}: name "
+            "each version's column once"
+        )
     extra = [name for name in (args.groups, args.id) if name is not None]
-    columns = read_columns(args.table, names + extra, label_columns=3)
-    y, h1, h2 = columns[:3]
-    rest = iter(columns[3:])
+    n_labels = len(names)
+    columns = read_columns(args.table, names + extra, label_columns=n_labels)
+    y, versions, h2 = columns[0], columns[1 : n_labels - 1], columns[n_labels - 1]
+    h1 = versions[-1]
+    rest = iter(columns[n_labels:])
     groups = next(rest) if args.groups is not None else None
     ids = next(rest) if args.id is not None else None
 
-    from bcsk.metrics import compatibility_report
+    from bcsk.metrics import compatibility_report, lineage_report
 
+    lineage = None
+    if len(versions) > 1:
+        try:
+            lineage = lineage_report(
+                y,
+                [*versions, h2],
+                names=[*args.h1, args.h2],
+                labels=sorted({*y.tolist(), *h2.tolist()}.union(*map(set, versions))),
+            )
+        except ValueError as error:
+            raise InputError(str(error)) from None
     report = compatibility_report(
         y,
         h1_pred=h1,
@@ -188,11 +226,15 @@ def _run(args: argparse.Namespace) -> int:
     results = report._threshold_results(**thresholds)
     failed = [r for r in results if not r.passed]
     for output, write in (
-        (args.json, lambda path: report.to_json(path, thresholds=thresholds)),
+        (args.json, lambda path: _write_json(report, lineage, path, thresholds)),
         (
             args.html,
             lambda path: report.to_html(
-                path, title=args.title, thresholds=thresholds, plots=not args.no_plots
+                path,
+                title=args.title,
+                thresholds=thresholds,
+                plots=not args.no_plots,
+                lineage=lineage,
             ),
         ),
     ):
@@ -207,6 +249,10 @@ def _run(args: argparse.Namespace) -> int:
             ) from None
 
     lines = _summary(report, args.table)
+    if lineage is not None:
+        lines[0] = f"{args.table}: {report.n_samples} rows; {args.h1[-1]} -> {args.h2}"
+        lines.append(f"  versions {' -> '.join(lineage.names)}")
+        lines.extend("  " + line for line in str(lineage).splitlines())
     for result in results:
         where = "" if result.group is None else f" on group {result.group!r}"
         relation = {"max": "<=", "min": ">="}[result.threshold[:3]]

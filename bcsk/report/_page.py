@@ -59,12 +59,27 @@ def _data_uri(figure) -> str:
     return f"data:image/png;base64,{encoded}"
 
 
-def _plots(report, thresholds: Mapping[str, float]) -> list[dict[str, str]]:
+def _plots(
+    report, thresholds: Mapping[str, float], lineage=None
+) -> list[dict[str, str]]:
     """The page's plots as ``{"title", "uri", "alt"}``; raises ImportError."""
     from matplotlib.figure import Figure  # no pyplot: no global state
     from matplotlib.ticker import MaxNLocator
 
     plots = []
+    if lineage is not None:
+        from bcsk.metrics import LineageDisplay
+
+        figure = Figure(figsize=(7.0, 4.2), layout="constrained")
+        LineageDisplay(lineage).plot(ax=figure.add_subplot())
+        plots.append(
+            {
+                "title": "Versions: new errors, ever-right regressions, accuracy",
+                "uri": _data_uri(figure),
+                "alt": "Bar chart of each version's new errors and ever-right "
+                "regressions, with its accuracy",
+            }
+        )
     intervals = report.intervals or {}
     names = [label for _, label, _ in _HEADLINE]
     values = [float(getattr(report, key)) for key, _, _ in _HEADLINE]
@@ -169,6 +184,7 @@ def render_page(
     title: str = "Backward compatibility report",
     thresholds: Mapping[str, float] | None = None,
     plots: bool = True,
+    lineage=None,
 ) -> str:
     """Render a compatibility report as one self-contained HTML page.
 
@@ -183,6 +199,10 @@ def render_page(
         the page shows the verdict of each.
     plots : bool, default=True
         Draw the plots (when matplotlib is installed).
+    lineage : LineageReport, optional
+        The chain of versions whose last two ``report`` compares (from
+        :func:`bcsk.metrics.lineage_report`): the page adds a section and a
+        plot of each version's new errors and ever-right regressions.
 
     Returns
     -------
@@ -233,7 +253,7 @@ def render_page(
     plot_note = None
     if plots:
         try:
-            plot_list = _plots(report, thresholds)
+            plot_list = _plots(report, thresholds, lineage)
         except ImportError:
             plot_note = _NO_MATPLOTLIB
     else:
@@ -253,6 +273,7 @@ def render_page(
     return template.render(
         title=title,
         report=report,
+        lineage=lineage,
         n=n,
         headline=headline,
         confidence_label=None

@@ -375,3 +375,40 @@ def test_console_script_runs_the_report_command(table, monkeypatch, capsys):
         entry()
     assert exit_info.value.code == 0
     assert "8 rows" in capsys.readouterr().out
+
+
+def test_several_h1_columns_report_the_chain(tmp_path, capsys):
+    # v1 -> v2 -> v3 of tests/metrics/test_lineage.py: 1 new error per step,
+    # 1 ever-right regression each; h2 (v3) is compared with v2.
+    rows = [("y", "v1", "v2", "v3")] + list(
+        zip(
+            [0, 1, 1, 0, 2, 2],
+            [0, 1, 1, 0, 2, 0],
+            [0, 1, 0, 0, 2, 0],
+            [0, 0, 1, 0, 2, 0],
+            strict=True,
+        )
+    )
+    table = write_csv(tmp_path / "chain.csv", rows)
+    page, record = tmp_path / "chain.html", tmp_path / "chain.json"
+    code, out, err = run(
+        capsys,
+        table,
+        *["--y", "y", "--h1", "v1", "v2", "--h2", "v3", "--bootstrap", "0"],
+        *["--html", page, "--json", record],
+    )
+    assert code == 0, err
+    assert "6 rows; v2 -> v3" in out and "versions v1 -> v2 -> v3" in out
+    assert "v3's 1 ever-right regressions" in out and "v2: 1" in out
+    lineage = json.loads(record.read_text())["lineage"]
+    assert lineage["new_errors"] == [1, 1]
+    assert lineage["ever_right_regressions"] == [1, 1]
+    html = page.read_text()
+    assert "<h2>Versions</h2>" in html and 'id="lineage"' in html
+    # One column for two versions, and labels outside y's: exit 2, one line.
+    code, _, err = run(capsys, table, "--y", "y", "--h1", "v1", "v1", "--h2", "v3")
+    assert code == 2 and "must differ" in err and err.count("\n") == 1
+    rows[1] = (0, 7, 0, 0)
+    table = write_csv(tmp_path / "bad.csv", rows)
+    code, _, err = run(capsys, table, "--y", "y", "--h1", "v1", "v2", "--h2", "v3")
+    assert code == 0  # a label y lacks is still a class of the table's columns
