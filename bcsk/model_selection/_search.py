@@ -207,9 +207,10 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
     """The best compatible update in one call: a search trained as one model.
 
     Searches the dissonance, ``lambda_c``, the update gate's ``flip_cost``
-    and (optionally) the ensemble size together, by cross-validation, for the
-    price of one fit per fold. In the manner of scikit-learn's
-    ``LogisticRegressionCV``: on each fold, every candidate trains at once in
+    and (optionally) the ensemble size together, on a held-out split (the
+    default) or by cross-validation, for the price of one fit per fold. In
+    the manner of scikit-learn's ``LogisticRegressionCV``: on each fold (the
+    held-out split is one), every candidate trains at once in
     one Keras model that holds a copy of the user's network per candidate
     (and per ensemble member), each built by ``model`` and starting from the
     weights a separate seeded fit would start from; the copies' objectives are
@@ -222,8 +223,11 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
     The gate (:class:`~bcsk.CompatibleUpdateClassifier`) needs no training,
     so every flip cost is scored on the held-out predictions of the same fold
     models: one row of ``cv_results_`` per (candidate, flip cost) pair, at no
-    extra fit. The chosen row is refitted on all the data, and served behind
-    the gate when its cost is above 1.
+    extra fit. The chosen networks are served as trained on the kept rows
+    (held-out split) or refitted on all the data (cross-validation), behind
+    the gate when the chosen cost is above 1. Left at their defaults, the
+    grid, the gate's costs, the validation and the rule are those the study
+    supports (docs/search.rst, "The defaults"); ``budget`` caps the cost.
 
     Parameters
     ----------
@@ -241,15 +245,17 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
         of distinct finite numbers ``>= 0`` is used for every dissonance. With
         several dissonances, ``lambda_c = 0`` is one candidate, listed under
         the first.
-    cv : int, cross-validation generator, iterable or "holdout", default=3
-        As for ``GridSearchCV`` (stratified folds for an int): every candidate
-        is trained on each fold and the chosen one refitted on all the rows.
+    cv : "holdout", int, cross-validation generator or iterable, default="holdout"
         ``"holdout"``: 10 % of the rows (stratified, drawn with
         ``random_state``) are held out once, every candidate is trained on the
         other 90 %, and the chosen networks are served as trained, with no
-        refit: the networks served are the ones the scores describe (a refit
-        on more rows makes h2 stronger than the fold models it was chosen on,
-        and the gate's flip cost chosen on them too high; see the study).
+        refit: the networks served are the ones the scores describe. Anything
+        else is as for ``GridSearchCV`` (stratified folds for an int): every
+        candidate is trained on each fold and the chosen one refitted on all
+        the rows. On the study's 50,000-row update a refit made h2 stronger
+        than the fold networks it was chosen on, so the gate's flip cost
+        chosen on them was too high (docs/study.rst, "At realistic size");
+        with a few thousand rows, folds average more held-out rows.
     scoring : str, callable, list, tuple or dict, default=None
         As for ``GridSearchCV``. ``None``: :func:`~bcsk.compatibility_scoring`
         (accuracy, BTC, BEC and the flip metrics, which the refit rules of
@@ -377,7 +383,7 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
         *,
         h1=None,
         lambda_cs: str | Sequence[float] = "auto",
-        cv=3,
+        cv="holdout",
         scoring=None,
         refit: bool | str | Callable = "auto",
         dissonance="auto",

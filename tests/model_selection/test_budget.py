@@ -35,7 +35,7 @@ def test_the_defaults_are_the_recommended_search(data, h1):
         "auto",
         "auto",
         "auto",
-        3,
+        "holdout",
     )
     search.fit(X, y)
     # One candidate, the first of BUDGET_ORDER, with every recommended cost,
