@@ -332,3 +332,65 @@ def test_multiclass_multioutput_y(data):
     )
     assert clf.history_["loss"][0] == pytest.approx(expected, rel=1e-4)
     assert clf.predict(X).shape == Y.shape
+
+
+class _TracedCount:
+    """Counts the calls of a training model's ``compute_loss``.
+
+    Inside a compiled step (``jit_compile=True``) it runs once per trace, that
+    is per batch shape, however many steps the fit takes; a step that ran the
+    objective in Python would call it once per batch.
+    """
+
+    def __init__(self, model):
+        self.calls = 0
+        compute_loss = model.compute_loss
+
+        def counted(*args, **kwargs):
+            self.calls += 1
+            return compute_loss(*args, **kwargs)
+
+        object.__setattr__(model, "compute_loss", counted)
+
+
+@pytest.mark.skipif(
+    BACKEND == "torch",
+    reason="jit_compile=True means torch.compile (Dynamo) on PyTorch, not XLA; "
+    "Keras runs PyTorch steps eagerly by default",
+)
+@pytest.mark.parametrize("paths", [1, 2], ids=["one copy", "path model"])
+@pytest.mark.parametrize("dissonance", DISSONANCES, ids=str)
+def test_objective_compiles_under_xla(data, sk_h1, dissonance, paths):
+    """With ``jit_compile=True`` the objective is part of one XLA program.
+
+    Guards against per-step Python work in the objective (a branch on a
+    tensor's value, a host round trip, an op XLA cannot compile): on JAX it
+    would raise while tracing, on TensorFlow XLA would refuse the step. The
+    objective is traced once per batch shape, not run once per batch.
+    """
+    from bcsk._keras._models import ReferenceInputModel, ReferenceInputPathModel
+
+    X, y = data
+    keras.utils.set_random_seed(0)
+    meta = {"n_features_in_": X.shape[1], "n_classes_": 10}
+    proba = sk_h1.predict_proba(X).astype("float32")
+    correct = (proba.argmax(1) == y).astype("float32")
+    loss = "sparse_categorical_crossentropy"
+    if paths == 1:
+        model = ReferenceInputModel(linear(meta), 0.5, dissonance)
+        model.compile(loss=loss, optimizer="adam", jit_compile=True)
+    else:
+        model = ReferenceInputPathModel(
+            [linear(meta), linear(meta)], [(0.5, dissonance), (0.0, dissonance)], loss
+        )
+        model.compile(loss=None, optimizer="adam", jit_compile=True)
+    traces = _TracedCount(model)
+    # 600 rows in batches of 64: 9 full batches and one of 24, per epoch.
+    history = model.fit(
+        (X, proba, correct), y, epochs=3, batch_size=64, shuffle=False, verbose=0
+    )
+    assert model.jit_compile is True  # Keras did not fall back to a plain step
+    assert np.all(np.isfinite(history.history["loss"]))
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    # Two batch shapes: a trace each (TensorFlow may trace the first twice).
+    assert traces.calls <= 4, f"compute_loss ran {traces.calls} times in 30 steps"

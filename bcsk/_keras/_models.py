@@ -19,9 +19,23 @@ from keras import ops
 
 from bcsk._keras._state import build_training_state
 from bcsk.objective import _outputs
-from bcsk.objective._dissonances import CompatibilityTerm, Dissonance, get_dissonance
+from bcsk.objective._dissonances import (
+    CompatibilityTerm,
+    Dissonance,
+    get_dissonance,
+    reweights_task_loss,
+    task_loss_weights,
+)
 
 __all__ = ["BCObjectiveMixin", "ReferenceInputModel", "ReferenceInputPathModel"]
+
+
+def _per_sample(sample_weight) -> bool:
+    """Whether sample weights are one per sample (or absent): foldable."""
+    if sample_weight is None:
+        return True
+    shape = tuple(sample_weight.shape)
+    return len(shape) == 1 or (len(shape) == 2 and shape[-1] == 1)
 
 
 class BCObjectiveMixin:
@@ -124,12 +138,19 @@ class BCObjectiveMixin:
                 f"{type(self).__name__} supports single-output classifiers; this "
                 "model returns several outputs."
             )
-        total = super().compute_loss(x, y, y_pred, sample_weight, training=training)
         if self._lambda_c == 0:
-            return total
+            return super().compute_loss(x, y, y_pred, sample_weight, training=training)
         if several:
+            total = super().compute_loss(x, y, y_pred, sample_weight, training=training)
             return total + self._several_outputs_term(x, y, y_pred, sample_weight)
         h1_output, correct = self._h1_reference(x, y_pred)
+        if self._folds_term(correct, sample_weight):
+            # New error: the task loss once, under weights s_i (1 + lambda_c c_i).
+            weights = task_loss_weights(
+                self._dissonance, self._lambda_c, correct, sample_weight
+            )
+            return super().compute_loss(x, y, y_pred, weights, training=training)
+        total = super().compute_loss(x, y, y_pred, sample_weight, training=training)
         h1_output = ops.stop_gradient(ops.cast(h1_output, y_pred.dtype))
         _outputs.check_same_width(h1_output, y_pred)
         if correct is None:
@@ -144,6 +165,26 @@ class BCObjectiveMixin:
         )
         return total + self._lambda_c * term(
             (y, h1_output, correct), y_pred, sample_weight=sample_weight
+        )
+
+    def _folds_term(self, correct, sample_weight) -> bool:
+        """Whether the term folds into the compiled loss's sample weights.
+
+        It does for a dissonance whose ``d_i`` is the task loss
+        (:func:`~bcsk.objective._dissonances.reweights_task_loss`) when
+        ``c_i`` is known without h1, one label per sample, and the compiled
+        loss averages over the samples with weight 1 (no ``loss_weights``:
+        they would scale the term too). Only models that record their
+        ``loss_weights`` at ``compile`` (:class:`ReferenceInputModel`) fold.
+        """
+        return (
+            correct is not None
+            and reweights_task_loss(self._dissonance)
+            and not getattr(self, "_multilabel", False)
+            and "_loss_weights" in vars(self)
+            and self._loss_weights is None
+            and _outputs.averages_over_samples(getattr(self, "loss", None))
+            and _per_sample(sample_weight)
         )
 
     def _compatibility_config(self) -> dict:
@@ -316,6 +357,20 @@ class ReferenceInputPathModel(keras.Model):
         ):
             outputs = prediction if several else [prediction]
             for k, output in enumerate(outputs):
+                if (
+                    lambda_c
+                    and reweights_task_loss(dissonance)
+                    and not self._multilabel
+                    and _per_sample(sample_weight)
+                ):
+                    # New error: the task loss once, reweighted (exact).
+                    folded = task_loss_weights(
+                        dissonance, lambda_c, corrects[k], sample_weight
+                    )
+                    total = total + weights[k] * task_terms[k](
+                        ys[k], output, sample_weight=folded
+                    )
+                    continue
                 value = task_terms[k](ys[k], output, sample_weight=sample_weight)
                 if lambda_c:
                     key = (id(dissonance), k)

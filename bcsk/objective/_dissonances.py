@@ -299,10 +299,16 @@ class FocalDistillation(Dissonance):
 
     def values(self, y, h1_output, y_pred, task):
         """``T^2 KL(softmax(z1/T) || softmax(z2/T))`` or ``0.5 ||z2 - z1||^2``."""
-        z1 = _outputs.centred_log_probabilities(h1_output)
-        z2 = _outputs.centred_log_probabilities(y_pred, task.from_logits)
         if self.divergence == "logits":
+            z1 = _outputs.centred_log_probabilities(h1_output)
+            z2 = _outputs.centred_log_probabilities(y_pred, task.from_logits)
             return 0.5 * ops.sum(ops.square(z2 - z1), axis=-1)
+        # log_softmax does not change when a row is shifted by a constant, so
+        # the KL divergence needs the log-probabilities uncentred: two
+        # reductions fewer in every step (a smaller XLA program on JAX, fewer
+        # ops per step on PyTorch), the same values.
+        z1 = _outputs.log_probabilities(h1_output)
+        z2 = _outputs.log_probabilities(y_pred, task.from_logits)
         t = float(self.temperature)
         log_q1 = ops.log_softmax(z1 / t, axis=-1)
         log_q2 = ops.log_softmax(z2 / t, axis=-1)
@@ -468,6 +474,50 @@ def per_label(dissonance: Dissonance, task, y, h1_output, y_pred, correct=None):
         dissonance, task, cells(y), cells(h1_output), cells(y_pred), correct
     )
     return ops.mean(ops.reshape(values, (-1, n_labels)), axis=-1)
+
+
+def reweights_task_loss(dissonance: Dissonance) -> bool:
+    """Whether ``d_i`` is the task loss itself (bcsk's :class:`NewError`).
+
+    Then ``mean_i[s_i l_i] + lambda_c mean_i[s_i w_i d_i]`` is
+    ``mean_i[s_i (1 + lambda_c w_i) l_i]``: the whole objective is the task
+    loss under other sample weights (:func:`task_loss_weights`), and a training
+    step computes the task loss once instead of twice. A subclass that
+    redefines ``values`` is not folded.
+    """
+    return isinstance(dissonance, NewError) and type(dissonance).values is (
+        NewError.values
+    )
+
+
+def task_loss_weights(dissonance: Dissonance, lambda_c: float, correct, sample_weight):
+    """``s_i (1 + lambda_c w_i)``: the sample weights that fold the term in.
+
+    For a dissonance with ``d_i = l_i`` (:func:`reweights_task_loss`) the
+    objective equals the task loss reduced with these weights, exactly, as long
+    as the task loss divides its weighted sum by the number of samples (Keras'
+    default ``"sum_over_batch_size"`` reduction), which does not depend on the
+    weights.
+
+    Parameters
+    ----------
+    dissonance : Dissonance
+    lambda_c : float
+    correct : tensor of shape (n,) or (n, 1)
+        ``c_i``.
+    sample_weight : tensor of shape (n,) or (n, 1), or None
+        ``s_i``; None is 1 for every sample.
+
+    Returns
+    -------
+    tensor of shape (n,)
+    """
+    dtype = keras.backend.floatx()
+    correct = ops.reshape(ops.cast(correct, dtype), (-1,))
+    factor = 1.0 + float(lambda_c) * dissonance.weights(correct)
+    if sample_weight is None:
+        return factor
+    return ops.reshape(ops.cast(sample_weight, dtype), (-1,)) * factor
 
 
 class CompatibilityTerm(keras.losses.Loss):

@@ -118,6 +118,37 @@ def as_two_columns(probabilities):
     return probabilities
 
 
+def log_probabilities(output, from_logits: bool = False):
+    """``z``, the log-probabilities of an output up to a constant per row, ``(n, k)``.
+
+    For probabilities ``z = log(clip(p, 1e-7, 1))``; for logits
+    (``from_logits``) ``z`` is the output itself. A single sigmoid unit is the
+    two columns ``[1 - p, p]`` (logits ``[0, x]``). Enough for what does not
+    change when a row is shifted (``log_softmax``); otherwise use
+    :func:`centred_log_probabilities`.
+    """
+    if from_logits:
+        if output_width(output) == 1:
+            z = ops.reshape(output, (-1, 1))
+            return ops.concatenate([ops.zeros_like(z), z], axis=-1)
+        return output
+    return ops.log(ops.clip(as_two_columns(output), LOG_CLIP, 1.0))
+
+
+def averages_over_samples(loss) -> bool:
+    """Whether a compiled loss divides its weighted sum by the number of samples.
+
+    Keras' default reduction (``"sum_over_batch_size"``, and ``"mean"``, the
+    same divisor) does, whatever the sample weights; ``"sum"`` and
+    ``"mean_with_sample_weight"`` do not. A string or a function given to
+    ``compile`` gets the default.
+    """
+    loss = single_loss(loss)
+    if isinstance(loss, keras.losses.Loss):
+        return loss.reduction in ("sum_over_batch_size", "mean")
+    return isinstance(loss, str) or (callable(loss) and not isinstance(loss, type))
+
+
 def centred_log_probabilities(output, from_logits: bool = False):
     """``z - mean_k z`` of the log-probabilities of an output, shape ``(n, k)``.
 
@@ -127,13 +158,7 @@ def centred_log_probabilities(output, from_logits: bool = False):
     logits, and h1's probabilities and h2's logits can be compared. A single
     sigmoid unit is the two columns ``[1 - p, p]`` (logits ``[0, x]``).
     """
-    if from_logits:
-        z = output
-        if output_width(output) == 1:
-            z = ops.reshape(output, (-1, 1))
-            z = ops.concatenate([ops.zeros_like(z), z], axis=-1)
-    else:
-        z = ops.log(ops.clip(as_two_columns(output), LOG_CLIP, 1.0))
+    z = log_probabilities(output, from_logits)
     return z - ops.mean(z, axis=-1, keepdims=True)
 
 
