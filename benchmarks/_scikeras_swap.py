@@ -185,8 +185,17 @@ def pytest_runtest_makereport(item, call):
             result["error"] = crash.message.splitlines()[0][:300]
 
 
-def pytest_sessionfinish(session, exitstatus):
+def _write() -> None:
     path = os.environ.get("BCSK_PARITY_OUT")
     if path:
         with open(path, "w") as file:
             json.dump(_results, file, indent=1, sort_keys=True)
+
+
+def pytest_runtest_logfinish(nodeid, location):
+    # After every test, so that a long run stopped early still tells.
+    _write()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _write()

@@ -128,7 +128,14 @@ def main(argv: list[str] | None = None) -> int:
         for kind in ("scikeras", "bcsk"):
             if args.only and kind != args.only:
                 continue
-            results[kind] = run(kind, tests, extra, Path(tmp) / f"{kind}.json")
+            # Each side's results go beside --json as the run goes (a run
+            # stopped early still tells), else to a temporary file.
+            out = (
+                args.json.with_name(f"{args.json.stem}.{kind}.json")
+                if args.json
+                else Path(tmp) / f"{kind}.json"
+            )
+            results[kind] = run(kind, tests, extra, out)
     if "scikeras" not in results and args.stock:
         results["scikeras"] = json.loads(args.stock.read_text())["scikeras"]
     if args.json:
