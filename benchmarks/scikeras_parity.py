@@ -40,16 +40,17 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 
 # scikeras' test files that exercise KerasClassifier.
+# The quicker files first: test_api.py trains on whole datasets.
 FILES = (
-    "test_api.py",
-    "test_input_outputs.py",
+    "test_compile_kwargs.py",
+    "test_errors.py",
     "test_param_routing.py",
     "test_parameters.py",
     "test_callbacks.py",
-    "test_compile_kwargs.py",
-    "test_errors.py",
     "test_serialization.py",
     "test_random_state.py",
+    "test_input_outputs.py",
+    "test_api.py",
 )
 
 # Stock-passing tests that fail on bcsk on purpose: node id prefix -> reason.
