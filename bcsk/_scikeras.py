@@ -426,10 +426,7 @@ def _one_hot_rows(y) -> bool:
 def _described_target(y) -> str:
     """What a 2-D y that bcsk does not train is, in words."""
     try:
-        Y = np.asarray(y)
-        if np.array_equal(Y.sum(axis=1), np.ones(len(Y))):
-            return "one-hot rows"
-        return f"a 2-D y of type {type_of_target(Y)!r}"
+        return f"a 2-D y of type {type_of_target(np.asarray(y))!r}"
     except (TypeError, ValueError):
         return "a 2-D y"
 
@@ -726,8 +723,8 @@ class ScikerasClassifier(KerasClassifier):
                 "got "
                 + ("a list of targets" if several else _described_target(y))
                 + ". Pass several targets as the columns of one array "
-                "(np.column_stack); for one-hot rows pass y.argmax(axis=1), and "
-                "loss='categorical_crossentropy' still trains on one-hot targets."
+                "(np.column_stack); one-hot rows (0 and 1, one 1 per row) train "
+                "with loss='categorical_crossentropy'."
             )
 
     def _run_fit(

@@ -55,7 +55,20 @@ FILES = (
 
 # Stock-passing tests that fail on bcsk on purpose: node id prefix -> reason.
 # Each is a row of "Differences from KerasClassifier" in docs/estimator.rst.
-DIFFERENCES: dict[str, str] = {}
+DIFFERENCES: dict[str, str] = {
+    "test_api.py::TestInitialize::test_prebuilt_model": (
+        "predict_proba of a one-unit model for 3 classes: bcsk raises a "
+        "ValueError naming the widths; scikeras returns the wrongly shaped array"
+    ),
+    "test_parameters.py::test_kwargs[KerasClassifier": (
+        "the test counts calls of a mock of model_.fit: bcsk trains h2 inside "
+        "a model of its own with keras.Model.fit (the keywords reach that fit)"
+    ),
+    "test_param_routing.py::test_parameter_precedence": (
+        "fit__custom / fit(custom=...) for a Model subclass's own fit: bcsk "
+        "refuses arguments keras.Model.fit does not take, naming them"
+    ),
+}
 
 
 def run(kind: str, tests: Path, extra: list[str], out: Path) -> dict:
