@@ -849,7 +849,7 @@ class ScikerasClassifier(KerasClassifier):
         -------
         ndarray of shape (n_samples, n_classes), or list of ndarray
         """
-        if self._multioutput or isinstance(self.classes_, list):
+        if self._multioutput or isinstance(self.__dict__.get("classes_"), list):
             # One array per output, as scikit-learn's; or what a custom
             # target encoder's inverse_transform makes of the outputs.
             return super().predict_proba(X, **kwargs)

@@ -44,6 +44,7 @@ import pytest
 from _reference import objective
 from scikeras.utils.transformers import ClassifierLabelEncoder
 from scikeras.wrappers import KerasClassifier
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.class_weight import compute_sample_weight
@@ -1231,3 +1232,11 @@ def test_a_loss_that_reduces_in_call_dunder_is_refused(make, data):
     clf = make("bcsk", loss=CallOnlyLoss, loss__reduce=True)
     with pytest.raises(ValueError, match="CallOnlyLoss.*one value per batch"):
         clf.fit(X, y)
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_unfitted_estimator_raises_not_fitted(kind, method, make, data):
+    X, _ = data
+    with pytest.raises(NotFittedError):
+        getattr(make(kind), method)(X[:3])
