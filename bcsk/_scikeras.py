@@ -213,12 +213,66 @@ def _target_kind(y) -> str | None:
     except (TypeError, ValueError):
         return None
     if kind == "multilabel-indicator":
-        one_hot = np.array_equal(Y.sum(axis=1), np.ones(len(Y)))
-        return None if one_hot else kind
+        return None if _is_one_hot(Y) else kind
     return kind if kind == "multiclass-multioutput" else None
 
 
+def _is_one_hot(Y: np.ndarray) -> bool:
+    """Whether a 0/1 matrix has exactly one 1 per row (one-hot rows)."""
+    return np.array_equal(Y.sum(axis=1), np.ones(len(Y)))
+
+
 MULTIOUTPUT = "multiclass-multioutput"
+
+# How the encoded target reaches Keras (see target_layout).
+LABELS, ONE_HOT, MULTILABEL, OUTPUTS = "labels", "one-hot", "multilabel", "outputs"
+
+
+def target_layout(y, classes, encoded_type: str | None) -> str:
+    """How an encoded target reaches Keras, read off the encoder's result.
+
+    Parameters
+    ----------
+    y : ndarray or list of ndarray
+        The target encoder's ``transform(y)``: what Keras trains on.
+    classes : ndarray or list of ndarray
+        The encoder's ``classes_`` (a list: one array per output, or per
+        label of a multilabel y, as scikeras' custom encoders give it).
+    encoded_type : str or None
+        The encoder's own name for the target (scikeras' ``_target_type``,
+        which tells one-hot rows from a multilabel indicator).
+
+    Returns
+    -------
+    str
+        ``"outputs"`` (one Keras target per output: a list), ``"multilabel"``
+        (one column per label of one output), ``"one-hot"`` (one label per
+        sample as one-hot rows) or ``"labels"`` (one label per sample).
+    """
+    if isinstance(y, (list, tuple)):
+        if not isinstance(classes, list) or len(classes) != len(y):
+            n_classes = len(classes) if isinstance(classes, list) else "no list"
+            raise ValueError(
+                f"The target encoder gives {len(y)} targets (one per Keras output) "
+                f"but classes_ has {n_classes} entries: a target encoder of "
+                "several outputs must give classes_ as a list of one array of "
+                "classes per output, in the order of its targets."
+            )
+        return OUTPUTS
+    if isinstance(classes, list) or encoded_type == "multilabel-indicator":
+        # A custom encoder's classes_ per label, or scikeras' multilabel.
+        width = np.shape(y)[1] if np.ndim(y) == 2 else 1
+        if isinstance(classes, list) and width != len(classes):
+            raise ValueError(
+                f"The target encoder gives classes_ as a list of {len(classes)} "
+                f"entries but one target of {width} column(s): give one target "
+                "per entry of classes_ (a list of arrays, one per Keras output), "
+                "or one column per entry (a multilabel indicator)."
+            )
+        return MULTILABEL
+    if encoded_type == "multiclass-onehot":
+        return ONE_HOT
+    return LABELS
 
 
 class ClassifierTargetEncoder(ClassifierLabelEncoder):
@@ -360,13 +414,19 @@ def _class_columns(output: np.ndarray, n_classes: int) -> np.ndarray:
     return output
 
 
+def _one_hot_rows(y) -> bool:
+    """Whether y is a 0/1 matrix of one 1 per row."""
+    try:
+        Y = np.asarray(y)
+        return type_of_target(Y) == "multilabel-indicator" and _is_one_hot(Y)
+    except (TypeError, ValueError):
+        return False
+
+
 def _described_target(y) -> str:
     """What a 2-D y that bcsk does not train is, in words."""
     try:
-        Y = np.asarray(y)
-        if np.array_equal(Y.sum(axis=1), np.ones(len(Y))):
-            return "one-hot rows"
-        return f"a 2-D y of type {type_of_target(Y)!r}"
+        return f"a 2-D y of type {type_of_target(np.asarray(y))!r}"
     except (TypeError, ValueError):
         return "a 2-D y"
 
@@ -420,9 +480,24 @@ class ScikerasClassifier(KerasClassifier):
         return ClassifierTargetEncoder(loss=self.loss, categories=categories)
 
     @property
+    def _layout(self) -> str:
+        """How the target of the fit under way (or the last) reaches Keras.
+
+        One of :func:`target_layout`'s answers; an estimator fitted before
+        bcsk recorded it (a pickle) reads it off ``target_type_``.
+        """
+        layout = self.__dict__.get("_target_layout")
+        if layout is not None:
+            return layout
+        kind = getattr(self, "target_type_", None)
+        if kind == MULTIOUTPUT:
+            return OUTPUTS
+        return MULTILABEL if kind == "multilabel-indicator" else LABELS
+
+    @property
     def _multioutput(self) -> bool:
-        """Whether the fit under way (or the last) has a multiclass-multioutput y."""
-        return getattr(self, "target_type_", None) == MULTIOUTPUT
+        """Whether the fit under way (or the last) trains one target per output."""
+        return self._layout == OUTPUTS
 
     @staticmethod
     def scorer(y_true, y_pred, **kwargs) -> float:
@@ -464,6 +539,9 @@ class ScikerasClassifier(KerasClassifier):
             [np.asarray(c) for c in classes]
             if isinstance(classes, list)
             else np.asarray(classes)
+        )
+        self._target_layout = target_layout(
+            y, self.classes_, getattr(self.target_encoder_, "_target_type", None)
         )
         self._train(
             X,
@@ -632,9 +710,11 @@ class ScikerasClassifier(KerasClassifier):
         shape = None if several else np.shape(y)
         if several or (shape is not None and len(shape) == 2 and shape[1] > 1):
             kind = None if shape is None else _target_kind(y)
-            if kind is not None:
+            if kind is not None or (shape is not None and _one_hot_rows(y)):
                 # multilabel: one sigmoid unit per label; multi-output: one
-                # Keras output per column (ClassifierTargetEncoder).
+                # Keras output per column (ClassifierTargetEncoder); one-hot
+                # rows: one label per sample or a multilabel y, which the
+                # compiled loss decides once the model is built.
                 return
             raise ValueError(
                 f"{type(self).__name__} takes y as one class label per sample, a "
@@ -643,8 +723,8 @@ class ScikerasClassifier(KerasClassifier):
                 "got "
                 + ("a list of targets" if several else _described_target(y))
                 + ". Pass several targets as the columns of one array "
-                "(np.column_stack); for one-hot rows pass y.argmax(axis=1), and "
-                "loss='categorical_crossentropy' still trains on one-hot targets."
+                "(np.column_stack); one-hot rows (0 and 1, one 1 per row) train "
+                "with loss='categorical_crossentropy'."
             )
 
     def _run_fit(
@@ -769,7 +849,9 @@ class ScikerasClassifier(KerasClassifier):
         -------
         ndarray of shape (n_samples, n_classes), or list of ndarray
         """
-        if self._multioutput:  # one array per output, as scikit-learn's
+        if self._multioutput or isinstance(self.__dict__.get("classes_"), list):
+            # One array per output, as scikit-learn's; or what a custom
+            # target encoder's inverse_transform makes of the outputs.
             return super().predict_proba(X, **kwargs)
         proba = np.asarray(super().predict_proba(X, **kwargs))
         n_samples, n_classes = len(np.asarray(X)), len(self.classes_)

@@ -18,8 +18,15 @@ from bcsk import _h1
 from bcsk._keras import _backend
 from bcsk._keras._ensemble import MeanEnsemble
 from bcsk._keras._models import ReferenceInputModel, ReferenceInputPathModel
-from bcsk._keras._state import build_training_state
-from bcsk._scikeras import ScikerasClassifier, _target_kind, first_rows, keras_seeds
+from bcsk._keras._state import build_training_state, mirror_compiled_metrics
+from bcsk._scikeras import (
+    MULTILABEL,
+    ONE_HOT,
+    ScikerasClassifier,
+    _target_kind,
+    first_rows,
+    keras_seeds,
+)
 from bcsk.objective import _outputs
 from bcsk.objective._dissonances import (
     DISSONANCES,
@@ -533,16 +540,12 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
         if self._multioutput:
             from_logits = self._check_multioutput(X)
         else:
-            classes = self.classes_
-            if classes.size < 2:
-                raise ValueError(
-                    f"{type(self).__name__} needs samples of at least 2 classes, "
-                    f"but y contains only one class: {classes.tolist()}."
-                )
             kind, from_logits = _outputs.loss_kind(self.model_.loss)
             _outputs.check_loss_width(kind, _output_width(self.model_, X))
             if self._multilabel:
                 self._check_multilabel(kind, _output_width(self.model_, X))
+            else:
+                self._check_labels(kind)
         if from_logits and self.n_members > 1:
             raise ValueError(
                 f"n_members={self.n_members} averages the members' probabilities, "
@@ -575,11 +578,36 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
         x, y, sample_weight = self._with_reference(X, y, sample_weight, dissonance)
         build_training_state(wrapper, (x, y, sample_weight))
         self._keras_fit(wrapper, x, y, sample_weight, **fit, **fit_kwargs)
+        mirror_compiled_metrics(self.model_, wrapper, X, y)
 
     @property
     def _multilabel(self) -> bool:
         """Whether the fit under way (or the last) has a multilabel-indicator y."""
-        return getattr(self, "target_type_", None) == "multilabel-indicator"
+        return self._layout == MULTILABEL
+
+    def _check_labels(self, loss_kind: str | None) -> None:
+        """Refuse what cannot train one label per sample."""
+        classes = np.asarray(self.classes_)
+        if classes.size < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes, "
+                f"but y contains only one class: {classes.tolist()}. This differs "
+                "from scikeras' KerasClassifier, which trains a one-unit model: "
+                "with one class there is nothing for h2 to be compatible with "
+                "(see 'Differences from KerasClassifier' in the docs)."
+            )
+        if self._layout == ONE_HOT and loss_kind != "categorical_crossentropy":
+            # One 1 per row reads as one label per sample (one-hot) or as a
+            # multilabel indicator whose rows happen to have one label each.
+            raise ValueError(
+                "y has one-hot rows (one 1 per row), which read as one label per "
+                "sample with loss='categorical_crossentropy' and as a multilabel "
+                f"indicator otherwise; the model's loss is {self.model_.loss!r}. "
+                "Compile with loss='categorical_crossentropy' for one label per "
+                "sample (or pass y.argmax(axis=1) with "
+                "'sparse_categorical_crossentropy'); a multilabel y needs at "
+                "least one row without exactly one label."
+            )
 
     def _check_multilabel(self, loss_kind: str | None, width: int) -> None:
         """Refuse what cannot train a multilabel y one label at a time."""
@@ -614,7 +642,7 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
                 "multi-output y needs method='model' (the default)."
             )
         for k, classes in enumerate(self.classes_):
-            if classes.size < 2:
+            if len(classes) < 2:
                 raise ValueError(
                     f"{name} needs samples of at least 2 classes in every output, "
                     f"but column {k} of y contains only {classes.tolist()}."
@@ -628,20 +656,39 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
             )
         names = getattr(self.model_, "output_names", None)
         losses = _outputs.output_losses(self.model_.loss, names, len(widths))
+        self._output_classes(widths)  # the widths agree with the classes
         any_logits = False
-        for k, (width, classes, loss) in enumerate(
-            zip(widths, self.classes_, losses, strict=True)
-        ):
-            if width != classes.size and not (width == 1 and classes.size == 2):
+        for width, loss in zip(widths, losses, strict=True):
+            kind, from_logits = _outputs.loss_kind(loss)
+            _outputs.check_loss_width(kind, width)
+            any_logits = any_logits or from_logits
+        return any_logits
+
+    def _output_classes(self, widths: list[int]) -> list[np.ndarray]:
+        """The classes of each output, as h1's outputs are aligned with them.
+
+        ``classes_[k]``, unless a target encoder of the user's own gives an
+        output ``k`` a number of classes that is not its width (scikeras
+        accepts such a model: its encoder decodes the outputs). The output's
+        targets are then read as column indices, and h1 gives one column per
+        index ``0 .. width - 1``. bcsk's own encoder has no such case: a
+        width that does not match is a model that does not fit y.
+        """
+        own = getattr(self.target_encoder_, "_outputs", None) is not None
+        result = []
+        for k, (width, classes) in enumerate(zip(widths, self.classes_, strict=True)):
+            classes = np.asarray(classes)
+            if width == classes.size or (width == 1 and classes.size == 2):
+                result.append(classes)
+            elif own or width == 1:
                 raise ValueError(
                     f"Output {k} of h2 has {width} unit(s) but column {k} of y has "
                     f"{classes.size} classes {classes.tolist()}: give output k "
                     "meta['n_classes_'][k] units (one sigmoid unit for 2 classes)."
                 )
-            kind, from_logits = _outputs.loss_kind(loss)
-            _outputs.check_loss_width(kind, width)
-            any_logits = any_logits or from_logits
-        return any_logits
+            else:
+                result.append(np.arange(width))
+        return result
 
     def _training_model(self, dissonance: Dissonance) -> keras.Model:
         """The compiled model that ``Model.fit`` trains: h2 behind h1's outputs."""
@@ -767,6 +814,8 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
         """
         need = dissonance.needs_probabilities
         logged = self._logged()
+        widths = _output_widths(self.model_, X)
+        output_classes = self._output_classes(widths)
         if logged is not None:
             rows = self._fit_inputs.rows
             h1_proba, h1_pred = logged
@@ -775,7 +824,7 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
             references = _h1.logged_multioutput_outputs(
                 h1_proba=h1_proba,
                 h1_pred=_h1.take_rows(h1_pred, rows),
-                classes=self.classes_,
+                classes=output_classes,
                 n_samples=len(y[0]),
                 need_probabilities=need,
             )
@@ -783,16 +832,12 @@ build_fn, validation_batch_size : see scikeras.wrappers.KerasClassifier
             if h1_X is None:
                 h1_X = self._h1_input(X, keep_frame=_h1.h1_kind(self.h1) == "sklearn")
             references = _h1.multioutput_outputs(
-                self.h1, h1_X, self.classes_, need_probabilities=need
+                self.h1, h1_X, output_classes, need_probabilities=need
             )
         pairs = [
             _reference_arrays(reference, classes, y_k, width)
             for reference, classes, y_k, width in zip(
-                references,
-                self.classes_,
-                y,
-                _output_widths(self.model_, X),
-                strict=True,
+                references, output_classes, y, widths, strict=True
             )
         ]
         return [h1 for h1, _ in pairs], np.column_stack([c for _, c in pairs])

@@ -17,8 +17,13 @@ same outcome, or, where they differ on purpose, each one's outcome:
   encoder of one's own; bcsk's is built in, and with it given to scikeras
   (its documented way) the two train the same weights at ``lambda_c=0``. A
   multilabel-indicator y trains on both (bcsk per label; with ``lambda_c=0``
-  the weights are scikeras'). One-hot y, which stock
-  scikeras trains, is refused by bcsk with the fix to apply.
+  the weights are scikeras'). One-hot y trains on both with categorical
+  cross-entropy (one label per sample); with another loss bcsk refuses it
+  (a multilabel indicator or one-hot rows?) and names the choice.
+* A target encoder of the user's own whose ``classes_`` is a list (one
+  Keras output per entry, as scikeras' tests write them), even when an
+  output is wider than its classes: both train it, and the compiled
+  metrics are listed by ``model_.metrics`` on both.
 * Arguments of a custom ``Model.fit`` (``fit__<name>`` that
   ``keras.Model.fit`` does not take): stock scikeras passes them to the
   model's own fit; bcsk trains h2 inside a model of its own and refuses them.
@@ -37,7 +42,9 @@ import keras
 import numpy as np
 import pytest
 from _reference import objective
+from scikeras.utils.transformers import ClassifierLabelEncoder
 from scikeras.wrappers import KerasClassifier
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.class_weight import compute_sample_weight
@@ -652,17 +659,36 @@ def test_a_list_of_targets(kind, make, data):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_one_hot_y(kind, make, data):
+def test_one_hot_y_with_categorical_crossentropy(kind, make, data):
+    """One-hot rows and categorical cross-entropy: one label per sample."""
     X, y = data
     one_hot = np.eye(10)[y]
-    clf = make(kind, loss="categorical_crossentropy")
-    if kind == "scikeras":
-        assert clf.fit(X, one_hot).predict(X[:3]).shape == (3, 10)
-        return
-    with pytest.raises(ValueError, match=r"y\.argmax\(axis=1\)"):
-        clf.fit(X, one_hot)
-    # The fix the message gives trains on one-hot targets all the same.
-    assert clf.fit(X, one_hot.argmax(axis=1)).predict(X[:3]).shape == (3,)
+    clf = make(kind, loss="categorical_crossentropy").fit(X, one_hot)
+    np.testing.assert_array_equal(clf.classes_, np.arange(10))
+    # Both answer in the form of y: one-hot rows.
+    predicted = clf.predict(X[:3])
+    assert predicted.shape == (3, 10)
+    np.testing.assert_array_equal(predicted.sum(axis=1), np.ones(3))
+    assert clf.predict_proba(X[:3]).shape == (3, 10)
+
+
+def test_one_hot_y_at_lambda_c_zero_is_scikeras(make, data):
+    X, y = data
+    one_hot = np.eye(10)[y]
+    stock = make("scikeras", loss="categorical_crossentropy").fit(X, one_hot)
+    plain = make("bcsk", loss="categorical_crossentropy", lambda_c=0).fit(X, one_hot)
+    assert plain.history_ == stock.history_
+    assert_same_weights(plain.model_, stock.model_)
+
+
+@pytest.mark.parametrize(
+    "loss", ["sparse_categorical_crossentropy", "binary_crossentropy"]
+)
+def test_one_hot_y_with_another_loss_names_the_choice(loss, make, data):
+    """One 1 per row without categorical cross-entropy is ambiguous: refused."""
+    X, y = data
+    with pytest.raises(ValueError, match="one-hot rows.*categorical_crossentropy"):
+        make("bcsk", loss=loss).fit(X, np.eye(10)[y])
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -1000,3 +1026,217 @@ def test_stock_scikeras_cannot_fit_a_multiclass_multioutput_y(make, data, digits
         stock.fit(X, Y)
     ours = make("bcsk", model=build_heads, h1=DigitAndResidue(digits_h1))
     assert ours.fit(X, Y).predict(X).shape == Y.shape
+
+
+# --------------------------------------------------------------------------
+# A target encoder of the user's own: classes_ as a list, one Keras output each
+# --------------------------------------------------------------------------
+
+
+class ColumnsEncoder(ClassifierLabelEncoder):
+    """Each column of a 2-D y is one Keras output's target, as it is.
+
+    ``classes_`` lists ``[0, 1]`` for every column, whatever the column
+    holds: scikeras' own tests write multi-output encoders this way, and
+    then ``meta["n_classes_"]`` does not give the outputs' widths.
+    """
+
+    def fit(self, y):
+        y = np.asarray(y)
+        if y.ndim == 1:
+            return super().fit(y)
+        self._target_type = "columns"
+        self._y_dtype = y.dtype
+        self.n_outputs_ = self.n_outputs_expected_ = y.shape[1]
+        self.classes_ = [np.array([0, 1])] * y.shape[1]
+        self.n_classes_ = [2] * y.shape[1]
+        return self
+
+    def transform(self, y):
+        y = np.asarray(y)
+        if getattr(self, "_target_type", None) != "columns":
+            return super().transform(y)
+        return [y[:, [k]].astype("float32") for k in range(y.shape[1])]
+
+    def inverse_transform(self, y, return_proba=False):
+        if getattr(self, "_target_type", None) != "columns":
+            return super().inverse_transform(y, return_proba=return_proba)
+        if return_proba:
+            return list(y)
+        columns = [
+            (p[:, 0] > 0.5).astype(int) if p.shape[1] == 1 else p.argmax(axis=1)
+            for p in y
+        ]
+        return np.column_stack(columns).astype(self._y_dtype)
+
+
+class ColumnsKerasClassifier(KerasClassifier):
+    @property
+    def target_encoder(self):
+        return ColumnsEncoder()
+
+
+class ColumnsBCClassifier(BCCompatibleClassifier):
+    @property
+    def target_encoder(self):
+        return ColumnsEncoder()
+
+
+COLUMNS = {"scikeras": ColumnsKerasClassifier, "bcsk": ColumnsBCClassifier}
+
+
+def build_outputs(meta, units=(1, 1), compile_kwargs=None):
+    """One output per column of y (``units[k]`` units), compiled as given."""
+    inputs = keras.Input((meta["n_features_in_"],))
+    hidden = keras.layers.Dense(8, activation="relu")(inputs)
+    outputs = [
+        keras.layers.Dense(
+            n, activation="sigmoid" if n == 1 else "softmax", name=f"out{k + 1}"
+        )(hidden)
+        for k, n in enumerate(units)
+    ]
+    model = keras.Model(inputs, outputs)
+    model.compile(**compile_kwargs)
+    return model
+
+
+def metric_names(clf):
+    """The compiled metrics' names, as scikeras' tests read them."""
+    return [metric.name for metric in clf.model_.metrics[1].metrics]
+
+
+def uniform_h1(kind, *widths):
+    """For bcsk, an h1 giving each output's columns the same probability."""
+    if kind != "bcsk":
+        return {}
+    return {"h1": lambda X: [np.full((len(X), k), 1 / k) for k in widths]}
+
+
+def two_binary_columns(data):
+    X, y = data
+    return X, np.column_stack([y % 2, (y > 4).astype(int)])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_custom_encoder_with_a_list_of_classes(kind, make, data):
+    """classes_ a list: one output per entry (raw AttributeError before)."""
+    X, Y = two_binary_columns(data)
+    clf = make(
+        kind,
+        cls=COLUMNS[kind],
+        model=build_outputs,
+        loss="binary_crossentropy",
+        metrics=[["binary_accuracy"], ["binary_accuracy"]],
+        **uniform_h1(kind, 2, 2),
+    ).fit(X, Y)
+    assert isinstance(clf.classes_, list)
+    assert clf.predict(X[:3]).shape == (3, 2)
+    assert metric_names(clf) == ["binary_accuracy"] * 2
+    assert {"out1_binary_accuracy", "out2_binary_accuracy"} <= set(clf.history_)
+
+
+@pytest.mark.parametrize(
+    "metrics",
+    [
+        ["binary_accuracy"],
+        [keras.metrics.BinaryAccuracy(name="custom_name")],
+        [keras.metrics.BinaryAccuracy(name="1"), keras.metrics.BinaryAccuracy("2")],
+    ],
+    ids=["string", "named object", "two"],
+)
+@pytest.mark.parametrize("kind", KINDS)
+def test_compiled_metrics_are_listed_and_in_history(kind, metrics, make, data):
+    """One output, metrics compiled by the builder: model_.metrics lists them.
+
+    bcsk trains h2 inside a model of its own; h2's compiled metrics used to
+    stay unbuilt, so model_.metrics listed none of them.
+    """
+    X, y = data
+    names = [m if isinstance(m, str) else m.name for m in metrics]
+    clf = make(
+        kind,
+        cls=COLUMNS[kind],
+        model=build_outputs,
+        model__units=(10,),
+        loss="sparse_categorical_crossentropy",
+        metrics=[
+            type(m).from_config(m.get_config()) if not isinstance(m, str) else m
+            for m in metrics
+        ],
+    ).fit(X, y)
+    assert metric_names(clf) == names
+    assert set(names) <= set(clf.history_)
+    # The listed metrics hold the trained model's last values.
+    reported = {m.name: float(m.result()) for m in clf.model_.metrics[1].metrics}
+    for name in names:
+        assert reported[name] == pytest.approx(clf.history_[name][-1], rel=1e-5)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_custom_encoder_with_outputs_wider_than_its_classes(kind, make, data):
+    """An output of 3 units where the encoder says 2 classes: scikeras trains it.
+
+    The targets are then column indices; bcsk aligns h1 with them.
+    """
+    X, y = data
+    Y = np.column_stack([y % 3, (y > 4).astype(int)])
+    clf = make(
+        kind,
+        cls=COLUMNS[kind],
+        model=build_outputs,
+        model__units=(3, 2),
+        loss="sparse_categorical_crossentropy",
+        **uniform_h1(kind, 3, 2),
+    ).fit(X, Y)
+    predicted = clf.predict(X)
+    assert predicted.shape == (len(X), 2)
+    assert set(np.unique(predicted[:, 0])) <= {0, 1, 2}
+
+
+def test_own_encoder_still_refuses_a_wrong_width(make, data):
+    """bcsk's own encoder knows the classes: a wider output is a mistake."""
+    X, y = data
+    Y = np.column_stack([(y % 2) * 2, y % 3])  # classes [0, 2] and [0, 1, 2]
+    clf = make(
+        "bcsk",
+        model=build_outputs,
+        model__units=(3, 3),
+        loss="sparse_categorical_crossentropy",
+        **uniform_h1("bcsk", 2, 3),
+    )
+    with pytest.raises(ValueError, match="Output 0 of h2 has 3 unit"):
+        clf.fit(X, Y)
+
+
+class CallOnlyLoss(keras.losses.Loss):
+    """A loss that overrides ``__call__`` alone, as scikeras' tests write one."""
+
+    def __init__(self, reduce=False, **kwargs):
+        super().__init__(**kwargs)
+        self.reduce = reduce
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        values = keras.losses.sparse_categorical_crossentropy(y_true, y_pred)
+        return keras.ops.mean(values) if self.reduce else values
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_loss_that_overrides_call_dunder(kind, make, data):
+    X, y = data
+    clf = make(kind, loss=CallOnlyLoss).fit(X, y)
+    assert np.isfinite(clf.history_["loss"][0])
+
+
+def test_a_loss_that_reduces_in_call_dunder_is_refused(make, data):
+    X, y = data
+    clf = make("bcsk", loss=CallOnlyLoss, loss__reduce=True)
+    with pytest.raises(ValueError, match="CallOnlyLoss.*one value per batch"):
+        clf.fit(X, y)
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_unfitted_estimator_raises_not_fitted(kind, method, make, data):
+    X, _ = data
+    with pytest.raises(NotFittedError):
+        getattr(make(kind), method)(X[:3])

@@ -45,3 +45,40 @@ def build_training_state(model: keras.Model, batch=None) -> None:
         elif optimizer is not None and not optimizer.built:
             # The common case: only the optimizer's slots are missing (cheap).
             optimizer.build(model.trainable_variables)
+
+
+def mirror_compiled_metrics(model: keras.Model, trained: keras.Model, x, y) -> None:
+    """Give ``model`` the compiled metrics that ``trained`` computed for it.
+
+    bcsk trains h2 inside a model of its own (h2 behind h1's outputs), which
+    is compiled as h2 is, so the metrics the user compiled are computed there
+    and reach ``history_``; h2's own compiled metrics are never updated, and
+    Keras lists a compiled metric only once it is built. Here h2's are built
+    (from one row) and take the values of the trained model's metrics of the
+    same name, so that ``model.metrics`` lists and reports what the user
+    compiled, as after a plain ``model.fit``.
+
+    Parameters
+    ----------
+    model : keras.Model
+        h2 (or the ensemble of the members), compiled.
+    trained : keras.Model
+        The compiled model that ``Model.fit`` trained.
+    x, y
+        h2's inputs and targets (arrays, or lists or dicts of arrays); the
+        first row builds the metrics.
+    """
+    if not getattr(model, "compiled", False) or model is trained:
+        return
+    x_row, y_row = (
+        keras.tree.map_structure(lambda array: array[:1], part) for part in (x, y)
+    )
+    model.compute_metrics(x_row, y_row, model(x_row, training=False))
+    trained_metrics = {metric.name: metric for metric in trained.metrics}
+    for metric in model.metrics:
+        source = trained_metrics.get(metric.name)
+        if source is None or source is metric:
+            continue
+        if [v.shape for v in metric.variables] == [v.shape for v in source.variables]:
+            for variable, value in zip(metric.variables, source.variables, strict=True):
+                variable.assign(value)

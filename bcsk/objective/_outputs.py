@@ -317,8 +317,25 @@ def _unreduced(loss) -> Callable:
     if isinstance(loss, type) and issubclass(loss, keras.losses.Loss):
         loss = loss()
     if isinstance(loss, keras.losses.Loss):
+        if type(loss).call is keras.losses.Loss.call:
+            # A Loss that overrides __call__ alone: its values are what
+            # __call__ gives, which must then be one per sample.
+            return functools.partial(_call_per_sample, loss)
         return loss.call
     return functools.partial(_call_function_loss, loss)
+
+
+def _call_per_sample(loss: keras.losses.Loss, y_true, y_pred):
+    values = _call_function_loss(loss, y_true, y_pred)
+    if len(values.shape) == 0:
+        raise ValueError(
+            f"The loss {type(loss).__name__} overrides __call__ and returns one "
+            "value per batch; bcsk weighs each sample's loss (by h1's "
+            "correctness and sample_weight), so it needs one value per sample. "
+            "Implement call(y_true, y_pred) returning per-sample values, as "
+            "keras.losses.Loss subclasses do, and Keras reduces them."
+        )
+    return values
 
 
 def _call_function_loss(fn: Callable, y_true, y_pred):
