@@ -715,6 +715,101 @@ def summary(out: Path) -> None:
     (out / "fashion_table.rst").write_text("\n\n".join(lines))
 
 
+#: The rows of the docs' table: (phase, method in the summaries, label).
+DOCS_ROWS = (
+    (
+        "holdout",
+        "holdout, first 13 of BUDGET_ORDER: cost 2",
+        "**default**: held-out 10 %, no refit, 13 x 5, cost 2",
+    ),
+    ("holdout", "holdout, first 13 of BUDGET_ORDER: cost 1.5", "held-out, cost 1.5"),
+    ("holdout", "holdout, first 13 of BUDGET_ORDER: cost 3", "held-out, cost 3"),
+    (
+        "holdout",
+        "holdout, first 13 of BUDGET_ORDER: within",
+        "held-out, fewest within 0.5 pt",
+    ),
+    (
+        "holdout",
+        "holdout, first 4 of BUDGET_ORDER: cost 2",
+        "``budget=4`` (4 candidates)",
+    ),
+    (
+        "holdout",
+        "holdout, first 1 of BUDGET_ORDER: cost 2",
+        "``budget=1.5`` (FD 0.03 and the gate)",
+    ),
+    ("holdout", "holdout, plain + gate: cost 2", "the gate alone (plain h2)"),
+    (
+        "search",
+        "default: cost 2 (mean CV)",
+        "3-fold CV + refit, cost 2 (0.1's recommended)",
+    ),
+    ("search", "default: within (mean CV)", "3-fold CV + refit, fewest within 0.5 pt"),
+    ("search", "default: cost 2 1-SE", "3-fold CV + refit, cost 2, one-SE rule"),
+    ("search", "default: cost 2 paired", "3-fold CV + refit, cost 2, paired folds"),
+    ("search", "default: cost 2, 1 fold's scores", "1 fold's scores + refit, cost 2"),
+    ("search", "FD + LD (9 x 5): cost 2", "3-fold CV + refit, FD and LD only"),
+    ("search", "default, no gate (13 x 1): cost 2", "3-fold CV + refit, no gate"),
+)
+
+
+def docs_table(out: Path) -> str:
+    """The table of docs/study.rst, from the summaries ``summary`` wrote."""
+    tables = {}
+    if load_results(out, "search"):
+        tables["search"] = summarize(choices(load_results(out, "search")))
+    if load_results(out, "holdout"):
+        tables["holdout"] = summarize(holdout_choices(load_results(out, "holdout")))
+    times = {}
+    for phase in ("search", "holdout"):
+        for r in load_results(out, phase):
+            times.setdefault((phase, r["update"]), []).append(
+                r["search_seconds"] / r["plain_seconds"]
+            )
+    header = (
+        "update",
+        "method",
+        "seeds",
+        "chosen (per seed)",
+        "new errors vs plain, % [95 % t]",
+        "accuracy vs plain, pt [95 % t]",
+        "time / plain fit",
+    )
+    cells = []
+    for update in UPDATES:
+        for phase, method, label in DOCS_ROWS:
+            if phase not in tables:
+                continue
+            table = tables[phase]
+            row = table[(table["update"] == update) & (table["method"] == method)]
+            if row.empty:
+                continue
+            r = row.iloc[0]
+            flips, accuracy = r["flip_change_ci"], r["accuracy_change_ci"]
+            ratio = times.get((phase, update), [])
+            if "budget" in label or "alone" in label:
+                ratio_text = "see :doc:`performance`"
+            else:
+                # The CV search's refit is one more plain fit.
+                refit = 1.0 if phase == "search" else 0.0
+                ratio_text = f"{np.mean(ratio) + refit:.1f}" if ratio else ""
+            cells.append(
+                [
+                    update,
+                    label,
+                    str(int(r["seeds"])),
+                    r["chosen"],
+                    _fmt(r["flip_change"], flips, 100, 0),
+                    _fmt(r["accuracy_change"], accuracy, 100, 2),
+                    ratio_text,
+                ]
+            )
+    text = study_update.rst_table(cells, header)
+    (out / "fashion_docs_table.rst").write_text(text)
+    return text
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -729,6 +824,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if args.summary:
         summary(args.out)
+        print(docs_table(args.out))
         return
     if args.quick:
         updates = {"quick": QUICK}
