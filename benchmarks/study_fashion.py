@@ -754,6 +754,20 @@ DOCS_ROWS = (
 )
 
 
+def _short(params: str) -> str:
+    """``best_params_`` as the study's row code (``FD 0.03 g2``)."""
+    import ast
+
+    values = ast.literal_eval(params)
+    row = {
+        "lambda_c": values["lambda_c"],
+        "dissonance": values.get("dissonance", "new_error"),
+        "n_members": values.get("n_members", 1),
+        "flip_cost": values.get("flip_cost", 1.0),
+    }
+    return study_update.code(row)
+
+
 def docs_table(out: Path) -> str:
     """The table of docs/study.rst, from the summaries ``summary`` wrote."""
     tables = {}
@@ -803,6 +817,21 @@ def docs_table(out: Path) -> str:
                     _fmt(r["flip_change"], flips, 100, 0),
                     _fmt(r["accuracy_change"], accuracy, 100, 2),
                     ratio_text,
+                ]
+            )
+    budgets = load_results(out, "budget")
+    if budgets:
+        table = budget_table(budgets)
+        for r in table[table["method"] != "plain"].itertuples():
+            cells.append(
+                [
+                    r.update,
+                    f"``{r.method.replace(' ', '=')}`` end to end (95 % bootstrap)",
+                    str(int(r.seeds)),
+                    ", ".join(_short(chosen) for chosen in r.chosen.split("; ")),
+                    _fmt(r.flip_change, r.flip_change_ci, 100, 0),
+                    _fmt(r.accuracy_change, r.accuracy_change_ci, 100, 2),
+                    f"{r.time_ratio:.2f}",
                 ]
             )
     text = study_update.rst_table(cells, header)

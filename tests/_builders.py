@@ -97,9 +97,9 @@ def build_small(meta, hidden=8):
 
 
 #: The search as bcsk 0.1 ran it by default: one dissonance, no gate, 5-fold
-#: CV and, for a single metric, the most accurate candidate refitted. The tests of the search's
-#: mechanics use it (cheap, and one row per lambda_c); the recommended
-#: defaults have their own tests (tests/model_selection/test_search.py).
+#: CV and, for a single metric, the most accurate candidate refitted. The
+#: tests of the search's mechanics use it (cheap, one row per lambda_c); the
+#: recommended defaults have their own tests (model_selection/test_budget.py).
 NARROW_SEARCH = {
     "dissonance": "new_error",
     "flip_costs": (1.0,),

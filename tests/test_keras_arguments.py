@@ -76,7 +76,7 @@ CONTAINERS = {
     "ensemble": (lambda h1, p: estimator(h1, n_members=2, **p), lambda c: c),
     "search": (
         lambda h1, p: BCCompatibleClassifierCV(
-            h1=h1, lambda_cs=(0.0, 0.5), cv=2, **{**BASE, **p}
+            h1=h1, lambda_cs=(0.0, 0.5), cv=2, flip_costs=(1.0,), **{**BASE, **p}
         ),
         lambda c: c.best_estimator_,
     ),

@@ -43,6 +43,8 @@ LOAD_SCRIPT = textwrap.dedent(
             loaded[name + "/labels"] = model.predict(X)
             loaded[name + "/proba"] = model.predict_proba(X)
             loaded[name + "/type"] = np.array(type(model).__module__)
+            # Parameters added since (budget, verbose) get their defaults.
+            loaded[name + "/params"] = np.array(sorted(model.get_params(deep=False)))
         else:
             model = keras.models.load_model(folder / f"{name}.keras")
             loaded[name + "/proba"] = model.predict(X, verbose=0)
@@ -70,6 +72,12 @@ def test_every_saved_file_is_tested(loaded):
     # A search, both gates, the rule-holding GridSearchCV and a .keras ensemble
     # are among them: the objects whose classes moved.
     assert {"search", "gate", "gate_cv", "grid_search", "mean_ensemble"} <= names
+
+
+def test_parameters_added_since_have_their_defaults(loaded):
+    _, _, got = loaded
+    assert {"budget", "verbose"} <= set(got["search/params"].tolist())
+    assert "verbose" in got["gate_cv/params"].tolist()
 
 
 def test_saved_files_predict_what_they_predicted(loaded):

@@ -145,7 +145,9 @@ class BCObjectiveMixin:
             return total + self._several_outputs_term(x, y, y_pred, sample_weight)
         h1_output, correct = self._h1_reference(x, y_pred)
         if self._folds_term(correct, sample_weight):
-            # New error: the task loss once, under weights s_i (1 + lambda_c c_i).
+            # The checks the term would make (same classes as h1), then new
+            # error as the task loss once, under weights s_i (1 + lambda_c c_i).
+            _outputs.check_same_width(h1_output, y_pred)
             weights = task_loss_weights(
                 self._dissonance, self._lambda_c, correct, sample_weight
             )
@@ -176,6 +178,8 @@ class BCObjectiveMixin:
         loss averages over the samples with weight 1 (no ``loss_weights``:
         they would scale the term too). Only models that record their
         ``loss_weights`` at ``compile`` (:class:`ReferenceInputModel`) fold.
+        A loss that overrides ``__call__`` alone does not: the term's path
+        checks that it gives one value per sample.
         """
         return (
             correct is not None
@@ -184,6 +188,7 @@ class BCObjectiveMixin:
             and "_loss_weights" in vars(self)
             and self._loss_weights is None
             and _outputs.averages_over_samples(getattr(self, "loss", None))
+            and not _outputs.overrides_call_only(getattr(self, "loss", None))
             and _per_sample(sample_weight)
         )
 

@@ -663,6 +663,10 @@ class CompatibleUpdateClassifierCV(_BaseGate):
         self.refit = refit
         self.verbose = verbose
 
+    def __setstate__(self, state: dict) -> None:
+        # Gates pickled by bcsk 0.1 predate verbose (see get_params).
+        super().__setstate__({"verbose": 0, **state})
+
     def _grid(self) -> np.ndarray:
         costs = DEFAULT_FLIP_COSTS if self.flip_costs is None else self.flip_costs
         values = [_check_flip_cost(c, "each of flip_costs") for c in np.ravel(costs)]

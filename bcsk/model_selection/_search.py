@@ -445,6 +445,11 @@ class BCCompatibleClassifierCV(ClassifierMixin, BaseEstimator):
     def __sklearn_clone__(self):
         return _h1.clone_sharing_h1(self)
 
+    def __setstate__(self, state: dict) -> None:
+        # Searches pickled by bcsk 0.1 predate budget and verbose: give them
+        # the defaults, so that get_params, clone and repr work on them.
+        super().__setstate__({"budget": None, "verbose": 0, **state})
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True

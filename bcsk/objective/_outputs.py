@@ -135,6 +135,14 @@ def log_probabilities(output, from_logits: bool = False):
     return ops.log(ops.clip(as_two_columns(output), LOG_CLIP, 1.0))
 
 
+def overrides_call_only(loss) -> bool:
+    """Whether a compiled loss is a ``Loss`` that overrides ``__call__`` alone."""
+    loss = single_loss(loss)
+    return isinstance(loss, keras.losses.Loss) and (
+        type(loss).call is keras.losses.Loss.call
+    )
+
+
 def averages_over_samples(loss) -> bool:
     """Whether a compiled loss divides its weighted sum by the number of samples.
 
