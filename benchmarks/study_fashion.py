@@ -620,6 +620,29 @@ def _fmt(value, interval, scale, digits, sign=True) -> str:
     return text
 
 
+def _choices_table(table: pd.DataFrame) -> str:
+    """A :func:`summarize` table, printed as markdown and returned as rst."""
+    header = (
+        "update",
+        "method",
+        "chosen (per seed)",
+        "new errors vs plain, % [95 % t]",
+        "accuracy vs plain, pt [95 % t]",
+    )
+    cells = [
+        [
+            r.update,
+            r.method,
+            r.chosen,
+            _fmt(r.flip_change, r.flip_change_ci, 100, 0),
+            _fmt(r.accuracy_change, r.accuracy_change_ci, 100, 2),
+        ]
+        for r in table.itertuples()
+    ]
+    print(study_update.markdown_table(cells, header))
+    return study_update.rst_table(cells, header)
+
+
 def summary(out: Path) -> None:
     """Tables from every result in ``out``: printed, and written as rst/csv."""
     lines = []
@@ -627,25 +650,7 @@ def summary(out: Path) -> None:
     if searches:
         table = summarize(choices(searches))
         table.to_csv(out / "fashion_summary.csv", index=False)
-        header = (
-            "update",
-            "method",
-            "chosen (per seed)",
-            "new errors vs plain, % [95 % t]",
-            "accuracy vs plain, pt [95 % t]",
-        )
-        cells = [
-            [
-                r.update,
-                r.method,
-                r.chosen,
-                _fmt(r.flip_change, r.flip_change_ci, 100, 0),
-                _fmt(r.accuracy_change, r.accuracy_change_ci, 100, 2),
-            ]
-            for r in table.itertuples()
-        ]
-        lines.append(study_update.rst_table(cells, header))
-        print(study_update.markdown_table(cells, header))
+        lines.append(_choices_table(table))
         ratios = {
             r["update"]: [
                 x["search_seconds"] / x["plain_seconds"]
@@ -663,25 +668,7 @@ def summary(out: Path) -> None:
     if holdouts:
         table = summarize(holdout_choices(holdouts))
         table.to_csv(out / "fashion_holdout.csv", index=False)
-        header = (
-            "update",
-            "method",
-            "chosen (per seed)",
-            "new errors vs plain, % [95 % t]",
-            "accuracy vs plain, pt [95 % t]",
-        )
-        cells = [
-            [
-                r.update,
-                r.method,
-                r.chosen,
-                _fmt(r.flip_change, r.flip_change_ci, 100, 0),
-                _fmt(r.accuracy_change, r.accuracy_change_ci, 100, 2),
-            ]
-            for r in table.itertuples()
-        ]
-        lines.append(study_update.rst_table(cells, header))
-        print(study_update.markdown_table(cells, header))
+        lines.append(_choices_table(table))
         for r in holdouts:
             print(
                 f"{r['update']} seed {r['seed']}: holdout search / plain fit "
