@@ -277,3 +277,47 @@ def test_gate_and_report_from_estimator_with_classes(data, nine_class_h1):
     )
     assert report.new_errors == expected.new_errors
     assert report.btc == expected.btc
+
+
+def test_scorers_leave_out_classes_h1_does_not_know(data, nine_class_h1):
+    from bcsk import bec_scorer, pfr_scorer
+
+    X, y = data
+    model, known = nine_class_h1
+    h1 = with_classes(model, known)
+    h2 = LogisticRegression(max_iter=300).fit(X[::3], y[::3])  # errs elsewhere
+    gate = CompatibleUpdateClassifier(FrozenEstimator(h2), h1=h1, flip_cost=1).fit(X, y)
+    h1_labels = _h1.h1_predict(h1, X, np.arange(10))
+    h2_labels = gate.predict(X)
+
+    def oracle(rows, h2_pred):
+        # NumPy: the rates on the given rows only.
+        h1_right, h2_right = h1_labels[rows] == y[rows], h2_pred[rows] == y[rows]
+        return {
+            "nfr": np.mean(h1_right & ~h2_right),
+            "pfr": np.mean(~h1_right & h2_right),
+            "bec": np.sum(~h1_right & ~h2_right) / np.sum(~h2_right),
+        }
+
+    kept = y != 4  # h1 never saw digit 4: its rows are left out
+    expected, every_row = oracle(kept, h2_labels), oracle(slice(None), h2_labels)
+    assert 0 < np.sum(~kept) and np.any(h2_labels[~kept] == 4)
+    # Counting every row gives other rates: the test tells them apart.
+    assert expected["pfr"] != every_row["pfr"]
+    assert neg_nfr_scorer(gate, X, y) == -expected["nfr"]
+    assert pfr_scorer(gate, X, y) == expected["pfr"]
+    assert bec_scorer(gate, X, y) == expected["bec"]
+    # BTC counts only h1's right answers, which never lie in digit 4's rows:
+    # an explicit h1 gives the BTC of the rows h1 knows.
+    h1_right = (h1_labels == y) & kept
+    assert make_btc_scorer(h1)(h2, X, y) == np.mean(
+        h2.predict(X)[h1_right] == y[h1_right]
+    )
+    scores = compatibility_scoring(h1)(h2, X, y)
+    h2_alone = oracle(kept, h2.predict(X))["nfr"]
+    assert h2_alone != oracle(slice(None), h2.predict(X))["nfr"]
+    assert scores["neg_nfr"] == -h2_alone
+    # "accuracy" stays h2's accuracy over every row, digit 4 included.
+    assert scores["accuracy"] == np.mean(h2.predict(X) == y)
+    with pytest.raises(ValueError, match="nothing to compare"):
+        neg_nfr_scorer(gate, X[y == 4], y[y == 4])

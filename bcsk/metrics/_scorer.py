@@ -67,17 +67,22 @@ __all__ = [
 ]
 
 
-def _reference_of(estimator, X):
-    """Find the h1 the estimator was trained against and the X that h1 sees."""
+def _final_step(estimator, X=None):
+    """The estimator inside searches and Pipelines, and the X it sees."""
     while True:
         if hasattr(estimator, "best_estimator_"):
             estimator = estimator.best_estimator_
         elif hasattr(estimator, "steps"):  # a Pipeline: h1 sees transformed X
-            if len(estimator.steps) > 1:
+            if len(estimator.steps) > 1 and X is not None:
                 X = estimator[:-1].transform(X)
             estimator = estimator.steps[-1][1]
         else:
-            break
+            return estimator, X
+
+
+def _reference_of(estimator, X):
+    """Find the h1 the estimator was trained against and the X that h1 sees."""
+    estimator, X = _final_step(estimator, X)
     h1 = getattr(estimator, "h1", None)
     if h1 is None:
         raise ValueError(
@@ -191,6 +196,54 @@ def _h1_label_indicator(h1, estimator, X, y, h1_pred, h1_proba) -> np.ndarray:
     if h1 is None:
         h1, X_h1, _ = _reference_of(estimator, X)
     return _h1.multilabel_outputs(h1, X_h1, n_labels, need_probabilities=False).labels
+
+
+def _compared_rows(h1, estimator, y) -> np.ndarray | None:
+    """Rows whose true class h1 knows, when h1 says its classes; else None.
+
+    An h1 wrapped with :func:`bcsk.with_classes` cannot be right on a class it
+    does not know: such a row can be neither a new error nor a kept answer,
+    and counting it would inflate PFR and BEC and shrink NFR. The scores
+    leave it out, as :func:`bcsk.compatibility_report` does.
+    """
+    if h1 is None:
+        h1 = getattr(_final_step(estimator)[0], "h1", None)
+    known = _h1.known_classes(h1)
+    if known is None or np.ndim(y) != 1:
+        return None
+    rows = _labels.known_rows(np.asarray(y), known)
+    if not rows.any():
+        raise ValueError(
+            f"No sample's true class is one h1 knows ({known}): there is "
+            "nothing to compare h2 with h1 on. Score on rows of h1's classes."
+        )
+    return None if rows.all() else rows
+
+
+def _labels_of(scorer_h1, estimator, X, y, h1_pred, h1_proba):
+    """``(y, h1's labels, h2's labels, compared rows)`` on ``X``.
+
+    The rows are those :func:`_compared_rows` keeps (None: every row).
+    """
+    h1_labels = np.asarray(_h1_labels(scorer_h1, estimator, X, y, h1_pred, h1_proba))
+    logged = None if h1_pred is None and h1_proba is None else h1_labels
+    y = np.asarray(y)
+    return (
+        y,
+        h1_labels,
+        _h2_predict(estimator, X, logged),
+        _compared_rows(scorer_h1, estimator, y),
+    )
+
+
+def _compared(scorer_h1, estimator, X, y, h1_pred, h1_proba):
+    """``(y, h1's labels, h2's labels, rows)`` on the rows the scores compare."""
+    y, h1_labels, h2_labels, rows = _labels_of(
+        scorer_h1, estimator, X, y, h1_pred, h1_proba
+    )
+    if rows is None:
+        return y, h1_labels, h2_labels, None
+    return y[rows], h1_labels[rows], h2_labels[rows], rows
 
 
 def _h1_n_samples(X) -> int:
@@ -459,14 +512,12 @@ class CompatibilityScorer(_RoutedScorer):
         -------
         float
         """
-        h1_labels = _h1_labels(self.h1, estimator, X, y, h1_pred, h1_proba)
-        logged = None if h1_pred is None and h1_proba is None else h1_labels
+        y_true, h1_labels, h2_labels, _ = _compared(
+            self.h1, estimator, X, y, h1_pred, h1_proba
+        )
         value = float(
             self.score_func(
-                np.asarray(y),
-                h1_pred=h1_labels,
-                h2_pred=_h2_predict(estimator, X, logged),
-                **self._kwargs(),
+                y_true, h1_pred=h1_labels, h2_pred=h2_labels, **self._kwargs()
             )
         )
         # "+ 0.0" turns the -0.0 of a negated zero into 0.0.
@@ -650,21 +701,22 @@ class MultimetricCompatibilityScorer(_RoutedScorer, Mapping):
             (``average="micro"``), ``"accuracy"`` included: the share of
             cells right, ``1 - hamming_loss``.
         """
-        h1_labels = _h1_labels(self.h1, estimator, X, y, h1_pred, h1_proba)
-        logged = None if h1_pred is None and h1_proba is None else h1_labels
+        *arrays, rows = _labels_of(self.h1, estimator, X, y, h1_pred, h1_proba)
         y_true, h1_pred, h2_pred = _labels.check_label_arrays(
-            (np.asarray(y), h1_labels, _h2_predict(estimator, X, logged)),
+            tuple(arrays),
             ("y", "h1's predictions", "estimator.predict(X)"),
             multi=True,
         )
+        h1_correct = _labels.equal(h1_pred, y_true)
+        h2_correct = _labels.equal(h2_pred, y_true)
         # A multilabel y: every (sample, label) cell counts once (micro), so
-        # "accuracy" here is the share of cells right (1 - Hamming loss).
-        counts: RegionCounts = _labels.region_counts(
-            _labels.equal(h1_pred, y_true), _labels.equal(h2_pred, y_true)
-        )
-        results = {
-            "accuracy": (counts.both_right + counts.fixed_errors) / counts.n_samples
-        }
+        # "accuracy" here is the share of cells right (1 - Hamming loss). It
+        # is over every row, the classes an h1 lacks included: it stays what
+        # scikit-learn's accuracy scorer says.
+        results = {"accuracy": float(np.mean(h2_correct))}
+        if rows is not None:
+            h1_correct, h2_correct = h1_correct[rows], h2_correct[rows]
+        counts: RegionCounts = _labels.region_counts(h1_correct, h2_correct)
         for key, (_, greater_is_better, from_counts) in _METRICS.items():
             value = float(from_counts(counts))
             results[key] = (value if greater_is_better else -value) + 0.0
@@ -787,12 +839,15 @@ class _WorstGroupNFRScorer(CompatibilityScorer):
                 "scorer.set_score_request(user_groups=True) and pass user_groups= "
                 "to the search's fit (or to the scorer)."
             )
-        h1_labels = _h1_labels(self.h1, estimator, X, y, h1_pred, h1_proba)
-        logged = None if h1_pred is None and h1_proba is None else h1_labels
+        y_true, h1_labels, h2_labels, rows = _compared(
+            self.h1, estimator, X, y, h1_pred, h1_proba
+        )
+        if rows is not None:
+            user_groups = np.asarray(user_groups)[rows]
         value = self.score_func(
-            np.asarray(y),
+            y_true,
             h1_pred=h1_labels,
-            h2_pred=_h2_predict(estimator, X, logged),
+            h2_pred=h2_labels,
             groups=user_groups,
             min_group_size=self.min_group_size,
         )
