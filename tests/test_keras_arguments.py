@@ -80,6 +80,13 @@ CONTAINERS = {
         ),
         lambda c: c.best_estimator_,
     ),
+    # The default search serves the networks it trained on the kept rows.
+    "search (held out)": (
+        lambda h1, p: BCCompatibleClassifierCV(
+            h1=h1, lambda_cs=(0.0, 0.5), flip_costs=(1.0,), **{**BASE, **p}
+        ),
+        lambda c: c.best_estimator_,
+    ),
     "gate": (
         lambda h1, p: CompatibleUpdateClassifier(estimator(h1, **p), h1=h1),
         lambda c: c.estimator_,

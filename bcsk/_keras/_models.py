@@ -17,6 +17,10 @@ import copy
 import keras
 from keras import ops
 
+# Keras' own reading of a metric's name ("accuracy": binary, categorical or
+# sparse from the shapes), for metrics compiled per group of copies.
+from keras.src.trainers import compile_utils
+
 from bcsk._keras._state import build_training_state
 from bcsk.objective import _outputs
 from bcsk.objective._dissonances import (
@@ -28,6 +32,19 @@ from bcsk.objective._dissonances import (
 )
 
 __all__ = ["BCObjectiveMixin", "ReferenceInputModel", "ReferenceInputPathModel"]
+
+
+def _one_output_metrics(spec) -> list:
+    """The metrics compiled for a model of one output, as a flat list."""
+    if spec is None:
+        return []
+    if isinstance(spec, dict):  # {output name: metrics} for the one output
+        (spec,) = spec.values()
+    if not isinstance(spec, (list, tuple)):
+        return [spec]
+    if len(spec) == 1 and isinstance(spec[0], (list, tuple)):  # [[...]]
+        return list(spec[0])
+    return list(spec)
 
 
 def _per_sample(sample_weight) -> bool:
@@ -317,6 +334,62 @@ class ReferenceInputPathModel(keras.Model):
         object.__setattr__(self, "_task_loss", loss)
         # A multi-output copy: each output's objective weighed as Keras would.
         object.__setattr__(self, "_loss_weights", loss_weights)
+        # Groups of copies reported on their own (track_groups): none yet.
+        object.__setattr__(self, "_groups", [])
+        object.__setattr__(self, "_group_metrics", [])
+
+    def track_groups(self, groups, metrics=None, weighted_metrics=None, rows=None):
+        """Report each group of copies' loss and metrics on its own, per epoch.
+
+        A search serves some of the copies it trained (one candidate, or an
+        ensemble of its first copies): their ``history_`` must hold their own
+        loss and the metrics the user compiled, not the sum over every copy.
+        Group ``prefix`` is reported as ``{prefix}loss`` (the sum of its
+        copies' objectives, as a fit of that ensemble reports) and
+        ``{prefix}{name}`` for each metric, computed on the mean of its
+        copies' outputs; Keras adds ``val_`` on validation data.
+
+        Parameters
+        ----------
+        groups : list of (str, list of int)
+            A prefix and the indices of the group's copies.
+        metrics, weighted_metrics : list, optional
+            The user's compiled metrics (serialized, as in a compile config),
+            built afresh for each group.
+        rows : tuple, optional
+            ``(y, y_pred)`` of one row: how Keras reads ``"accuracy"``.
+        """
+        if (metrics or weighted_metrics) and len(self.originals[0].outputs or []) > 1:
+            raise ValueError(
+                "A search that serves the networks it trained (cv='holdout' or "
+                "budget=) reports each candidate's compiled metrics for h2 of one "
+                "output; this h2 has several. Pass cv=3 (the chosen candidate is "
+                "then refitted, with its metrics), or compile no metrics."
+            )
+        losses, group_metrics, flat = [], [], []
+        for prefix, _ in groups:
+            losses.append(keras.metrics.Mean(name=f"{prefix}loss"))
+            built = []
+            for spec, weighted in ((metrics, False), (weighted_metrics, True)):
+                for identifier in _one_output_metrics(spec):
+                    metric = compile_utils.get_metric(
+                        keras.saving.deserialize_keras_object(identifier), *rows
+                    )
+                    # As Keras names a weighted metric that repeats a name.
+                    taken = {m.name for m, _ in built}
+                    name = metric.name
+                    if weighted and name in taken:
+                        name = f"weighted_{name}"
+                    metric.name = f"{prefix}{name}"
+                    built.append((metric, weighted))
+            group_metrics.append(built)
+            flat.extend(metric for metric, _ in built)
+        # Tracked (attributes of the model): Keras lists, resets and, on JAX,
+        # threads their variables through the compiled step as its own.
+        self._group_losses = losses
+        self._group_metric_list = flat
+        object.__setattr__(self, "_groups", [list(i) for _, i in groups])
+        object.__setattr__(self, "_group_metrics", group_metrics)
 
     def call(self, inputs, training=None):
         """Every copy's output on ``x``, as a list."""
@@ -356,11 +429,12 @@ class ReferenceInputPathModel(keras.Model):
         task_terms = [_outputs.TaskTerm(task) for task in tasks]
         # One Keras loss per (distinct dissonance, output), built while tracing.
         terms = {}
-        total = 0.0
+        copy_values = []
         for (lambda_c, dissonance), prediction in zip(
             self._objectives, y_pred, strict=True
         ):
             outputs = prediction if several else [prediction]
+            copy_value = 0.0
             for k, output in enumerate(outputs):
                 if (
                     lambda_c
@@ -372,7 +446,7 @@ class ReferenceInputPathModel(keras.Model):
                     folded = task_loss_weights(
                         dissonance, lambda_c, corrects[k], sample_weight
                     )
-                    total = total + weights[k] * task_terms[k](
+                    copy_value = copy_value + weights[k] * task_terms[k](
                         ys[k], output, sample_weight=folded
                     )
                     continue
@@ -389,15 +463,47 @@ class ReferenceInputPathModel(keras.Model):
                         output,
                         sample_weight=sample_weight,
                     )
-                total = total + weights[k] * value
+                copy_value = copy_value + weights[k] * value
+            copy_values.append(copy_value)
+        total = sum(copy_values[1:], copy_values[0])
+        if self._groups:
+            self._track_group_losses(copy_values, x)
         if self.losses:  # the copies' regularisation losses, aggregated by Keras
             total = total + super().compute_loss(
                 x, y, y_pred, sample_weight, training=training
             )
         return total
 
+    def _track_group_losses(self, copy_values, x) -> None:
+        """Each tracked group's loss: its copies' objectives and penalties.
+
+        Updated inside ``compute_loss``, as Keras' own per-output loss trackers
+        are (on JAX the step threads metric variables through it too); weighed
+        by the batch's size, as Keras' loss tracker is.
+        """
+        batch_size = ops.shape(keras.tree.flatten(x)[0])[0]
+        for indices, tracker in zip(self._groups, self._group_losses, strict=True):
+            value = 0.0
+            for i in indices:
+                value = value + copy_values[i]
+                for penalty in self.originals[i].losses:
+                    value = value + penalty
+            tracker.update_state(ops.stop_gradient(value), sample_weight=batch_size)
+
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
-        """Compiled metrics of the mean of the copies' outputs."""
+        """Compiled metrics of the mean of the copies' outputs.
+
+        Each tracked group's metrics (:meth:`track_groups`) see the mean of
+        that group's copies.
+        """
+        for indices, metrics in zip(self._groups, self._group_metrics, strict=True):
+            if not metrics:
+                continue
+            mean = _outputs.mean_of_outputs([y_pred[i] for i in indices])
+            for metric, weighted in metrics:
+                metric.update_state(
+                    y, mean, sample_weight=sample_weight if weighted else None
+                )
         if isinstance(y_pred, (list, tuple)):
             y_pred = _outputs.mean_of_outputs(list(y_pred))
         return super().compute_metrics(x, y, y_pred, sample_weight)

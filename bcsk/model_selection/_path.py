@@ -11,6 +11,8 @@ candidate. :func:`_fit_and_score_fold` trains one fold and scores every
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import keras
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -51,9 +53,20 @@ class _LambdaPath(BCCompatibleClassifier):
     candidate's does (h1's outputs are computed once, for all of them).
     """
 
-    def __init__(self, model=None, *, candidates=(), **kwargs):
+    def __init__(self, model=None, *, candidates=(), served_sizes=(), **kwargs):
         super().__init__(model, **kwargs)
         self.candidates = candidates
+        # Ensemble sizes whose views a search may serve as trained: each
+        # (candidate, size) then reports its own loss and metrics per epoch.
+        self.served_sizes = served_sizes
+
+    def _train(self, X, y, sample_weight, **kwargs) -> None:
+        # One row of the data, for Keras to read the user's metric names by.
+        self._first_rows = (X[:1], y[:1])
+        try:
+            super()._train(X, y, sample_weight, **kwargs)
+        finally:
+            del self._first_rows
 
     def _build_model(self) -> keras.Model:
         seeds = member_seeds(self._seed, self.n_members)
@@ -90,7 +103,25 @@ class _LambdaPath(BCCompatibleClassifier):
         config = self.models_[0].get_compile_config() or {}
         execution = {key: config[key] for key in _EXECUTION_SETTINGS if key in config}
         path.compile(optimizer=optimizer, loss=None, **execution)
+        if self.served_sizes:
+            # ... but a view the search serves reports its own loss and metrics.
+            X_row, y_row = self._first_rows
+            path.track_groups(
+                [
+                    (_view_prefix(j, size), self._copies_of(j, size))
+                    for j in range(len(self.candidates))
+                    for size in self.served_sizes
+                ],
+                config.get("metrics"),
+                config.get("weighted_metrics"),
+                rows=(y_row, self.models_[0](X_row)),
+            )
         return path
+
+    def _copies_of(self, index: int, n_members: int) -> list[int]:
+        """Indices in ``models_`` of candidate ``index``'s first copies."""
+        first = index * self.n_members
+        return list(range(first, first + n_members))
 
     def estimator_for(self, index: int, n_members: int | None = None):
         """A fitted ``BCCompatibleClassifier`` made of candidate ``index``'s copies.
@@ -101,18 +132,36 @@ class _LambdaPath(BCCompatibleClassifier):
         n = self.n_members if n_members is None else n_members
         dissonance, lambda_c = self.candidates[index]
         params = self.get_params(deep=False)
-        params.pop("candidates")
+        for own in ("candidates", "served_sizes"):
+            params.pop(own)
         view = BCCompatibleClassifier(
             **{**params, "lambda_c": lambda_c, "dissonance": dissonance, "n_members": n}
         )
         state = {k: v for k, v in vars(self).items() if k not in params}
-        state.pop("candidates", None)
-        state.pop("models_", None)
+        for own in ("candidates", "served_sizes", "models_"):
+            state.pop(own, None)
         view.__dict__.update(state)
-        first = index * self.n_members
-        members = self.models_[first : first + n]
+        members = [self.models_[i] for i in self._copies_of(index, n)]
         view.model_ = members[0] if n == 1 else MeanEnsemble(members)
+        if n in self.served_sizes:
+            # The view's own figures, not the sum over every copy trained.
+            view.history_ = _view_history(self.history_, _view_prefix(index, n))
         return view
+
+
+def _view_prefix(index: int, n_members: int) -> str:
+    """How the path model names a served view's loss and metrics."""
+    return f"c{index}x{n_members}_"
+
+
+def _view_history(history, prefix: str) -> defaultdict:
+    """The path's ``history_`` entries of one view, under the names of a fit."""
+    view = defaultdict(list)
+    for key, values in history.items():
+        for head in ("", "val_"):
+            if key.startswith(head + prefix):
+                view[head + key[len(head + prefix) :]] = list(values)
+    return view
 
 
 class _Stored(ClassifierMixin, BaseEstimator):
@@ -216,6 +265,7 @@ def _fit_and_score_fold(
     X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
     path = _LambdaPath(
         candidates=candidates,
+        served_sizes=tuple(sizes) if keep else (),
         **{**params, "n_members": max(sizes), "dissonance": _reference(candidates)},
     )
     outputs = {}

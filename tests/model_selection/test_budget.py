@@ -209,3 +209,52 @@ def test_the_gate_search_prints_its_folds(data, h1, capsys):
     ]
     assert "h2 trained, 2 flip costs scored" in lines[0]
     assert lines[2].startswith("[CompatibleUpdateClassifierCV] refit done")
+
+
+@pytest.mark.parametrize("n_members", [1, 2])
+def test_a_served_network_reports_its_own_history(n_members, data, h1):
+    """history_ of a network served as trained: its own loss and metrics.
+
+    Not the path's sum over every candidate trained beside it: the oracle is
+    a separate fit of the chosen candidate on the kept rows.
+    """
+    X, y = data
+    params = {**PARAMS, "epochs": 2, "metrics": ["accuracy"]}
+    search = BCCompatibleClassifierCV(
+        build,
+        h1=h1,
+        dissonance="new_error",
+        lambda_cs=(0.0, 0.5),
+        flip_costs=(1.0,),
+        n_members=n_members,
+        refit="accuracy",
+        fit__validation_split=0.25,
+        **params,
+    ).fit(X, y)
+    assert search.plan_["validation"] == "holdout"
+    kept, _ = next(
+        StratifiedShuffleSplit(
+            n_splits=1, test_size=HOLDOUT_SIZE, random_state=PARAMS["random_state"]
+        ).split(X, y)
+    )
+    alone = BCCompatibleClassifier(
+        build,
+        h1=h1,
+        lambda_c=search.lambda_c_,
+        n_members=n_members,
+        fit__validation_split=0.25,
+        **params,
+    ).fit(X[kept], y[kept])
+    served = search.best_estimator_.history_
+    assert (
+        set(served)
+        == set(alone.history_)
+        == {
+            "loss",
+            "accuracy",
+            "val_loss",
+            "val_accuracy",
+        }
+    )
+    for key, values in alone.history_.items():
+        np.testing.assert_allclose(served[key], values, rtol=1e-4, err_msg=key)
