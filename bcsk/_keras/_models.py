@@ -359,13 +359,6 @@ class ReferenceInputPathModel(keras.Model):
         rows : tuple, optional
             ``(y, y_pred)`` of one row: how Keras reads ``"accuracy"``.
         """
-        if (metrics or weighted_metrics) and len(self.originals[0].outputs or []) > 1:
-            raise ValueError(
-                "A search that serves the networks it trained (cv='holdout' or "
-                "budget=) reports each candidate's compiled metrics for h2 of one "
-                "output; this h2 has several. Pass cv=3 (the chosen candidate is "
-                "then refitted, with its metrics), or compile no metrics."
-            )
         losses, group_metrics, flat = [], [], []
         for prefix, _ in groups:
             losses.append(keras.metrics.Mean(name=f"{prefix}loss"))
