@@ -32,21 +32,54 @@ The chains (every one starts from the same plain v1):
 * ``served``: weighted by how long users saw an answer right: a training
   row counts as "h1 right" when the last version got it right (pairwise) or
   at least two earlier versions did (an answer served for two releases or
-  more), so an answer one early release got right by luck is not defended.
+  more), so an answer one early release got right by luck is not defended;
+* ``pairwise_fd``: ``dissonance="focal_distillation"`` against the last
+  version's logged probabilities on the training rows (``h1_proba=``);
+* ``ensemble``: focal distillation against the mean of every earlier
+  version's probabilities (10 columns; v1 and v2 put 0 in the column of the
+  class they lack, and nothing is renormalised). Compare it with
+  ``pairwise_fd``, not ``pairwise``: the two differ only in the teacher;
+* ``fallback``: a serving-time gate. Each version is the ``pairwise``
+  chain's network; what users see from v2 on is
+  :class:`bcsk.CompatibleUpdateClassifier` around it (prefit, in a
+  ``FrozenEstimator``) with h1 = **v1**: v1's answer unless the new version
+  is ``flip_cost`` times surer of its own. v1 is "the version whose answers
+  users saw longest" by definition: it is the earliest version of the chain,
+  and behind the gate its answers stay on screen through every release, so
+  no later version's answers were seen for as long. Serving costs two
+  networks (v1 and the latest) whatever the chain's length (one where the
+  chosen cost is 1, which serves the new version's labels). ``flip_cost``
+  is chosen per seed and ``lambda_c`` on the validation split among
+  ``FLIP_COSTS``, by the rule below; the same cost gates every step;
+* ``gate_last``: the same gate with h1 = the version before (what bcsk's
+  gate does with ``h1=[v1, ..., v_last]``): the comparison that tells the
+  fallback to v1 from gating as such. Two networks too.
 
-Each chain runs at ``lambda_c`` in ``--lambdas`` (0.5, 2); the *recommended*
-setting of each chain is the ``lambda_c`` with the fewest ever-right
-regressions on the validation split among those whose final accuracy is
-within 0.5 pt of plain's there. Serving cost is one network per request for
-every chain (no gate).
+Each chain runs at ``lambda_c`` in ``--lambdas`` (0.5, 2). Focal
+distillation works on a smaller scale, so its chains are run with their own
+grid (``--lambdas 0.01 0.03 0.1 0.3``). 0 is plain training and reuses the plain
+chain's networks, so ``fallback`` at 0 is the gate over plain versions. The
+*recommended* setting of each chain is the ``lambda_c`` with the fewest
+ever-right regressions on the validation split among those whose final
+accuracy is within 0.5 pt of plain's there (all of them when none is).
+Serving cost is one network per request for every chain but the gates.
 
-Outputs (``benchmarks/results/lineage/``): ``lineage.json`` (every chain,
-seed and split) and ``lineage_summary.csv``, the table ``docs/lineage.rst``
-shows: pooled ratios over seeds (``sum / sum(plain)``) with the per-seed
-range, as ``study_update.py`` reports.
+Outputs (``--out``, default ``benchmarks/results/lineage/``): ``lineage.json``
+(every chain, seed and split, and the summary) and ``lineage_table.rst``, the
+table ``docs/lineage.rst`` shows: pooled ratios over seeds
+(``sum / sum(plain)``) with the per-seed range, as ``study_update.py``
+reports. A run overwrites the files of its ``--out``: give each extra run
+its own folder.
 
-    python benchmarks/study_lineage.py --quick      # smoke run, about a minute
+    python benchmarks/study_lineage.py --quick      # smoke run, about 2 minutes
     nohup python benchmarks/study_lineage.py > /tmp/lineage.log 2>&1 &
+    python benchmarks/study_lineage.py --chains pairwise fallback gate_last \
+        --lambdas 0 0.5 2 --out benchmarks/results/lineage/fallback
+    python benchmarks/study_lineage.py --chains pairwise_fd ensemble \
+        --lambdas 0.01 0.03 0.1 0.3 --out benchmarks/results/lineage/ensemble
+    python benchmarks/study_lineage.py --chains pairwise_fd ensemble \
+        --lambdas 0.03 0.1 --seeds 3 4 5 \
+        --out benchmarks/results/lineage/ensemble_check
 """
 
 from __future__ import annotations
@@ -64,6 +97,26 @@ import numpy as np  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).parent / "results" / "lineage"
 HELD_CLASS = 6
+CHAINS = (
+    "pairwise",
+    "ever_right",
+    "served",
+    "pairwise_fd",
+    "ensemble",
+    "fallback",
+    "gate_last",
+)
+# Serving-time gates over the pairwise networks, and the h1 each gates against.
+GATES = {"fallback": "first", "gate_last": "last"}
+# Chains trained with focal distillation against logged probabilities.
+PROBA_CHAINS = ("pairwise_fd", "ensemble")
+# At v2 the only earlier version is v1, so a lineage-aware teacher is its
+# pairwise counterpart's: that chain's v2 network is reused.
+SAME_AT_V2 = {"ever_right": "pairwise", "served": "pairwise", "ensemble": "pairwise_fd"}
+# The gate's costs tried on validation; 1 serves the new version's labels.
+FLIP_COSTS = (1.0, 1.25, 1.5, 2.0, 3.0)
+# The accuracy a choice may lose against plain on validation (0.5 pt).
+ACCURACY_BUDGET = 0.005
 
 
 @dataclass(frozen=True)
@@ -87,18 +140,27 @@ QUICK = Config(
     seeds=(0,),
     n_validation=1000,
     n_test=2000,
-    chains=("pairwise", "ever_right"),
+    chains=(
+        "pairwise",
+        "ever_right",
+        "pairwise_fd",
+        "ensemble",
+        "fallback",
+        "gate_last",
+    ),
 )
 
 
-def _fit(X, y, hidden, seed, config, lambda_c=0.0, h1_pred=None):
+def _fit(X, y, hidden, seed, config, lambda_c=0.0, h1_pred=None, h1_proba=None):
+    """One version: new error against ``h1_pred``, or focal distillation
+    against ``h1_proba`` (10 columns, one per class) when it is given."""
     from bcsk import BCCompatibleClassifier
     from benchmarks import _data
 
     model = BCCompatibleClassifier(
         _data.build_mlp,
         lambda_c=lambda_c,
-        dissonance="new_error",
+        dissonance="new_error" if h1_proba is None else "focal_distillation",
         loss="sparse_categorical_crossentropy",
         optimizer="adam",
         epochs=config.epochs,
@@ -107,6 +169,9 @@ def _fit(X, y, hidden, seed, config, lambda_c=0.0, h1_pred=None):
         verbose=0,
         model__hidden=hidden,
     )
+    if h1_proba is not None:
+        # h1_proba has one column per class of y: v2 (no HELD_CLASS) takes 9.
+        return model.fit(X, y, h1_proba=h1_proba[:, np.unique(y)])
     # lambda_c=0 is plain training; the logged labels are then unused.
     return model.fit(X, y, h1_pred=y if h1_pred is None else h1_pred)
 
@@ -123,6 +188,66 @@ def _teacher(chain: str, y, earlier_preds: list[np.ndarray]) -> np.ndarray:
         # Right in at least two versions (served long), or in the last one.
         return np.where((right.sum(axis=0) >= 2) | right[-1], y, last)
     raise ValueError(chain)
+
+
+def _proba_teacher(chain: str, earlier_probas: list[np.ndarray]) -> np.ndarray:
+    """The logged probabilities the next version distils, on its rows."""
+    if chain == "pairwise_fd":
+        return earlier_probas[-1]
+    if chain == "ensemble":
+        # Each version weighs the same; a class a version lacks keeps its 0
+        # there (no renormalisation: the rows still sum to 1).
+        return np.mean(earlier_probas, axis=0)
+    raise ValueError(chain)
+
+
+def _aligned_proba(model, X) -> np.ndarray:
+    """``predict_proba`` in 10 columns, 0 in those of classes the model lacks."""
+    proba = np.zeros((len(X), 10), dtype="float32")
+    proba[:, model.classes_] = model.predict_proba(X)
+    return proba
+
+
+def _served(versions: list[dict], splits: dict, flip_costs, h1="first") -> dict:
+    """What users see of a chain whose later versions are served behind a gate.
+
+    Returns ``{flip_cost: {split: [v1, gated v2, gated v3, ...]}}``: v1's
+    labels, then each later version served by
+    :class:`bcsk.CompatibleUpdateClassifier` around it (prefit), with h1 =
+    v1 (``h1="first"``, the fallback) or the version before it (``"last"``);
+    h1's labels are passed as logged (``h1_pred``).
+    """
+    from sklearn.frozen import FrozenEstimator
+
+    from bcsk import CompatibleUpdateClassifier
+
+    served = {c: {name: [versions[0][name]] for name in splits} for c in flip_costs}
+    X_val, y_val = splits["validation"]
+    for k in range(1, len(versions)):
+        old = versions[0] if h1 == "first" else versions[k - 1]
+        # FrozenEstimator: fit trains nothing, it only checks h1's labels.
+        gate = CompatibleUpdateClassifier(FrozenEstimator(versions[k]["model"]))
+        gate.fit(X_val, y_val, h1_pred=old["validation"])
+        for cost in flip_costs:
+            gate.set_params(flip_cost=cost)
+            for name, (X, _) in splits.items():
+                served[cost][name].append(gate.predict(X, h1_pred=old[name]))
+    return served
+
+
+def _choose(candidates: dict, plain_accuracy: float):
+    """The key of the fewest ever-right regressions within the accuracy budget.
+
+    ``candidates`` maps a setting to its validation scores; ties go to the
+    first. When no setting is within ``ACCURACY_BUDGET`` of plain's accuracy,
+    all are candidates (as the study has always chosen ``lambda_c``).
+    """
+    ok = {
+        key: s
+        for key, s in candidates.items()
+        if plain_accuracy - s["accuracy"] <= ACCURACY_BUDGET
+    } or candidates
+    return min(ok, key=lambda key: ok[key]["ever_right_regressions"])
 
 
 def _scores(y, preds, known, held) -> dict:
@@ -168,50 +293,110 @@ def run_seed(seed: int, config: Config, verbose: bool = True) -> list[dict]:
     known = [without if k < config.added_at else None for k in range(len(rows))]
     X_pool, y_pool = X_train, y_train
 
-    def predict_all(model):
+    def predict_all(model, proba: bool):
         return {
             "pool": model.predict(X_pool),
+            # Probabilities on the pool only where a chain distils them.
+            "pool_proba": _aligned_proba(model, X_pool) if proba else None,
+            "model": model,  # the gates serve it
             **{name: model.predict(X) for name, (X, _) in splits.items()},
         }
 
     started = time.perf_counter()
     v1 = predict_all(
-        _fit(X_pool[rows[0]], y_pool[rows[0]], config.hidden[0], seed, config)
+        _fit(X_pool[rows[0]], y_pool[rows[0]], config.hidden[0], seed, config),
+        proba=any(c in PROBA_CHAINS for c in config.chains),
     )
+    # A gate trains nothing of its own: it serves the pairwise networks.
+    trained = [c for c in config.chains if c not in GATES]
+    if set(GATES) & set(config.chains) and "pairwise" not in trained:
+        trained.insert(0, "pairwise")
+    # Chains whose v2 is another chain's come after that chain.
+    trained.sort(key=lambda c: c in SAME_AT_V2)
     chains = {("plain", 0.0): [v1]}
-    for chain in config.chains:
+    for chain in trained:
         for lam in config.lambdas:
             chains[(chain, lam)] = [v1]
     results = []
     for k in range(1, len(rows)):
         r = rows[k]
         for (chain, lam), versions in chains.items():
-            # v2 has one earlier version: every lineage-aware teacher is the
-            # pairwise one; reuse its network (same seed, same fit).
-            if k == 1 and chain != "plain" and chain != "pairwise":
-                versions.append(chains[("pairwise", lam)][1])
+            same = SAME_AT_V2.get(chain)
+            if k == 1 and (same, lam) in chains:
+                versions.append(chains[(same, lam)][1])  # same seed, same fit
+                continue
+            if chain != "plain" and lam == 0:
+                # lambda_c=0 is plain training: the plain chain's network (so
+                # "--lambdas 0 ..." gives the gate over plain networks free).
+                versions.append(chains[("plain", 0.0)][k])
                 continue
             if chain == "plain":
                 model = _fit(X_pool[r], y_pool[r], config.hidden[k], seed, config)
+            elif chain in PROBA_CHAINS:
+                earlier = [v["pool_proba"][r] for v in versions]
+                teacher = _proba_teacher(chain, earlier)
+                model = _fit(
+                    X_pool[r],
+                    y_pool[r],
+                    config.hidden[k],
+                    seed,
+                    config,
+                    lam,
+                    h1_proba=teacher,
+                )
             else:
                 earlier = [v["pool"][r] for v in versions]
                 teacher = _teacher(chain, y_pool[r], earlier)
                 model = _fit(
                     X_pool[r], y_pool[r], config.hidden[k], seed, config, lam, teacher
                 )
-            versions.append(predict_all(model))
+            versions.append(predict_all(model, proba=chain in PROBA_CHAINS))
             if verbose:
                 print(
                     f"seed {seed} v{k + 1} {chain} lambda={lam}: "
                     f"{time.perf_counter() - started:.0f} s",
                     flush=True,
                 )
-    for (chain, lam), versions in chains.items():
+
+    def record(chain, lam, preds: dict, **extra):
         for name, (_, y) in splits.items():
-            scores = _scores(y, [v[name] for v in versions], known, HELD_CLASS)
+            scores = _scores(y, preds[name], known, HELD_CLASS)
             results.append(
-                {"seed": seed, "chain": chain, "lambda_c": lam, "split": name, **scores}
+                {
+                    "seed": seed,
+                    "chain": chain,
+                    "lambda_c": lam,
+                    "split": name,
+                    **scores,
+                    **extra,
+                }
             )
+
+    for (chain, lam), versions in chains.items():
+        record(chain, lam, {name: [v[name] for v in versions] for name in splits})
+    y_val = splits["validation"][1]
+    plain_val = _scores(
+        y_val, [v["validation"] for v in chains[("plain", 0.0)]], known, HELD_CLASS
+    )
+    for chain in (c for c in config.chains if c in GATES):
+        for lam in config.lambdas:
+            served = _served(
+                chains[("pairwise", lam)], splits, FLIP_COSTS, GATES[chain]
+            )
+            on_val = {
+                c: _scores(y_val, s["validation"], known, HELD_CLASS)
+                for c, s in served.items()
+            }
+            cost = _choose(on_val, plain_val["accuracy"])
+            record(
+                chain,
+                lam,
+                served[cost],
+                flip_cost=cost,
+                serving_networks=1 if cost == 1 else 2,
+            )
+            if verbose:
+                print(f"seed {seed} {chain} lambda={lam}: flip_cost {cost:g}")
     return results
 
 
@@ -221,9 +406,8 @@ def recommended(results: list[dict], chain: str, seeds) -> dict[int, float]:
     for seed in seeds:
         val = [r for r in results if r["seed"] == seed and r["split"] == "validation"]
         plain = next(r for r in val if r["chain"] == "plain")
-        rows = [r for r in val if r["chain"] == chain]
-        ok = [r for r in rows if plain["accuracy"] - r["accuracy"] <= 0.005] or rows
-        chosen[seed] = min(ok, key=lambda r: r["ever_right_regressions"])["lambda_c"]
+        rows = {r["lambda_c"]: r for r in val if r["chain"] == chain}
+        chosen[seed] = _choose(rows, plain["accuracy"])
     return chosen
 
 
@@ -261,6 +445,9 @@ def summarize(results: list[dict], config: Config) -> list[dict]:
     base_recall = np.array([r["added_class_recall"] for r in plain])
     rows = []
     for chain, lam, rs in entries:
+        costs = [r["flip_cost"] for r in rs if "flip_cost" in r]
+        if costs:
+            lam += ", flip cost " + "/".join(f"{c:g}" for c in costs)
         reg = np.array([r["ever_right_regressions"] for r in rs], float)
         flips = np.array([r["total_new_errors"] for r in rs], float)
         acc = np.array([r["accuracy"] for r in rs])
@@ -289,7 +476,7 @@ def summarize(results: list[dict], config: Config) -> list[dict]:
                         np.array([r["added_class_recall"] for r in rs]) - base_recall
                     ).mean()
                 ),
-                "serving_networks": 1,
+                "serving_networks": max(r.get("serving_networks", 1) for r in rs),
             }
         )
     return rows
@@ -331,9 +518,7 @@ def main(argv=None) -> None:
     parser.add_argument("--seeds", nargs="+", type=int)
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--lambdas", nargs="+", type=float)
-    parser.add_argument(
-        "--chains", nargs="+", choices=("pairwise", "ever_right", "served")
-    )
+    parser.add_argument("--chains", nargs="+", choices=CHAINS)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     config = QUICK if args.quick else Config()
