@@ -191,8 +191,17 @@ def contenders(X, y, h1, epochs, batch, args) -> dict:
         return run
 
     def path():
+        # The same grid as GridSearchCV below: new error alone, no gate, the
+        # refit chosen by accuracy (the search's defaults search far more).
         BCCompatibleClassifierCV(
-            build, h1=h1, lambda_cs=lambda_cs, cv=folds, **params
+            build,
+            h1=h1,
+            dissonance="new_error",
+            lambda_cs=lambda_cs,
+            flip_costs=(1.0,),
+            refit=True,
+            cv=folds,
+            **params,
         ).fit(X, y)
 
     def grid():
