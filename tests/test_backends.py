@@ -139,6 +139,52 @@ def test_cv_path_and_scorer(data, sk_h1):
     assert btc_scorer(path.best_estimator_, X, y) == pytest.approx(expected)
 
 
+def test_served_search_network_reports_its_own_history(data, sk_h1):
+    """The held-out search's served h2: its own loss and metrics per epoch.
+
+    Its per-candidate trackers update inside ``compute_loss``, which on JAX
+    runs in a stateless, differentiated step: the figures must still equal
+    those of a separate fit of that candidate on the kept rows.
+    """
+    from sklearn.model_selection import StratifiedShuffleSplit
+
+    from bcsk import BCCompatibleClassifierCV
+    from bcsk.model_selection._search import HOLDOUT_SIZE
+
+    X, y = data
+    params = dict(
+        loss="sparse_categorical_crossentropy",
+        optimizer="adam",
+        optimizer__learning_rate=0.05,
+        epochs=2,
+        batch_size=512,
+        random_state=0,
+        verbose=0,
+        metrics=["accuracy"],
+    )
+    search = BCCompatibleClassifierCV(
+        linear,
+        h1=sk_h1,
+        dissonance="new_error",
+        lambda_cs=(0.0, 0.5),
+        flip_costs=(1.0,),
+        refit="accuracy",
+        **params,
+    ).fit(X, y)
+    kept, _ = next(
+        StratifiedShuffleSplit(
+            n_splits=1, test_size=HOLDOUT_SIZE, random_state=0
+        ).split(X, y)
+    )
+    alone = BCCompatibleClassifier(
+        linear, h1=sk_h1, lambda_c=search.lambda_c_, **params
+    ).fit(X[kept], y[kept])
+    served = search.best_estimator_.history_
+    assert set(served) == {"loss", "accuracy"}
+    for key in ("loss", "accuracy"):
+        np.testing.assert_allclose(served[key], alone.history_[key], rtol=1e-4)
+
+
 def test_gate(data, sk_h1):
     X, y = data
     gate = CompatibleUpdateClassifier(make(sk_h1), h1=sk_h1).fit(X, y)
