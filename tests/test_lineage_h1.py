@@ -321,3 +321,44 @@ def test_scorers_leave_out_classes_h1_does_not_know(data, nine_class_h1):
     assert scores["accuracy"] == np.mean(h2.predict(X) == y)
     with pytest.raises(ValueError, match="nothing to compare"):
         neg_nfr_scorer(gate, X[y == 4], y[y == 4])
+
+
+def test_search_scores_gates_without_classes_h1_does_not_know(data, nine_class_h1):
+    """Every row of cv_results_, gated or not, leaves out digit 4's rows."""
+    from sklearn.model_selection import StratifiedShuffleSplit
+
+    from bcsk.model_selection._search import HOLDOUT_SIZE
+
+    X, y = data
+    model, known = nine_class_h1
+    h1 = with_classes(model, known)
+    search = BCCompatibleClassifierCV(
+        build,
+        h1=h1,
+        dissonance="new_error",
+        lambda_cs=(0.0,),
+        flip_costs=(1.0, 2.0),
+        scoring=compatibility_scoring(),
+        refit="accuracy",
+        **PARAMS,
+    ).fit(X, y)
+    _, held_out = next(
+        StratifiedShuffleSplit(
+            n_splits=1, test_size=HOLDOUT_SIZE, random_state=PARAMS["random_state"]
+        ).split(X, y)
+    )
+    # One candidate: the served network is the one every row scored.
+    h2 = search.best_estimator_
+    if isinstance(h2, CompatibleUpdateClassifier):
+        h2 = h2.estimator_
+    gated = CompatibleUpdateClassifier(FrozenEstimator(h2), h1=h1, flip_cost=2.0)
+    gated.fit(X, y)
+    X_out, y_out = X[held_out], y[held_out]
+    scores = compatibility_scoring()
+    expected = {1.0: scores(h2, X_out, y_out), 2.0: scores(gated, X_out, y_out)}
+    results = search.cv_results_
+    for i, cost in enumerate(results["param_flip_cost"]):
+        for key in ("pfr", "bec", "neg_nfr"):
+            assert results[f"split0_test_{key}"][i] == pytest.approx(
+                expected[cost][key]
+            ), (cost, key)

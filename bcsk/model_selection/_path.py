@@ -289,6 +289,11 @@ def _fit_and_score_fold(
     elif gate_costs:
         labels = _h1.h1_predict(params["h1"], X_h1, path.classes_)
         h1_labels = _StoredLabels(X_h1, labels, params["h1"], path.classes_)
+        known = _h1.known_classes(params["h1"])
+        if known is not None:
+            # The gate's rows are scored as h2's are: without the rows of
+            # classes h1 does not know (the scorers read with_classes).
+            h1_labels = _h1.with_classes(h1_labels, known)
     scores = []
     for j in range(len(candidates)):
         for size in sizes:
