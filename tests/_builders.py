@@ -113,3 +113,19 @@ def narrow_search(*args, **kwargs):
     from bcsk import BCCompatibleClassifierCV
 
     return BCCompatibleClassifierCV(*args, **{**NARROW_SEARCH, **kwargs})
+
+
+def holdout_rows(X, y, random_state):
+    """``(kept, held_out)``: the rows the default search trains and scores on.
+
+    The search's own split (``cv="holdout"``), drawn again here so that a
+    test can fit its oracle on the very rows the search trained on.
+    """
+    from sklearn.model_selection import StratifiedShuffleSplit
+
+    from bcsk.model_selection._search import HOLDOUT_SIZE
+
+    split = StratifiedShuffleSplit(
+        n_splits=1, test_size=HOLDOUT_SIZE, random_state=random_state
+    )
+    return next(split.split(X, y))

@@ -13,7 +13,7 @@ import textwrap
 import keras
 import numpy as np
 import pytest
-from _builders import narrow_search
+from _builders import holdout_rows, narrow_search
 from _subprocess import run_python
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
@@ -146,10 +146,7 @@ def test_served_search_network_reports_its_own_history(data, sk_h1):
     runs in a stateless, differentiated step: the figures must still equal
     those of a separate fit of that candidate on the kept rows.
     """
-    from sklearn.model_selection import StratifiedShuffleSplit
-
     from bcsk import BCCompatibleClassifierCV
-    from bcsk.model_selection._search import HOLDOUT_SIZE
 
     X, y = data
     params = dict(
@@ -171,11 +168,7 @@ def test_served_search_network_reports_its_own_history(data, sk_h1):
         refit="accuracy",
         **params,
     ).fit(X, y)
-    kept, _ = next(
-        StratifiedShuffleSplit(
-            n_splits=1, test_size=HOLDOUT_SIZE, random_state=0
-        ).split(X, y)
-    )
+    kept, _ = holdout_rows(X, y, random_state=0)
     alone = BCCompatibleClassifier(
         linear, h1=sk_h1, lambda_c=search.lambda_c_, **params
     ).fit(X[kept], y[kept])

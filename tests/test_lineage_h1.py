@@ -8,7 +8,7 @@ columns of its classes give as logged outputs (the NumPy oracle).
 
 import numpy as np
 import pytest
-from _builders import SMALL_PARAMS
+from _builders import SMALL_PARAMS, holdout_rows
 from _builders import build_small as build
 from conftest import dense_softmax
 from sklearn.frozen import FrozenEstimator
@@ -325,10 +325,6 @@ def test_scorers_leave_out_classes_h1_does_not_know(data, nine_class_h1):
 
 def test_search_scores_gates_without_classes_h1_does_not_know(data, nine_class_h1):
     """Every row of cv_results_, gated or not, leaves out digit 4's rows."""
-    from sklearn.model_selection import StratifiedShuffleSplit
-
-    from bcsk.model_selection._search import HOLDOUT_SIZE
-
     X, y = data
     model, known = nine_class_h1
     h1 = with_classes(model, known)
@@ -342,11 +338,7 @@ def test_search_scores_gates_without_classes_h1_does_not_know(data, nine_class_h
         refit="accuracy",
         **PARAMS,
     ).fit(X, y)
-    _, held_out = next(
-        StratifiedShuffleSplit(
-            n_splits=1, test_size=HOLDOUT_SIZE, random_state=PARAMS["random_state"]
-        ).split(X, y)
-    )
+    _, held_out = holdout_rows(X, y, PARAMS["random_state"])
     # One candidate: the served network is the one every row scored.
     h2 = search.best_estimator_
     if isinstance(h2, CompatibleUpdateClassifier):

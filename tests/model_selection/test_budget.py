@@ -4,9 +4,8 @@ import re
 
 import numpy as np
 import pytest
-from _builders import SMALL_PARAMS, narrow_search
+from _builders import SMALL_PARAMS, holdout_rows, narrow_search
 from _builders import build_small as build
-from sklearn.model_selection import StratifiedShuffleSplit
 
 from bcsk import (
     BCCompatibleClassifier,
@@ -77,11 +76,7 @@ def test_one_fit_budget_serves_the_networks_trained_on_the_kept_rows(data, h1):
     # The user's grid keeps the user's order: lambda_c=0.3 first.
     assert [p["lambda_c"] for p in search.cv_results_["params"]] == [0.3, 0.3]
     # Oracle: a separate fit on the same kept rows, with the same seed.
-    kept, held_out = next(
-        StratifiedShuffleSplit(
-            n_splits=1, test_size=HOLDOUT_SIZE, random_state=PARAMS["random_state"]
-        ).split(X, y)
-    )
+    kept, held_out = holdout_rows(X, y, PARAMS["random_state"])
     assert len(held_out) == round(HOLDOUT_SIZE * len(y))
     alone = BCCompatibleClassifier(
         build, h1=h1, lambda_c=0.3, dissonance="new_error", **PARAMS
@@ -232,11 +227,7 @@ def test_a_served_network_reports_its_own_history(n_members, data, h1):
         **params,
     ).fit(X, y)
     assert search.plan_["validation"] == "holdout"
-    kept, _ = next(
-        StratifiedShuffleSplit(
-            n_splits=1, test_size=HOLDOUT_SIZE, random_state=PARAMS["random_state"]
-        ).split(X, y)
-    )
+    kept, _ = holdout_rows(X, y, PARAMS["random_state"])
     alone = BCCompatibleClassifier(
         build,
         h1=h1,
