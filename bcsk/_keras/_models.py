@@ -26,6 +26,7 @@ from bcsk.objective import _outputs
 from bcsk.objective._dissonances import (
     CompatibilityTerm,
     Dissonance,
+    Objective,
     get_dissonance,
     reweights_task_loss,
     task_loss_weights,
@@ -79,6 +80,16 @@ def _per_sample(sample_weight) -> bool:
         return True
     shape = tuple(sample_weight.shape)
     return len(shape) == 1 or (len(shape) == 2 and shape[-1] == 1)
+
+
+def _regularization(losses):
+    """The sum of a model's added losses (regularisers), as Keras adds them."""
+    total = 0.0
+    for loss in losses:
+        if not keras.backend.is_float_dtype(loss.dtype):
+            loss = ops.cast(loss, keras.backend.floatx())
+        total = total + ops.sum(loss)
+    return total
 
 
 class BCObjectiveMixin:
@@ -195,19 +206,24 @@ class BCObjectiveMixin:
                 self._dissonance, self._lambda_c, correct, sample_weight
             )
             return super().compute_loss(x, y, y_pred, weights, training=training)
+        task = _outputs.compiled_task_loss(
+            getattr(self, "loss", None), _outputs.output_width(y_pred)
+        )
+        multilabel = getattr(self, "_multilabel", False)
+        if self._plain_mean_task_loss(correct, sample_weight):
+            # Task and term in one Keras loss (built while tracing the step).
+            objective = Objective(
+                self._dissonance, task, self._lambda_c, multilabel=multilabel
+            )
+            total = objective((y, h1_output, correct), y_pred, sample_weight)
+            return total + _regularization(self.losses)
         total = super().compute_loss(x, y, y_pred, sample_weight, training=training)
         h1_output = ops.stop_gradient(ops.cast(h1_output, y_pred.dtype))
         _outputs.check_same_width(h1_output, y_pred)
         if correct is None:
             correct = _outputs.h1_correct(h1_output, y, y_pred.dtype)
         # Built while tracing the step (not per batch); follows a re-compile.
-        term = CompatibilityTerm(
-            self._dissonance,
-            _outputs.compiled_task_loss(
-                getattr(self, "loss", None), _outputs.output_width(y_pred)
-            ),
-            multilabel=getattr(self, "_multilabel", False),
-        )
+        term = CompatibilityTerm(self._dissonance, task, multilabel=multilabel)
         return total + self._lambda_c * term(
             (y, h1_output, correct), y_pred, sample_weight=sample_weight
         )
@@ -216,18 +232,31 @@ class BCObjectiveMixin:
         """Whether the term folds into the compiled loss's sample weights.
 
         It does for a dissonance whose ``d_i`` is the task loss
-        (:func:`~bcsk.objective._dissonances.reweights_task_loss`) when
-        ``c_i`` is known without h1, one label per sample, and the compiled
-        loss averages over the samples with weight 1 (no ``loss_weights``:
-        they would scale the term too). Only models that record their
-        ``loss_weights`` at ``compile`` (:class:`ReferenceInputModel`) fold.
-        A loss that overrides ``__call__`` alone does not: the term's path
-        checks that it gives one value per sample.
+        (:func:`~bcsk.objective._dissonances.reweights_task_loss`), one label
+        per sample, when the compiled loss is a plain mean over the samples
+        (:meth:`_plain_mean_task_loss`).
+        """
+        return (
+            reweights_task_loss(self._dissonance)
+            and not getattr(self, "_multilabel", False)
+            and self._plain_mean_task_loss(correct, sample_weight)
+        )
+
+    def _plain_mean_task_loss(self, correct, sample_weight) -> bool:
+        """Whether the objective may be computed outside Keras' compiled loss.
+
+        True when ``c_i`` is known without h1 and the compiled loss averages
+        over the samples with weight 1 (no ``loss_weights``: they would scale
+        the term too), one sample weight per sample: then the task loss
+        reduced with other weights, or one Keras loss holding task and term
+        (:class:`~bcsk.objective._dissonances.Objective`), is the same
+        objective. Only models that record their ``loss_weights`` at
+        ``compile`` (:class:`ReferenceInputModel`) qualify. A loss that
+        overrides ``__call__`` alone does not: the term's path checks that it
+        gives one value per sample.
         """
         return (
             correct is not None
-            and reweights_task_loss(self._dissonance)
-            and not getattr(self, "_multilabel", False)
             and "_loss_weights" in vars(self)
             and self._loss_weights is None
             and _outputs.averages_over_samples(getattr(self, "loss", None))
@@ -445,8 +474,11 @@ class ReferenceInputPathModel(keras.Model):
             for loss, output in zip(losses, first, strict=True)
         ]
         task_terms = [_outputs.TaskTerm(task) for task in tasks]
-        # One Keras loss per (distinct dissonance, output), built while tracing.
-        terms = {}
+        # Keras losses built while tracing: one per (objective, output) for
+        # one weight per sample (task and term in one call), else one per
+        # (dissonance, output) for the term beside the task term.
+        objectives, terms = {}, {}
+        one_call = _per_sample(sample_weight)
         copy_values = []
         for (lambda_c, dissonance), prediction in zip(
             self._objectives, y_pred, strict=True
@@ -454,33 +486,26 @@ class ReferenceInputPathModel(keras.Model):
             outputs = prediction if several else [prediction]
             copy_value = 0.0
             for k, output in enumerate(outputs):
-                if (
-                    lambda_c
-                    and reweights_task_loss(dissonance)
-                    and not self._multilabel
-                    and _per_sample(sample_weight)
-                ):
-                    # New error: the task loss once, reweighted (exact).
-                    folded = task_loss_weights(
-                        dissonance, lambda_c, corrects[k], sample_weight
-                    )
-                    copy_value = copy_value + weights[k] * task_terms[k](
-                        ys[k], output, sample_weight=folded
-                    )
-                    continue
-                value = task_terms[k](ys[k], output, sample_weight=sample_weight)
-                if lambda_c:
-                    key = (id(dissonance), k)
-                    if key not in terms:
-                        terms[key] = CompatibilityTerm(
-                            dissonance, tasks[k], multilabel=self._multilabel
+                reference = ops.cast(references[k], output.dtype)
+                labels = (ys[k], reference, corrects[k])
+                if one_call:
+                    key = (id(dissonance), lambda_c, k)
+                    if key not in objectives:
+                        objectives[key] = Objective(
+                            dissonance, tasks[k], lambda_c, multilabel=self._multilabel
                         )
-                    reference = ops.cast(references[k], output.dtype)
-                    value = value + lambda_c * terms[key](
-                        (ys[k], reference, corrects[k]),
-                        output,
-                        sample_weight=sample_weight,
-                    )
+                    value = objectives[key](labels, output, sample_weight)
+                else:
+                    value = task_terms[k](ys[k], output, sample_weight=sample_weight)
+                    if lambda_c:
+                        key = (id(dissonance), k)
+                        if key not in terms:
+                            terms[key] = CompatibilityTerm(
+                                dissonance, tasks[k], multilabel=self._multilabel
+                            )
+                        value = value + lambda_c * terms[key](
+                            labels, output, sample_weight=sample_weight
+                        )
                 copy_value = copy_value + weights[k] * value
             copy_values.append(copy_value)
         total = sum(copy_values[1:], copy_values[0])

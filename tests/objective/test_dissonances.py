@@ -21,6 +21,7 @@ from _reference import (
     dissonance_weights,
     h1_correct,
     imitation,
+    multilabel_objective,
     objective,
     predicted_indices,
     task_loss,
@@ -172,6 +173,51 @@ def test_oracle_task_losses_by_hand():
         imitation("bce", [[0.3, 0.7]], [[0.8]]),
         [-(0.7 * np.log(0.8) + 0.3 * np.log(0.2))],
     )
+
+
+@pytest.mark.parametrize("dissonance", ALL, ids=ALL_IDS)
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_objective_in_one_loss_matches_the_oracle(dissonance, weighted):
+    """``Objective``: task and term in one Keras loss, the oracle's objective.
+
+    New error is folded (``l_i (1 + lambda_c c_i)``); the others add the
+    term. Both are checked, with and without sample weights, and lambda_c=0
+    is the task loss alone.
+    """
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 4, 40)
+    p1 = rng.dirichlet(np.ones(4), 40)
+    p2 = rng.dirichlet(np.ones(4), 40)
+    weights = rng.uniform(0.2, 2.0, 40) if weighted else None
+    task = _outputs.compiled_task_loss("sparse_categorical_crossentropy", 4)
+    correct = h1_correct(p1, y)
+    floats = [keras.ops.convert_to_tensor(a, "float32") for a in (p1, p2, correct)]
+    for lambda_c in (0.0, 0.7):
+        loss = bcsk.objective._dissonances.Objective(dissonance, task, lambda_c)
+        value = loss(
+            (keras.ops.convert_to_tensor(y), floats[0], floats[2]),
+            floats[1],
+            sample_weight=None if weights is None else weights.astype("float32"),
+        )
+        expected = objective(dissonance, "ce", y, p1, p2, lambda_c, weights)
+        assert float(value) == pytest.approx(expected, rel=RTOL)
+
+
+@pytest.mark.parametrize("dissonance", ALL, ids=ALL_IDS)
+def test_objective_in_one_loss_multilabel(dissonance):
+    """A multilabel target: c per (sample, label), the oracle's mean over labels."""
+    rng = np.random.default_rng(4)
+    Y = rng.integers(0, 2, (30, 3))
+    P1, P2 = rng.uniform(0.05, 0.95, (2, 30, 3))
+    task = _outputs.compiled_task_loss("binary_crossentropy", 3)
+    correct = (P1 > 0.5) == Y
+    loss = bcsk.objective._dissonances.Objective(dissonance, task, 0.7, multilabel=True)
+    value = loss(
+        tuple(keras.ops.convert_to_tensor(a, "float32") for a in (Y, P1, correct)),
+        keras.ops.convert_to_tensor(P2, "float32"),
+    )
+    expected = multilabel_objective(dissonance, Y, P1, P2, 0.7)
+    assert float(value) == pytest.approx(expected, rel=RTOL)
 
 
 def test_oracle_tie_rule():
