@@ -44,19 +44,20 @@ def linear(meta):
     )
 
 
+# How every estimator of this file trains: few, large, fast steps.
+TRAINING = dict(
+    loss="sparse_categorical_crossentropy",
+    optimizer="adam",
+    optimizer__learning_rate=0.05,
+    epochs=3,
+    batch_size=512,
+    random_state=0,
+    verbose=0,
+)
+
+
 def make(h1, **params):
-    defaults = dict(
-        model=linear,
-        h1=h1,
-        lambda_c=0.5,
-        loss="sparse_categorical_crossentropy",
-        optimizer="adam",
-        optimizer__learning_rate=0.05,
-        epochs=3,
-        batch_size=512,
-        random_state=0,
-        verbose=0,
-    )
+    defaults = dict(model=linear, h1=h1, lambda_c=0.5, **TRAINING)
     return BCCompatibleClassifier(**{**defaults, **params})
 
 
@@ -122,13 +123,7 @@ def test_cv_path_and_scorer(data, sk_h1):
         h1=sk_h1,
         lambda_cs=[0.0, 0.5],
         cv=2,
-        loss="sparse_categorical_crossentropy",
-        optimizer="adam",
-        optimizer__learning_rate=0.05,
-        epochs=2,
-        batch_size=512,
-        random_state=0,
-        verbose=0,
+        **{**TRAINING, "epochs": 2},
     ).fit(X, y)
     assert isinstance(path.best_estimator_, BCCompatibleClassifier)
     # The BTC scorer against a hand count: of the rows h1 gets right, the
@@ -149,16 +144,7 @@ def test_served_search_network_reports_its_own_history(data, sk_h1):
     from bcsk import BCCompatibleClassifierCV
 
     X, y = data
-    params = dict(
-        loss="sparse_categorical_crossentropy",
-        optimizer="adam",
-        optimizer__learning_rate=0.05,
-        epochs=2,
-        batch_size=512,
-        random_state=0,
-        verbose=0,
-        metrics=["accuracy"],
-    )
+    params = {**TRAINING, "epochs": 2, "metrics": ["accuracy"]}
     search = BCCompatibleClassifierCV(
         linear,
         h1=sk_h1,

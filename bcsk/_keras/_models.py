@@ -486,8 +486,8 @@ class ReferenceInputPathModel(keras.Model):
             outputs = prediction if several else [prediction]
             copy_value = 0.0
             for k, output in enumerate(outputs):
-                reference = ops.cast(references[k], output.dtype)
-                labels = (ys[k], reference, corrects[k])
+                # weighted_values casts h1's output to the output's dtype.
+                labels = (ys[k], references[k], corrects[k])
                 if one_call:
                     key = (id(dissonance), lambda_c, k)
                     if key not in objectives:

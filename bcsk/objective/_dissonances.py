@@ -606,9 +606,8 @@ class Objective(keras.losses.Loss):
             return values
         if reweights_task_loss(self.dissonance) and not self.multilabel:
             _outputs.check_same_width(h1_output, y_pred)
-            correct = ops.reshape(ops.cast(correct, values.dtype), (-1,))
-            weights = self.dissonance.weights(correct)
-            return values * (1.0 + self.lambda_c * weights)
+            factor = task_loss_weights(self.dissonance, self.lambda_c, correct, None)
+            return values * ops.cast(factor, values.dtype)
         return values + self.lambda_c * weighted_values(
             self.dissonance, self.task, y, h1_output, y_pred, correct, self.multilabel
         )
