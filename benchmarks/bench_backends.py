@@ -14,6 +14,11 @@ Rows (``--rows``):
 ``fit``
     ``BCCompatibleClassifier(dissonance="new_error").fit`` / plain Keras
     (build, compile, fit the same network on the same data).
+``weighted``
+    plain Keras with the sample weights a new-error fit folds its term into,
+    ``1 + lambda_c c_i`` (``c_i``: h1 right on row ``i``) / plain Keras: Keras'
+    own cost of sample weights, the floor of the ``fit`` row (a new-error fit
+    is h2's own ``fit`` on those weights).
 ``focal``
     the same with ``dissonance="focal_distillation"`` / plain Keras.
 ``bc_fit``
@@ -59,7 +64,17 @@ import sys
 import time
 from pathlib import Path
 
-ROWS = ("aa", "fit", "focal", "bc_fit", "path", "search", "ensemble", "flip")
+ROWS = (
+    "aa",
+    "fit",
+    "weighted",
+    "focal",
+    "bc_fit",
+    "path",
+    "search",
+    "ensemble",
+    "flip",
+)
 LOSS = "sparse_categorical_crossentropy"
 
 
@@ -172,6 +187,20 @@ def contenders(X, y, h1, epochs, batch, args) -> dict:
         model.compile(loss=LOSS, optimizer="adam", jit_compile=jit or "auto")
         model.fit(X, y, epochs=epochs, batch_size=batch, verbose=0)
 
+    def weighted():
+        correct = (h1.predict(X) == y).astype("float32")
+        meta = {"n_features_in_": X.shape[1], "n_classes_": n_classes}
+        model = _data.build_mlp(meta, args.hidden)
+        model.compile(loss=LOSS, optimizer="adam", jit_compile=jit or "auto")
+        model.fit(
+            X,
+            y,
+            sample_weight=1.0 + 0.5 * correct,
+            epochs=epochs,
+            batch_size=batch,
+            verbose=0,
+        )
+
     def bcsk(**extra):
         def run():
             BCCompatibleClassifier(
@@ -233,6 +262,7 @@ def contenders(X, y, h1, epochs, batch, args) -> dict:
     rows = {
         "aa": (plain, plain),
         "fit": (bcsk(dissonance="new_error"), plain),
+        "weighted": (weighted, plain),
         "focal": (bcsk(dissonance="focal_distillation"), plain),
         "bc_fit": (bc_fit, plain),
         "path": (path, grid),
@@ -246,6 +276,7 @@ def contenders(X, y, h1, epochs, batch, args) -> dict:
 LABELS = {
     "aa": "A/A: plain Keras / plain Keras",
     "fit": "single fit (new error) / plain Keras",
+    "weighted": "plain Keras on new error's weights / plain Keras",
     "focal": "single fit (focal distillation) / plain Keras",
     "bc_fit": "``bc_fit`` / plain Keras",
     "path": "lambda path / ``GridSearchCV``",

@@ -194,6 +194,7 @@ def test_seeded_fit_is_reproducible_in_process(data, sk_h1):
     assert not np.array_equal(a.model_.get_weights()[0], c.model_.get_weights()[0])
 
 
+@pytest.mark.slow
 def test_seeded_fit_is_reproducible_in_a_fresh_process(data, sk_h1, tmp_path):
     X, y = data
     here = make(sk_h1, random_state=3).fit(X, y).predict_proba(X)

@@ -294,6 +294,7 @@ def mirrored_losses(tmp_path_factory):
     return result_of(run_python(MIRRORED_SCRIPT, folder, name="mirrored.py"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "case",
     [
@@ -315,6 +316,7 @@ def test_mirrored_strategy_gives_single_device_objective(case, mirrored_losses):
     np.testing.assert_allclose(result["mirrored"], result["single"], rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_new_error_paths_report_one_objective(mirrored_losses):
     # Same h1, same initial h2, same data, on one device: the Keras model, the
     # estimator's fast path and bc_fit report one objective value.

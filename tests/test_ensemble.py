@@ -146,6 +146,7 @@ def test_grid_search_gate_and_scorers(data, h1):
     np.testing.assert_array_equal(gate.predict(X), expected)
 
 
+@pytest.mark.slow
 def test_pickle_and_keras_file_load_in_a_fresh_process(data, h1, tmp_path):
     X, y = data
     # The fresh process finds the builder in _builders (not in this module).

@@ -869,6 +869,80 @@ def test_training_step_is_traced_once(path, data, digits_h1, train_step_calls):
     assert recorder.calls == ["EagerTensor"]  # once, on all of X
 
 
+# Which model's training step runs: h2's own when new error folds into the
+# sample weights; the model around h2 otherwise.
+TRAINED_MODELS = {
+    "new_error": (dict(), "Sequential"),
+    "weighted_metrics": (
+        dict(compile__weighted_metrics=["accuracy"]),
+        "ReferenceInputModel",
+    ),
+    "loss_weights": (dict(compile__loss_weights=[2.0]), "ReferenceInputModel"),
+    "sum_loss": (
+        dict(loss=keras.losses.SparseCategoricalCrossentropy(reduction="sum")),
+        "ReferenceInputModel",
+    ),
+    "focal_distillation": (
+        dict(dissonance="focal_distillation"),
+        "ReferenceInputModel",
+    ),
+    # Keras' Model.fit takes class_weight or sample weights, not both.
+    "keras_class_weight": (
+        dict(fit__class_weight={k: 1.0 + k for k in range(10)}),
+        "ReferenceInputModel",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", TRAINED_MODELS)
+def test_new_error_trains_h2_itself(case, data, h1, train_step_calls):
+    X, y = data
+    params, trained = TRAINED_MODELS[case]
+    make(h1, run_eagerly=False, **params).fit(X, y)
+    assert train_step_calls == [trained]
+
+
+def test_new_error_fit_is_a_keras_fit_on_reweighted_samples(data, h1):
+    """h2's fit equals plain Keras' with ``s_i (1 + lambda_c c_i)`` as weights,
+    ``c_i`` computed here from h1's predictions."""
+    X, y = data
+    sample_weight = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
+    start = build({"n_features_in_": X.shape[1], "n_classes_": 10})
+    weights = start.get_weights()
+
+    def same_start(meta):
+        model = keras.models.clone_model(start)
+        model.set_weights(weights)
+        return model
+
+    params = dict(epochs=2, batch_size=64, shuffle=False)
+    fitted = make(
+        h1, model=same_start, optimizer="sgd", run_eagerly=False, **params
+    ).fit(X, y, sample_weight=sample_weight)
+
+    correct = (h1.predict(X) == y).astype(float)
+    plain = same_start(None)
+    plain.compile(
+        loss="sparse_categorical_crossentropy",
+        optimizer=keras.optimizers.SGD(learning_rate=0.01),
+    )
+    history = plain.fit(
+        X,
+        y,
+        sample_weight=sample_weight * (1 + LAMBDA_C * correct),
+        verbose=0,
+        **params,
+    )
+    assert 0 < correct.mean() < 1  # both kinds of sample are in the fit
+    for ours, oracle in zip(
+        weights_of(fitted.model_), plain.get_weights(), strict=True
+    ):
+        np.testing.assert_allclose(ours, oracle, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        fitted.history_["loss"], history.history["loss"], rtol=1e-5
+    )
+
+
 @pytest.mark.parametrize("path", TRAINING_PATHS)
 def test_building_state_before_fit_leaves_training_unchanged(
     path, data, digits_h1, monkeypatch

@@ -63,6 +63,7 @@ def _run(path: Path, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda path: path.name)
 def test_example_runs(path, tmp_path):
     # One process per example; pytest-xdist (``-n 2`` in pyproject.toml) runs

@@ -179,6 +179,7 @@ def _python(code, *args):
     )
 
 
+@pytest.mark.slow
 def test_load_model_after_bare_import_bcsk_in_a_fresh_process(tmp_path):
     saved = _python(SAVE_SCRIPT, tmp_path)
     assert saved.returncode == 0, saved.stderr[-3000:]
@@ -194,6 +195,7 @@ def test_load_model_after_bare_import_bcsk_in_a_fresh_process(tmp_path):
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "first_import",
     [

@@ -372,6 +372,7 @@ def round_trip(tmp_path_factory, digits, digits_h1, sklearn_h1):
         return expected, dict(loaded)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "artifact",
     [

@@ -26,6 +26,7 @@ def study():
         sys.modules.pop(spec.name, None)
 
 
+@pytest.mark.slow
 def test_quick_run_writes_results(study, tmp_path, capsys):
     study.main(["--quick", "--quiet", "--jobs", "1", "--out", str(tmp_path)])
 

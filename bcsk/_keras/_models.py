@@ -274,6 +274,10 @@ class BCObjectiveMixin:
 class ReferenceInputModel(BCObjectiveMixin, keras.Model):
     """h2 trained against h1's outputs computed before the fit (the estimator's path).
 
+    New error under a plain compiled loss needs no such model: the estimator
+    then fits h2 itself on reweighted samples (``_reweights_samples`` in
+    :mod:`bcsk.estimator`).
+
     The inputs are the triple ``(x, h1_output, correct)``: h1 ran once on the
     whole training set (``correct`` of shape ``(n, L)`` for a multilabel y,
     with ``multilabel=True``), and its outputs travel with the batches, so no training

@@ -76,6 +76,10 @@ class _LambdaPath(BCCompatibleClassifier):
         check_same_networks(self.models_, "the candidates of BCCompatibleClassifierCV")
         return self.models_[0]
 
+    def _reweights_samples(self, dissonance, fit_kwargs) -> bool:
+        # Every candidate trains, in the path model: never h2's own fit.
+        return False
+
     def _training_model(self, dissonance) -> keras.Model:
         optimizer = self.models_[0].optimizer
         if getattr(optimizer, "global_clipnorm", None) is not None:

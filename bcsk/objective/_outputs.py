@@ -57,7 +57,11 @@ def output_width(tensor) -> int:
 
 def check_same_width(h1_output, h2_output) -> None:
     """Raise a clear error when h1 and h2 do not score the same classes."""
-    h1_width, h2_width = output_width(h1_output), output_width(h2_output)
+    check_widths(output_width(h1_output), output_width(h2_output))
+
+
+def check_widths(h1_width: int, h2_width: int) -> None:
+    """:func:`check_same_width` from the numbers of output columns."""
     if h1_width != h2_width:
         raise ValueError(
             f"h1 outputs {h1_width} column(s) but h2 outputs {h2_width}: both models "

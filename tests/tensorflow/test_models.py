@@ -738,6 +738,7 @@ def with_string_dissonance(source, target, name):
             zout.writestr(item, data)
 
 
+@pytest.mark.slow
 def test_fresh_process_load_keeps_the_dissonance(h1, eval_data, tmp_path):
     X, y = eval_data
     model = BCCompatibilityModel(
@@ -886,6 +887,7 @@ MIRRORED_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_reports_single_device_loss(tmp_path):
     specs = {
         key: d if isinstance(d, str) else [type(d).__name__, d.get_params()]
